@@ -1,0 +1,3 @@
+"""Channel-agnostic conversation: Inbound -> list[Outbound]."""
+
+__all__: list[str] = []

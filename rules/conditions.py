@@ -1,0 +1,183 @@
+"""Conditions as data: a tiny three-valued evaluator (no eval, no Python in YAML).
+
+A condition compiles to a `Condition`: `value(facts)` is True, False or None (unknown), and
+`waiting(facts)` names the absent facts that keep an undecided condition undecided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Facts = Mapping[str, Any]
+Tri = bool | None
+
+# The facts a condition may name: DESIGN.md's fact table plus the engine's derived facts.
+KNOWN_FACTS: frozenset[str] = frozenset(
+    {
+        "province", "industry_code", "scale", "employees", "revenue_10k_yuan",
+        "exceeds_emission_standard", "exceeds_total_quota", "exceeds_energy_limit",
+        "missed_energy_target", "toxic_classes", "has_extraction", "has_industrial_coating",
+        "above_designated_size", "on_master_list", "list_published_on", "last_audit_completed_on",
+        "evaluated_on", "accepted_on", "central_enterprise",
+        "industry_section", "industry_division",
+    }
+)
+
+
+class ConditionError(ValueError):
+    """A condition is malformed; `path` is the key path inside the condition."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    value: Callable[[Facts], Tri]
+    waiting: Callable[[Facts], list[str]]
+    facts: frozenset[str]
+
+
+def always() -> Condition:
+    return Condition(lambda f: True, lambda f: [], frozenset())
+
+
+def compile_condition(raw: object, path: str = "") -> Condition:
+    if not isinstance(raw, dict) or not raw:
+        raise ConditionError(path, f"a condition must be a non-empty mapping, not {raw!r}")
+    if "fact" in raw:
+        return _leaf(raw, path)
+    if len(raw) != 1:
+        raise ConditionError(path, f"expected one of all/any/not, got keys {sorted(raw)}")
+    (op, arg), = raw.items()
+    if op in ("all", "any"):
+        if not isinstance(arg, list) or not arg:
+            raise ConditionError(f"{path}.{op}", "must be a non-empty list of conditions")
+        parts = [compile_condition(c, f"{path}.{op}[{i}]") for i, c in enumerate(arg)]
+        return _all(parts) if op == "all" else _any(parts)
+    if op == "not":
+        return _not(compile_condition(arg, f"{path}.not"))
+    raise ConditionError(path, f"unknown operator {op!r} (expected fact, all, any or not)")
+
+
+def _leaf(raw: dict[str, Any], path: str) -> Condition:
+    name = raw["fact"]
+    if name not in KNOWN_FACTS:
+        raise ConditionError(f"{path}.fact", f"unknown fact {name!r}")
+    tests = {k: v for k, v in raw.items() if k != "fact"}
+    if len(tests) != 1:
+        raise ConditionError(path, f"a fact test needs exactly one of {sorted(_TESTS)}, got {sorted(tests)}")
+    (op, arg), = tests.items()
+    make = _TESTS.get(op)
+    if make is None:
+        raise ConditionError(f"{path}.{op}", f"unknown test (expected one of {sorted(_TESTS)})")
+    test = make(arg, f"{path}.{op}")
+    missing = object()
+
+    def value(facts: Facts) -> Tri:
+        v = facts.get(name, missing)
+        return None if v is missing or v is None else test(v)
+
+    def waiting(facts: Facts) -> list[str]:
+        return [name] if facts.get(name) is None else []
+
+    return Condition(value, waiting, frozenset({name}))
+
+
+def _scalar(arg: object, path: str) -> Callable[[Any], bool]:
+    if not isinstance(arg, bool | str | int | float):
+        raise ConditionError(path, f"expected a bool, string or number, got {arg!r}")
+    return lambda v: bool(v == arg)
+
+
+def _members(arg: object, path: str) -> frozenset[Any]:
+    if not isinstance(arg, list) or not arg:
+        raise ConditionError(path, "expected a non-empty list")
+    return frozenset(arg)
+
+
+def _in(arg: object, path: str) -> Callable[[Any], bool]:
+    members = _members(arg, path)
+    return lambda v: v in members
+
+
+def _intersects(arg: object, path: str) -> Callable[[Any], bool]:
+    members = _members(arg, path)
+    return lambda v: not members.isdisjoint(v)
+
+
+def _nonempty(arg: object, path: str) -> Callable[[Any], bool]:
+    if not isinstance(arg, bool):
+        raise ConditionError(path, "expected true or false")
+    return lambda v: (len(v) > 0) is arg
+
+
+def _number(arg: object, path: str) -> float:
+    if isinstance(arg, bool) or not isinstance(arg, int | float):
+        raise ConditionError(path, f"expected a number, got {arg!r}")
+    return float(arg)
+
+
+def _at_least(arg: object, path: str) -> Callable[[Any], bool]:
+    n = _number(arg, path)
+    return lambda v: bool(v >= n)
+
+
+def _below(arg: object, path: str) -> Callable[[Any], bool]:
+    n = _number(arg, path)
+    return lambda v: bool(v < n)
+
+
+_TESTS: dict[str, Callable[[object, str], Callable[[Any], bool]]] = {
+    "is": _scalar, "in": _in, "intersects": _intersects, "nonempty": _nonempty,
+    "at_least": _at_least, "below": _below,
+}
+
+
+def _all(parts: Sequence[Condition]) -> Condition:
+    def value(facts: Facts) -> Tri:
+        result: Tri = True
+        for p in parts:
+            v = p.value(facts)
+            if v is False:
+                return False
+            if v is None:
+                result = None
+        return result
+
+    def waiting(facts: Facts) -> list[str]:
+        if value(facts) is not None:
+            return []
+        return [n for p in parts if p.value(facts) is None for n in p.waiting(facts)]
+
+    return Condition(value, waiting, frozenset().union(*(p.facts for p in parts)))
+
+
+def _any(parts: Sequence[Condition]) -> Condition:
+    def value(facts: Facts) -> Tri:
+        result: Tri = False
+        for p in parts:
+            v = p.value(facts)
+            if v is True:
+                return True
+            if v is None:
+                result = None
+        return result
+
+    def waiting(facts: Facts) -> list[str]:
+        if value(facts) is not None:
+            return []
+        return [n for p in parts if p.value(facts) is None for n in p.waiting(facts)]
+
+    return Condition(value, waiting, frozenset().union(*(p.facts for p in parts)))
+
+
+def _not(part: Condition) -> Condition:
+    def value(facts: Facts) -> Tri:
+        v = part.value(facts)
+        return None if v is None else not v
+
+    return Condition(value, part.waiting, part.facts)

@@ -1,0 +1,458 @@
+"""Facts + as-of date -> Assessment: verdict, grounds with citations, deadlines, offices.
+
+Backward-chaining in the sense of DESIGN.md: every ground is a three-valued condition over the
+facts; the verdict is decided as soon as one ground holds (mandatory) or all fail (voluntary);
+otherwise `missing` names the facts the undecided grounds wait on, most decisive first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rules.conditions import Condition, Facts, Tri, always, compile_condition
+from rules.i18n import DEFAULT_LOCALE, N_, Msg, gettext_for
+from rules.packs import SIZE_SCALES, Deadline, Ground, Pack, Table, TableRow, default_packs
+from rules.periods import count_period
+from rules.provinces import get_province
+
+Text = str | Msg
+
+# Tie-break for `missing`: the order in which a person can most easily answer.
+FACT_PRIORITY: tuple[str, ...] = (
+    "province", "industry_code", "scale", "exceeds_emission_standard", "exceeds_total_quota",
+    "exceeds_energy_limit", "missed_energy_target", "toxic_classes", "on_master_list",
+    "has_extraction", "has_industrial_coating", "above_designated_size", "central_enterprise",
+)
+# Derived facts are asked through the fact they come from.
+ASKED_AS = {"industry_section": "industry_code", "industry_division": "industry_code"}
+DEADLINE_ORDER = ("disclosure", "start", "report", "evaluation", "acceptance", "reaudit", "review")
+SIZE_WORDS = {"any": "所有", "large_medium": "大中型", "not_micro": "大中小型"}  # the annex's own words
+
+
+@dataclass(frozen=True, slots=True)
+class GroundHit:
+    id: str
+    kind: str
+    pack: Pack
+    citation: str
+    quote: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineHit:
+    kind: str
+    start: date
+    nominal: date
+    due: date
+    schedule_known: bool
+    citation: str
+    note: tuple[Text, ...]
+    packs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentStatus:
+    pack: Pack
+    applied: bool
+    why: Msg
+
+
+@dataclass(frozen=True, slots=True)
+class VoluntaryStatus:
+    eligible: bool | None
+    why: Text
+    citation: str
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    as_of: date
+    obligation: str
+    grounds: tuple[GroundHit, ...]
+    documents: tuple[DocumentStatus, ...]
+    deadlines: tuple[DeadlineHit, ...]
+    disclosure_fields: tuple[str, ...]
+    report_to: tuple[str, ...]
+    voluntary: VoluntaryStatus
+    missing: tuple[str, ...]
+    notes: tuple[Msg, ...]
+
+    @property
+    def pack_versions(self) -> dict[str, str]:
+        return {d.pack.id: d.pack.version for d in self.documents if d.applied}
+
+    def to_dict(self, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+        """The `assess` JSON of DESIGN.md (plus `notes`, `voluntary.missing`, `documents[].version`)."""
+        tr = gettext_for(locale)
+        return {
+            "as_of": self.as_of.isoformat(),
+            "obligation": self.obligation,
+            "grounds": [
+                {"id": g.id, "kind": g.kind, "document_id": g.pack.id, "document": g.pack.title,
+                 "citation": g.citation, "quote": g.quote, "summary": g.summary}
+                for g in self.grounds
+            ],
+            "documents": [
+                {"id": d.pack.id, "title": d.pack.title, "applied": d.applied, "why": d.why.render(tr),
+                 "version": d.pack.version}
+                for d in self.documents
+            ],
+            "deadlines": [
+                {"kind": d.kind, "from": d.start.isoformat(), "nominal": d.nominal.isoformat(),
+                 "due": d.due.isoformat(), "citation": d.citation, "note": _join(d.note, tr),
+                 "schedule_known": d.schedule_known}
+                for d in self.deadlines
+            ],
+            "disclosure_fields": list(self.disclosure_fields),
+            "report_to": list(self.report_to),
+            "voluntary": {
+                "eligible": self.voluntary.eligible,
+                "why": _render(self.voluntary.why, tr),
+                "citation": self.voluntary.citation,
+                "missing": list(self.voluntary.missing),
+            },
+            "missing": list(self.missing),
+            "notes": [n.render(tr) for n in self.notes],
+        }
+
+
+def _render(t: Text, tr: Any) -> str:
+    return t if isinstance(t, str) else t.render(tr)
+
+
+def _join(parts: Iterable[Text], tr: Any) -> str:
+    sep = tr(N_("; "))
+    return sep.join(s for s in (_render(p, tr) for p in parts) if s)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledTable:
+    by_code: Mapping[str, tuple[tuple[TableRow, Condition], ...]]
+    by_division: tuple[tuple[int, int, TableRow, Condition], ...]
+
+
+def _row_condition(row: TableRow) -> Condition:
+    parts: list[object] = []
+    scales = SIZE_SCALES[row.size]
+    if scales is not None:
+        parts.append({"fact": "scale", "in": sorted(scales)})
+    if row.when is not None:
+        parts.append(row.when)
+    return compile_condition({"all": parts}) if parts else always()
+
+
+def _compile_table(table: Table) -> _CompiledTable:
+    by_code: dict[str, list[tuple[TableRow, Condition]]] = {}
+    ranges: list[tuple[int, int, TableRow, Condition]] = []
+    for row in table.rows:
+        cond = _row_condition(row)
+        if row.code is not None:
+            by_code.setdefault(row.code, []).append((row, cond))
+        elif row.divisions is not None:
+            ranges.append((row.divisions[0], row.divisions[1], row, cond))
+    return _CompiledTable({k: tuple(v) for k, v in by_code.items()}, tuple(ranges))
+
+
+class Engine:
+    """Holds the compiled packs; `assess` is pure and cheap (no I/O)."""
+
+    def __init__(self, packs: Sequence[Pack] | None = None) -> None:
+        self.packs: tuple[Pack, ...] = tuple(packs if packs is not None else default_packs())
+        self._tables = {
+            (p.id, name): _compile_table(t) for p in self.packs for name, t in p.tables.items()
+        }
+        self._provinces_with_packs = frozenset(p.jurisdiction for p in self.packs if not p.national)
+
+    # -- the verdict -------------------------------------------------------------------------
+
+    def assess(self, facts: Facts, as_of: date) -> Assessment:
+        """`facts` are validated and derived (rules.facts.parse_facts + derive)."""
+        binding = [(p, self._jurisdiction(p, facts)) for p in self.packs]
+        hits, undecided = self._grounds(binding, facts, as_of)
+        if hits:
+            obligation = "mandatory"
+        elif undecided:
+            obligation = "undetermined"
+        else:
+            obligation = "voluntary"
+        missing = _rank_missing(undecided) if obligation == "undetermined" else ()
+        kinds = frozenset(h.kind for h in hits)
+        basis = facts.get("list_published_on") or as_of
+        deadlines = self._deadlines(binding, facts, obligation, kinds)
+        used_for_deadlines = {pid for d in deadlines for pid in d.packs}
+        return Assessment(
+            as_of=as_of,
+            obligation=obligation,
+            grounds=tuple(hits),
+            documents=self._documents(binding, facts, as_of, used_for_deadlines),
+            deadlines=deadlines,
+            disclosure_fields=self._disclosure(binding, kinds, basis) if hits else (),
+            report_to=self._offices(binding, facts, kinds, basis) if hits else (),
+            voluntary=self._voluntary(binding, facts, as_of, obligation, hits),
+            missing=missing,
+            notes=self._notes(facts),
+        )
+
+    def _jurisdiction(self, pack: Pack, facts: Facts) -> Tri:
+        if pack.national:
+            return True
+        province = facts.get("province")
+        return None if province is None else province == pack.jurisdiction
+
+    def _grounds(
+        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, as_of: date
+    ) -> tuple[list[GroundHit], list[list[str]]]:
+        hits: list[GroundHit] = []
+        undecided: list[list[str]] = []
+        for pack, juris in binding:
+            if juris is False or not pack.in_force(as_of):
+                continue
+            for ground in pack.grounds:
+                if ground.table is not None:
+                    value, waiting, found = self._table_ground(pack, ground, facts)
+                else:
+                    value = ground.condition.value(facts)
+                    waiting = ground.condition.waiting(facts) if value is None else []
+                    found = [_hit(pack, ground)] if value else []
+                if value is False:
+                    continue
+                if juris is None:
+                    undecided.append(["province", *waiting])
+                elif value:
+                    hits.extend(found)
+                else:
+                    undecided.append(waiting)
+        return hits, undecided
+
+    def _table_ground(
+        self, pack: Pack, ground: Ground, facts: Facts
+    ) -> tuple[Tri, list[str], list[GroundHit]]:
+        table = self._tables[(pack.id, ground.table or "")]
+        code = facts.get("industry_code")
+        if code is None:
+            return None, ["industry_code"], []
+        division = facts["industry_division"]
+        rows = [*table.by_code.get(code, ()), *((r, c) for lo, hi, r, c in table.by_division if lo <= division <= hi)]
+        found: list[GroundHit] = []
+        waiting: list[str] = []
+        for row, cond in rows:
+            v = cond.value(facts)
+            if v:
+                found.append(_table_hit(pack, ground, row))
+            elif v is None:
+                waiting.extend(cond.waiting(facts))
+        if found:
+            return True, [], found
+        return (None if waiting else False), waiting, []
+
+    # -- what follows from the verdict ---------------------------------------------------------
+
+    def _deadlines(
+        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, obligation: str, kinds: frozenset[str]
+    ) -> tuple[DeadlineHit, ...]:
+        if obligation == "undetermined":
+            return ()
+        best: dict[str, list[tuple[Pack, Deadline, Any]]] = {}
+        for pack, juris in binding:
+            if juris is not True:
+                continue
+            for rule in pack.deadlines:
+                start = facts.get(rule.from_)
+                if (
+                    start is None
+                    or rule.obligation != obligation
+                    or (rule.kinds is not None and kinds.isdisjoint(rule.kinds))
+                    or not pack.in_force(start)
+                ):
+                    continue
+                p = rule.period
+                period = count_period(start, years=p.years, months=p.months, days=p.days)
+                current = best.get(rule.kind)
+                if current is None or period.nominal < current[0][2].nominal:
+                    best[rule.kind] = [(pack, rule, period)]
+                elif period.nominal == current[0][2].nominal:
+                    current.append((pack, rule, period))
+        out = [_deadline_hit(kind, entries) for kind, entries in best.items()]
+        return tuple(sorted(out, key=lambda d: (d.nominal, DEADLINE_ORDER.index(d.kind))))
+
+    def _disclosure(
+        self, binding: Sequence[tuple[Pack, Tri]], kinds: frozenset[str], basis: date
+    ) -> tuple[str, ...]:
+        fields: dict[str, None] = {}
+        for pack in _provincial_first(binding, basis):
+            for entry in pack.disclosure:
+                if not kinds.isdisjoint(entry.kinds):
+                    fields.update(dict.fromkeys(entry.fields))
+        return tuple(fields)
+
+    def _offices(
+        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, kinds: frozenset[str], basis: date
+    ) -> tuple[str, ...]:
+        offices: dict[str, None] = {}
+        for pack in _provincial_first(binding, basis):
+            for entry in pack.report_to:
+                if not kinds.isdisjoint(entry.kinds) and entry.condition.value(facts):
+                    offices.update(dict.fromkeys(entry.offices))
+        return tuple(offices)
+
+    def _voluntary(
+        self,
+        binding: Sequence[tuple[Pack, Tri]],
+        facts: Facts,
+        as_of: date,
+        obligation: str,
+        hits: Sequence[GroundHit],
+    ) -> VoluntaryStatus:
+        if obligation == "mandatory":
+            first = hits[0]
+            return VoluntaryStatus(
+                False,
+                Msg(N_("The enterprise is within the scope of mandatory audits, so the voluntary "
+                       "programme does not apply.")),
+                f"{first.pack.title}{first.citation}",
+            )
+        if obligation == "undetermined":
+            return VoluntaryStatus(
+                None, Msg(N_("Not known yet whether the audit is mandatory.")), "",
+            )
+        provincial = [p for p in _provincial_first(binding, as_of) if p.voluntary]
+        for pack in provincial:
+            for entry in pack.voluntary:
+                if not entry.programme:
+                    continue
+                v = entry.condition.value(facts)
+                why: Text = entry.summary if v else Msg(
+                    N_("Does not meet the programme's conditions: {summary}"), {"summary": entry.summary}
+                ) if v is False else Msg(
+                    N_("Whether the programme's conditions are met is not known yet: {summary}"),
+                    {"summary": entry.summary},
+                )
+                missing = tuple(_dedupe(ASKED_AS.get(f, f) for f in entry.condition.waiting(facts)))
+                return VoluntaryStatus(v, why, f"{pack.title}{entry.citation}", missing)
+        for pack in provincial:
+            entry = pack.voluntary[0]
+            return VoluntaryStatus(True, entry.summary, f"{pack.title}{entry.citation}")
+        return VoluntaryStatus(None, Msg(N_("No rule on voluntary audits is loaded.")), "")
+
+    def _documents(
+        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, as_of: date, used: set[str]
+    ) -> tuple[DocumentStatus, ...]:
+        return tuple(_document_status(p, j, facts, as_of, p.id in used) for p, j in binding)
+
+    def _notes(self, facts: Facts) -> tuple[Msg, ...]:
+        province = facts.get("province")
+        if province is None:
+            return (Msg(N_("The province is not known yet: only national rules could be applied so far.")),)
+        if province not in self._provinces_with_packs:
+            name = get_province(province).name
+            return (Msg(N_("No provincial rules are loaded for {province}: only the national documents "
+                           "were applied."), {"province": name}),)
+        return ()
+
+
+def _hit(pack: Pack, ground: Ground) -> GroundHit:
+    return GroundHit(f"{pack.id}.{ground.id}", ground.kind, pack, ground.citation, ground.quote, ground.summary)
+
+
+def _table_hit(pack: Pack, ground: Ground, row: TableRow) -> GroundHit:
+    key = row.code or (f"{row.divisions[0]:02d}-{row.divisions[1]:02d}" if row.divisions else "")
+    label = f"{row.name}（{row.code}）" if row.code else row.name
+    return GroundHit(
+        f"{pack.id}.{ground.id}.{key}",
+        ground.kind,
+        pack,
+        f"{ground.citation}（{row.sector}：{label}，{SIZE_WORDS[row.size]}）",
+        ground.quote,
+        f"{ground.summary}：{row.sector}，{label}，规模：{SIZE_WORDS[row.size]}"
+        + (f"；{row.note}" if row.note else ""),
+    )
+
+
+def _deadline_hit(kind: str, entries: list[tuple[Pack, Deadline, Any]]) -> DeadlineHit:
+    period = entries[0][2]
+    note: list[Text] = list(_dedupe(rule.note for _, rule, _ in entries if rule.note))
+    if period.due != period.nominal:
+        note.append(Msg(
+            N_("{nominal} is a statutory holiday or rest day, so the period ends on the next working day, "
+               "{due} (Civil Code art. 203)."),
+            {"nominal": period.nominal.isoformat(), "due": period.due.isoformat()},
+        ))
+    if not period.schedule_known:
+        note.append(Msg(
+            N_("The official holiday schedule for {year} is not known yet: only weekends were taken "
+               "into account."),
+            {"year": period.nominal.year},
+        ))
+    return DeadlineHit(
+        kind=kind,
+        start=period.start,
+        nominal=period.nominal,
+        due=period.due,
+        schedule_known=period.schedule_known,
+        citation="；".join(f"{p.title}{rule.citation}" for p, rule, _ in entries),
+        note=tuple(note),
+        packs=tuple(_dedupe(p.id for p, _, _ in entries)),
+    )
+
+
+def _provincial_first(binding: Sequence[tuple[Pack, Tri]], on: date) -> list[Pack]:
+    bound = [p for p, j in binding if j is True and p.in_force(on)]
+    return [p for p in bound if not p.national] + [p for p in bound if p.national]
+
+
+def _document_status(pack: Pack, juris: Tri, facts: Facts, as_of: date, used: bool) -> DocumentStatus:
+    if juris is None:
+        return DocumentStatus(pack, False, Msg(
+            N_("Applies in {province} only; the enterprise's province is not known yet."),
+            {"province": get_province(pack.jurisdiction).name},
+        ))
+    if juris is False:
+        return DocumentStatus(pack, False, Msg(
+            N_("Applies in {province} only; the enterprise is in {other}."),
+            {"province": get_province(pack.jurisdiction).name,
+             "other": get_province(facts["province"]).name},
+        ))
+    start = pack.effective_from.isoformat() if pack.effective_from else ""
+    end = pack.effective_until.isoformat() if pack.effective_until else ""
+    if pack.effective_from is not None and as_of < pack.effective_from:
+        msg = N_("Not yet in force on {as_of}: it takes effect on {start}.")
+        return DocumentStatus(pack, used, Msg(msg, {"as_of": as_of.isoformat(), "start": start}))
+    if pack.effective_until is not None and as_of > pack.effective_until:
+        if used:
+            msg = N_("Expired on {end}; not applied to the verdict, but in force on the day a deadline "
+                     "counts from, so applied to that deadline.")
+        else:
+            msg = N_("Expired on {end}: not applied on {as_of}.")
+        return DocumentStatus(pack, used, Msg(msg, {"end": end, "as_of": as_of.isoformat()}))
+    if pack.period_end is not None and as_of > pack.period_end:
+        return DocumentStatus(pack, True, Msg(
+            N_("In force; its planning period ended on {end} and no successor is loaded, so it still applies."),
+            {"end": pack.period_end.isoformat()},
+        ))
+    if pack.effective_from is None:
+        return DocumentStatus(pack, True, Msg(N_("The text carries no date; treated as in force.")))
+    if end:
+        return DocumentStatus(pack, True, Msg(N_("In force from {start} to {end}."), {"start": start, "end": end}))
+    return DocumentStatus(pack, True, Msg(N_("In force since {start}."), {"start": start}))
+
+
+def _rank_missing(undecided: Sequence[Sequence[str]]) -> tuple[str, ...]:
+    counts: dict[str, int] = {}
+    for waiting in undecided:
+        for fact in _dedupe(ASKED_AS.get(f, f) for f in waiting):
+            counts[fact] = counts.get(fact, 0) + 1
+
+    def rank(fact: str) -> tuple[int, int, str]:
+        prio = FACT_PRIORITY.index(fact) if fact in FACT_PRIORITY else len(FACT_PRIORITY)
+        return (-counts[fact], prio, fact)
+
+    return tuple(sorted(counts, key=rank))
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,126 @@
+"""The facts an assessment starts from: validated at the edge, then enriched with derived facts.
+
+Absent means unknown. Every error names the offending field (`FactError.field`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+
+from rules.errors import FactError
+from rules.industries import division_of, section_of, validate_code
+from rules.provinces import normalize_province
+from rules.sizes import above_designated_size, derive_scale
+
+ToxicClass = Literal["hazardous_waste", "highly_toxic_chemical", "heavy_metal", "pop", "other_toxic"]
+TOXIC_CLASSES: tuple[str, ...] = ("hazardous_waste", "highly_toxic_chemical", "heavy_metal", "pop", "other_toxic")
+Number = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=False)]
+DATE_FACTS = ("list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on")
+
+
+class FactsModel(BaseModel):
+    """DESIGN.md's fact table. Unknown names are refused, types are strict (no "yes" for true)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    province: str | None = None
+    industry_code: str | None = None
+    scale: Literal["large", "medium", "small", "micro"] | None = None
+    employees: Number | None = None
+    revenue_10k_yuan: Number | None = None
+    exceeds_emission_standard: StrictBool | None = None
+    exceeds_total_quota: StrictBool | None = None
+    exceeds_energy_limit: StrictBool | None = None
+    missed_energy_target: StrictBool | None = None
+    toxic_classes: list[ToxicClass] | None = None
+    has_extraction: StrictBool | None = None
+    has_industrial_coating: StrictBool | None = None
+    above_designated_size: StrictBool | None = None
+    on_master_list: StrictBool | None = None
+    list_published_on: date | None = None
+    last_audit_completed_on: date | None = None
+    evaluated_on: date | None = None
+    accepted_on: date | None = None
+    central_enterprise: StrictBool | None = None
+
+    @field_validator("province", mode="before")
+    @classmethod
+    def _province(cls, v: object) -> str | None:
+        return None if v is None else normalize_province(v)
+
+    @field_validator("industry_code", mode="before")
+    @classmethod
+    def _industry(cls, v: object) -> str | None:
+        return None if v is None else validate_code(v)
+
+    @field_validator("employees", "revenue_10k_yuan", mode="before")
+    @classmethod
+    def _no_bool(cls, v: object) -> object:
+        if isinstance(v, bool):
+            raise ValueError("expected a number, not true/false")
+        return v
+
+    @field_validator(*DATE_FACTS, mode="before")
+    @classmethod
+    def _iso_date(cls, v: object) -> object:
+        if v is None or isinstance(v, date):
+            return v
+        if not isinstance(v, str) or len(v) != 10:
+            raise ValueError("expected a date as YYYY-MM-DD")
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a real date (YYYY-MM-DD)") from None
+
+    @field_validator("toxic_classes")
+    @classmethod
+    def _dedupe(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else list(dict.fromkeys(v))
+
+
+def parse_facts(raw: object) -> dict[str, Any]:
+    """Validate a JSON object of facts; returns only the facts that are known."""
+    if not isinstance(raw, dict):
+        raise FactError("(facts)", f"expected a JSON object of facts, got {type(raw).__name__}")
+    try:
+        model = FactsModel.model_validate(raw)
+    except FactError:
+        raise
+    except ValidationError as e:
+        raise _fact_error(e) from None
+    return model.model_dump(exclude_none=True)
+
+
+def _fact_error(err: ValidationError) -> FactError:
+    first = err.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "(facts)"
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, FactError):
+        return cause
+    if first["type"] == "extra_forbidden":
+        return FactError(field, "unknown fact name (see the fact table in DESIGN.md)")
+    if field == "toxic_classes" and first["type"] == "literal_error":
+        return FactError(field, f"unknown toxic class {first['input']!r}; expected one of {list(TOXIC_CLASSES)}")
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    return FactError(field, f"{msg} (got {first['input']!r})")
+
+
+def derive(facts: dict[str, Any]) -> dict[str, Any]:
+    """Add the derived facts the rules may name: industry section/division, scale, 规上."""
+    out = dict(facts)
+    code = out.get("industry_code")
+    if code is not None:
+        out["industry_section"] = section_of(code)
+        out["industry_division"] = division_of(code)
+    if out.get("scale") is None:
+        scale = derive_scale(out.get("employees"), out.get("revenue_10k_yuan"))
+        if scale is not None:
+            out["scale"] = scale
+    if out.get("above_designated_size") is None:
+        above = above_designated_size(out.get("revenue_10k_yuan"))
+        if above is not None:
+            out["above_designated_size"] = above
+    return out

@@ -1,0 +1,65 @@
+"""Translations for every user-facing sentence (Babel/gettext catalogs in ../locales, zh_CN first).
+
+Messages are English msgids with named `{placeholders}`; `Msg` keeps one unrendered so that an
+assessment can be shown in any locale. The catalogs are read from the compiled `.mo` files, or
+straight from the `.po` files when nothing has been compiled yet (a fresh checkout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = ("zh_CN", "en")
+
+Gettext = Callable[[str], str]
+
+
+def N_(msgid: str) -> str:
+    """Mark a message for extraction without translating it yet (gettext_noop)."""
+    return msgid
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    msgid: str
+    args: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, gettext: Gettext) -> str:
+        text = gettext(self.msgid)
+        return text.format(**self.args) if self.args else text
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
+    if locale not in LOCALES:
+        locale = DEFAULT_LOCALE
+    base = LOCALES_DIR / locale / "LC_MESSAGES"
+    mo, po = base / f"{DOMAIN}.mo", base / f"{DOMAIN}.po"
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as f:
+            return Translations(f, domain=DOMAIN)
+    if po.exists():
+        return _from_po(po, locale)
+    return NullTranslations()
+
+
+def _from_po(po: Path, locale: str) -> NullTranslations:
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=locale, domain=DOMAIN)
+    t = NullTranslations()
+    table = {m.id: m.string for m in catalog if m.id and isinstance(m.id, str) and m.string}
+    t.gettext = lambda message: table.get(message, message)  # type: ignore[method-assign]
+    return t
+
+
+def gettext_for(locale: str = DEFAULT_LOCALE) -> Gettext:
+    return translations(locale).gettext

@@ -1,0 +1,249 @@
+"""Rule packs: one YAML file per legal document, validated and compiled once (see packs/SCHEMA.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from rules.conditions import Condition, ConditionError, always, compile_condition
+from rules.errors import RulePackError
+
+PACK_DIR = Path(__file__).parent / "packs"
+
+GroundKind = Literal["pollution", "energy", "toxic", "key_industry", "master_list"]
+DeadlineKind = Literal["disclosure", "start", "report", "reaudit", "evaluation", "acceptance", "review"]
+DateFact = Literal["list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on"]
+SizeColumn = Literal["any", "large_medium", "not_micro"]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+SIZE_SCALES: dict[str, frozenset[str] | None] = {
+    "any": None,
+    "large_medium": frozenset({"large", "medium"}),
+    "not_micro": frozenset({"large", "medium", "small"}),
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Conditional(_Model):
+    """A provision with an optional `when`, compiled after validation."""
+
+    when: dict[str, Any] | None = None
+    _condition: Condition = PrivateAttr(default_factory=always)
+
+    @model_validator(mode="after")
+    def _compile(self) -> _Conditional:
+        if self.when is not None:
+            try:
+                self._condition = compile_condition(self.when, "when")
+            except ConditionError as e:
+                raise ValueError(str(e)) from None
+        return self
+
+    @property
+    def condition(self) -> Condition:
+        return self._condition
+
+
+class Ground(_Conditional):
+    id: NonEmpty
+    kind: GroundKind
+    citation: NonEmpty
+    quote: NonEmpty
+    summary: NonEmpty
+    table: str | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Ground:
+        if (self.when is None) == (self.table is None):
+            raise ValueError("a ground needs exactly one of 'when' and 'table'")
+        return self
+
+
+class TableRow(_Conditional):
+    code: str | None = None
+    divisions: tuple[int, int] | None = None
+    sector: NonEmpty
+    name: NonEmpty
+    size: SizeColumn
+    note: str = ""
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v: str | None) -> str | None:
+        if v is not None and not (len(v) == 4 and v.isdigit()):
+            raise ValueError(f"bad industry class code {v!r} (four digits, quoted)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_key(self) -> TableRow:
+        if (self.code is None) == (self.divisions is None):
+            raise ValueError("a row needs exactly one of 'code' and 'divisions'")
+        return self
+
+
+class Table(_Model):
+    rows: list[TableRow] = Field(min_length=1)
+
+
+class Disclosure(_Model):
+    id: NonEmpty
+    kinds: list[GroundKind] = Field(min_length=1)
+    citation: NonEmpty
+    quote: NonEmpty
+    fields: list[NonEmpty] = Field(min_length=1)
+
+
+class ReportTo(_Conditional):
+    id: NonEmpty
+    kinds: list[GroundKind] = Field(min_length=1)
+    citation: NonEmpty
+    quote: NonEmpty
+    offices: list[NonEmpty] = Field(min_length=1)
+
+
+class PeriodSpec(_Model):
+    years: int = Field(default=0, ge=0, le=50)
+    months: int = Field(default=0, ge=0, le=600)
+    days: int = Field(default=0, ge=0, le=3650)
+
+    @model_validator(mode="after")
+    def _nonzero(self) -> PeriodSpec:
+        if not (self.years or self.months or self.days):
+            raise ValueError("a period needs years, months or days")
+        return self
+
+
+class Deadline(_Model):
+    id: NonEmpty
+    kind: DeadlineKind
+    from_: DateFact = Field(alias="from")
+    period: PeriodSpec
+    obligation: Literal["mandatory", "voluntary"]
+    kinds: list[GroundKind] | None = None
+    citation: NonEmpty
+    quote: NonEmpty
+    note: str = ""
+
+
+class Voluntary(_Conditional):
+    id: NonEmpty
+    citation: NonEmpty
+    quote: NonEmpty
+    summary: NonEmpty
+    programme: bool = False
+
+
+class OfficerDate(_Model):
+    id: NonEmpty
+    month: int = Field(ge=1, le=12)
+    day: int | Literal["end"]
+    citation: NonEmpty
+    quote: NonEmpty
+    note: NonEmpty
+
+
+class Pack(_Model):
+    id: NonEmpty
+    title: NonEmpty
+    issuer: NonEmpty
+    number: str
+    jurisdiction: NonEmpty
+    effective_from: date | None
+    effective_until: date | None
+    period_end: date | None = None
+    validity_citation: str = ""
+    notes: str = ""
+    grounds: list[Ground] = []
+    tables: dict[str, Table] = {}
+    disclosure: list[Disclosure] = []
+    report_to: list[ReportTo] = []
+    deadlines: list[Deadline] = []
+    voluntary: list[Voluntary] = []
+    officer_dates: list[OfficerDate] = []
+    # Filled by the loader, not the YAML.
+    file: str = ""
+    version: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Pack:
+        if self.effective_from and self.effective_until and self.effective_until < self.effective_from:
+            raise ValueError("effective_until is before effective_from")
+        for i, g in enumerate(self.grounds):
+            if g.table is not None and g.table not in self.tables:
+                raise ValueError(f"grounds[{i}].table: no table named {g.table!r} in 'tables'")
+        for section in ("grounds", "disclosure", "report_to", "deadlines", "voluntary", "officer_dates"):
+            ids = [item.id for item in getattr(self, section)]
+            dupes = sorted({x for x in ids if ids.count(x) > 1})
+            if dupes:
+                raise ValueError(f"{section}: duplicate id(s) {dupes}")
+        return self
+
+    def in_force(self, on: date) -> bool:
+        return (self.effective_from is None or self.effective_from <= on) and (
+            self.effective_until is None or on <= self.effective_until
+        )
+
+    @property
+    def national(self) -> bool:
+        return self.jurisdiction == "national"
+
+
+def _where(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    extra = f" (got {first['input']!r})" if first["type"] not in ("value_error", "missing") else ""
+    return f"{loc or '(top)'}: {msg}{extra}"
+
+
+def load_pack(path: Path) -> Pack:
+    """Read and validate one pack; errors name the file and the key."""
+    raw_bytes = path.read_bytes()
+    try:
+        raw = yaml.safe_load(raw_bytes)
+    except yaml.YAMLError as e:
+        raise RulePackError(f"{path.name}: not valid YAML: {e}") from None
+    if not isinstance(raw, dict):
+        raise RulePackError(f"{path.name}: (top): a pack must be a mapping")
+    try:
+        pack = Pack.model_validate(raw)
+    except ValidationError as e:
+        raise RulePackError(f"{path.name}: {_where(e)}") from None
+    version = hashlib.sha256(raw_bytes).hexdigest()[:12]
+    return pack.model_copy(update={"file": path.name, "version": version})
+
+
+def load_packs(directory: Path | None = None) -> tuple[Pack, ...]:
+    """Every pack in the directory: national ones first, then provincial, each group by file name."""
+    d = directory or PACK_DIR
+    packs = [load_pack(p) for p in sorted(d.glob("*.yaml"))]
+    ids = [p.id for p in packs]
+    dupes = sorted({x for x in ids if ids.count(x) > 1})
+    if dupes:
+        raise RulePackError(f"{d.name}: duplicate pack id(s) {dupes}")
+    _check_jurisdictions(packs)
+    return tuple(sorted(packs, key=lambda p: (not p.national, p.file)))
+
+
+def _check_jurisdictions(packs: Sequence[Pack]) -> None:
+    from rules.provinces import all_provinces
+
+    known = {p.id for p in all_provinces()} | {"national"}
+    for p in packs:
+        if p.jurisdiction not in known:
+            raise RulePackError(f"{p.file}: jurisdiction: unknown province {p.jurisdiction!r}")
+
+
+@lru_cache(maxsize=1)
+def default_packs() -> tuple[Pack, ...]:
+    return load_packs()
