@@ -18,7 +18,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from handlers import parse
 from handlers.messages import Choice, Inbound, Outbound
 from handlers.questions import QUESTIONS, Answer
-from handlers.render import fact_label, render_verdict
+from handlers.render import fact_label, render_deadlines, render_verdict
 from rules import Engine, FactError, derive, parse_facts
 from rules.engine import Assessment
 from rules.i18n import DEFAULT_LOCALE, LOCALES, N_, Gettext, gettext_for
@@ -171,7 +171,7 @@ class Interview:
         if fact is None:
             return self._advance(step)
         question = QUESTIONS[fact]
-        if text in ("unknown", "none") and fact not in FOLLOW_UPS or (text != "none" and parse.parse_unknown(text)):
+        if (text in ("unknown", "none") and fact not in FOLLOW_UPS) or (text != "none" and parse.parse_unknown(text)):
             st["skipped"] = [*st["skipped"], fact]
             st["history"] = [*st["history"], {"fact": fact, "set": []}]
             return self._advance(step)
@@ -225,8 +225,8 @@ class Interview:
         if follow is not None:
             st["stage"] = "follow_up"
             return self._ask(step, follow)
-        if st["stage"] == "follow_up" and a.deadlines:
-            step.replies.append(Outbound(render_verdict(a, self._tr(step), st["locale"])))
+        if st["stage"] == "follow_up":
+            step.replies.append(Outbound(render_deadlines(a, self._tr(step), st["locale"])))
         st["stage"] = "done"
         st["asking"] = None
         st["offered"] = []

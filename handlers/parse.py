@@ -12,6 +12,7 @@ YES = ("是的", "是", "有的", "有", "对的", "对", "存在", "属于", "�
 NO = (
     "不是", "不对", "没有", "没", "无", "否", "不存在", "不属于", "未超", "不会", "不", "no", "n", "false", "未",
 )
+NEGATION_PREFIXES = ("不", "没", "未", "无", "否", "非")
 UNKNOWN = ("不知道", "不清楚", "不确定", "不晓得", "跳过", "skip", "unknown", "不了解", "说不准", "?", "？")
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -38,16 +39,14 @@ def parse_unknown(text: str) -> bool:
 
 
 def parse_yes_no(text: str) -> bool | None:
-    """是/否/有/没有/对/不是 and friends; negative forms are checked first (不是 before 是)."""
+    """是/否/有/没有/对/不是 and friends; negations (不超标, 没有超) are read before affirmations."""
     t = _strip_punct(normalize(text))
     if not t or parse_unknown(text):
         return None
-    for word in NO:
-        if t == word or (len(word) > 1 and t.startswith(word)):
-            return False
-    for word in YES:
-        if t == word or (len(word) > 1 and t.startswith(word)) or (word in ("是", "有", "对") and t[0] == word):
-            return True
+    if t in NO or any(len(w) > 1 and t.startswith(w) for w in NO) or t[0] in NEGATION_PREFIXES:
+        return False
+    if t in YES or any(len(w) > 1 and t.startswith(w) for w in YES) or t[0] in ("是", "有", "对", "超"):
+        return True
     return None
 
 
@@ -78,15 +77,16 @@ def chinese_to_number(text: str) -> float | None:
     return float(total + section + (digit or 0))
 
 
-def _numbers(text: str) -> list[tuple[float, str]]:
-    """Every number in the text with the word right after it (its unit)."""
-    out: list[tuple[float, str]] = []
+def _numbers(text: str) -> list[tuple[float, str, bool]]:
+    """Every number in the text with the word right after it (its unit); the flag says whether the
+    number was written in Chinese numerals with 万/亿 inside it (五千万 is already 50,000,000)."""
+    out: list[tuple[float, str, bool]] = []
     for m in re.finditer(r"(\d+(?:\.\d+)?)|([零〇一二两三四五六七八九十百千万亿点]+)", text):
         raw = m.group(0)
         value = float(raw) if m.group(1) else chinese_to_number(raw)
         if value is None:
             continue
-        out.append((value, text[m.end():m.end() + 3]))
+        out.append((value, text[m.end():m.end() + 3], bool(m.group(2)) and ("万" in raw or "亿" in raw)))
     return out
 
 
@@ -96,7 +96,7 @@ def parse_count(text: str) -> float | None:
     found = _numbers(t)
     if not found:
         return None
-    value, unit = found[0]
+    value, unit, _ = found[0]
     if unit.startswith("万"):
         value *= 10_000
     return value if value >= 0 else None
@@ -108,7 +108,9 @@ def parse_money_10k(text: str) -> float | None:
     found = _numbers(t)
     if not found:
         return None
-    value, unit = found[0]
+    value, unit, whole_yuan = found[0]
+    if whole_yuan:
+        return value / 10_000
     if unit.startswith("亿"):
         return value * 10_000
     if unit.startswith("千万"):
@@ -127,9 +129,11 @@ def parse_headcount_and_revenue(text: str) -> tuple[float | None, float | None]:
     t = normalize(text).replace(",", "").replace("，", " ")
     people: float | None = None
     money: float | None = None
-    for value, unit in _numbers(t):
+    for value, unit, whole_yuan in _numbers(t):
         if unit[:1] in ("人", "名", "个") or unit.startswith("万人"):
             people = value * (10_000 if unit.startswith("万人") else 1)
+        elif whole_yuan and money is None:
+            money = value / 10_000
         elif unit[:1] in ("万", "亿", "元", "千", "百") and money is None:
             money = parse_money_10k(f"{value:g}{unit}")
     return people, money

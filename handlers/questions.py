@@ -141,6 +141,8 @@ def _read_toxic(text: str, state: dict[str, Any]) -> Answer | None:
         cls = text[4:]
         return Answer({"toxic_classes": [] if cls == "none" else [cls]})
     picked = parse.parse_toxic_classes(text, TOXIC_ORDER)
+    if picked is None and parse.parse_yes_no(text) is True:
+        return Answer({}, candidates=TOXIC_ORDER)  # "yes": ask which class
     return None if picked is None else Answer({"toxic_classes": picked})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rules.engine import Assessment
 from rules.i18n import N_, Gettext
 
@@ -28,6 +30,8 @@ FACT_LABELS = {
     "has_industrial_coating": N_("whether it has an industrial coating process"),
     "above_designated_size": N_("whether it is above designated size"),
     "central_enterprise": N_("whether it is a central enterprise"),
+    "list_published_on": N_("the day the list was published"),
+    "last_audit_completed_on": N_("the day the last audit was completed"),
 }
 
 
@@ -47,13 +51,7 @@ def render_verdict(a: Assessment, tr: Gettext, locale: str) -> str:
         ]
         parts.append("\n".join(lines))
     if d["deadlines"]:
-        lines = [tr(N_("Deadlines:"))]
-        for x in d["deadlines"]:
-            lines.append(tr(N_("• {what}: by {nominal} (legal last day {due}); {citation}")).format(
-                what=tr(KIND_LABELS[x["kind"]]), nominal=x["nominal"], due=x["due"], citation=x["citation"]))
-            if x["note"]:
-                lines.append(f"  {x['note']}")
-        parts.append("\n".join(lines))
+        parts.append(_deadlines(d["deadlines"], tr))
     if d["disclosure_fields"]:
         parts.append(tr(N_("What to publish: {fields}")).format(fields=tr(N_(", ")).join(d["disclosure_fields"])))
     if d["report_to"]:
@@ -73,9 +71,27 @@ def render_verdict(a: Assessment, tr: Gettext, locale: str) -> str:
     return "\n\n".join(parts)
 
 
+def render_deadlines(a: Assessment, tr: Gettext, locale: str) -> str:
+    deadlines = a.to_dict(locale)["deadlines"]
+    if not deadlines:
+        return tr(N_("No deadlines can be counted yet: they start from the day the list is published."))
+    return _deadlines(deadlines, tr)
+
+
+def _deadlines(deadlines: list[dict[str, Any]], tr: Gettext) -> str:
+    lines = [tr(N_("Deadlines:"))]
+    for x in deadlines:
+        lines.append(tr(N_("• {what}: by {nominal} (legal last day {due}); {citation}")).format(
+            what=tr(KIND_LABELS[x["kind"]]), nominal=x["nominal"], due=x["due"], citation=x["citation"]))
+        if x["note"]:
+            lines.append(f"  {x['note']}")
+    return "\n".join(lines)
+
+
 def _headline(a: Assessment, tr: Gettext) -> str:
     if a.obligation == "mandatory":
-        return tr(N_("Verdict: your enterprise must carry out a MANDATORY cleaner-production audit (强制性清洁生产审核)."))
+        return tr(N_("Verdict: your enterprise must carry out a MANDATORY cleaner-production audit "
+                     "(强制性清洁生产审核)."))
     if a.obligation == "voluntary":
         return tr(N_("Verdict: a cleaner-production audit is VOLUNTARY for your enterprise (not mandatory)."))
     return tr(N_("Verdict: not determined yet; more answers are needed."))

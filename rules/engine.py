@@ -167,6 +167,14 @@ class Engine:
             (p.id, name): _compile_table(t) for p in self.packs for name, t in p.tables.items()
         }
         self._provinces_with_packs = frozenset(p.jurisdiction for p in self.packs if not p.national)
+        # Plain tuples for the hot path (pydantic attribute access is slow).
+        self._grounds_of = {p.id: tuple((g, g.condition.value, g.condition.waiting) for g in p.grounds)
+                            for p in self.packs}
+        self._deadlines_of = {
+            p.id: tuple((r, r.from_, None if r.kinds is None else frozenset(r.kinds)) for r in p.deadlines)
+            for p in self.packs
+        }
+        self._doc_cache: dict[tuple[object, ...], DocumentStatus] = {}
 
     # -- the verdict -------------------------------------------------------------------------
 
@@ -212,12 +220,12 @@ class Engine:
         for pack, juris in binding:
             if juris is False or not pack.in_force(as_of):
                 continue
-            for ground in pack.grounds:
+            for ground, value_of, waiting_of in self._grounds_of[pack.id]:
                 if ground.table is not None:
                     value, waiting, found = self._table_ground(pack, ground, facts)
                 else:
-                    value = ground.condition.value(facts)
-                    waiting = ground.condition.waiting(facts) if value is None else []
+                    value = value_of(facts)
+                    waiting = waiting_of(facts) if value is None else []
                     found = [_hit(pack, ground)] if value else []
                 if value is False:
                     continue
@@ -261,12 +269,12 @@ class Engine:
         for pack, juris in binding:
             if juris is not True:
                 continue
-            for rule in pack.deadlines:
-                start = facts.get(rule.from_)
+            for rule, from_fact, rule_kinds in self._deadlines_of[pack.id]:
+                start = facts.get(from_fact)
                 if (
                     start is None
                     or rule.obligation != obligation
-                    or (rule.kinds is not None and kinds.isdisjoint(rule.kinds))
+                    or (rule_kinds is not None and kinds.isdisjoint(rule_kinds))
                     or not pack.in_force(start)
                 ):
                     continue
@@ -342,7 +350,17 @@ class Engine:
     def _documents(
         self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, as_of: date, used: set[str]
     ) -> tuple[DocumentStatus, ...]:
-        return tuple(_document_status(p, j, facts, as_of, p.id in used) for p, j in binding)
+        province = facts.get("province")
+        out = []
+        for p, j in binding:
+            key = (p.id, j, province, as_of, p.id in used)
+            status = self._doc_cache.get(key)
+            if status is None:
+                if len(self._doc_cache) > 50_000:
+                    self._doc_cache.clear()
+                status = self._doc_cache[key] = _document_status(p, j, facts, as_of, p.id in used)
+            out.append(status)
+        return tuple(out)
 
     def _notes(self, facts: Facts) -> tuple[Msg, ...]:
         province = facts.get("province")
@@ -375,7 +393,9 @@ def _table_hit(pack: Pack, ground: Ground, row: TableRow) -> GroundHit:
 
 def _deadline_hit(kind: str, entries: list[tuple[Pack, Deadline, Any]]) -> DeadlineHit:
     period = entries[0][2]
-    note: list[Text] = list(_dedupe(rule.note for _, rule, _ in entries if rule.note))
+    provincial = [rule.note for p, rule, _ in entries if rule.note and not p.national]
+    national = [rule.note for p, rule, _ in entries if rule.note and p.national]
+    note: list[Text] = [*(provincial or national)[:1]]
     if period.due != period.nominal:
         note.append(Msg(
             N_("{nominal} is a statutory holiday or rest day, so the period ends on the next working day, "

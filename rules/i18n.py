@@ -56,8 +56,12 @@ def _from_po(po: Path, locale: str) -> NullTranslations:
     with po.open("rb") as f:
         catalog = read_po(f, locale=locale, domain=DOMAIN)
     t = NullTranslations()
-    table = {m.id: m.string for m in catalog if m.id and isinstance(m.id, str) and m.string}
-    t.gettext = lambda message: table.get(message, message)  # type: ignore[method-assign]
+    table = {m.id: m.string for m in catalog if isinstance(m.id, str) and m.id and isinstance(m.string, str)}
+
+    def lookup(message: str) -> str:
+        return table.get(message) or message
+
+    t.gettext = lookup  # type: ignore[method-assign]
     return t
 
 

@@ -92,9 +92,9 @@ def problems() -> list[str]:
             if have is None or not all(strings) or have.fuzzy:
                 found.append(f"{lang}: untranslated {ids[0]!r} ({where})")
                 continue
-            want = set(PLACEHOLDER.findall(ids[0]))
+            want = set(PLACEHOLDER.findall(str(ids[0])))
             for s in strings:
-                if set(PLACEHOLDER.findall(s)) != want:
+                if set(PLACEHOLDER.findall(str(s))) != want:
                     found.append(f"{lang}: placeholders differ in {ids[0]!r}: {s!r}")
     return found
 

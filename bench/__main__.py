@@ -1,0 +1,40 @@
+"""python -m bench [section ...]: run the benchmarks and write bench/results.json."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results.json"
+
+
+def main(argv: list[str]) -> int:
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the targets say
+    from bench import rules_bench
+
+    sections: dict[str, Any] = {"rules": rules_bench.run}
+    try:
+        import bench.http_bench as http_bench  # the HTTP figures, where that module exists
+    except ImportError:
+        http_bench = None
+    if http_bench is not None:
+        sections["http"] = http_bench.run
+    wanted = argv or list(sections)
+    report: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
+    for name in wanted:
+        print(f"bench: {name} ...", flush=True)
+        report[name] = sections[name]()
+        print(json.dumps(report[name], ensure_ascii=False, indent=2), flush=True)
+    RESULTS.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"bench: wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

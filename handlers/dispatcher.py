@@ -1,0 +1,167 @@
+"""Inbound -> list[Outbound]: load the contact and its conversation, run the interview, persist.
+
+One message is one unit of work: the conversation state, the consent, the enterprise binding, the
+stored assessment and the audit cycle it starts commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from handlers.interview import Interview, Step
+from handlers.messages import Choice, Inbound, Outbound
+from handlers.render import KIND_LABELS
+from rules import Engine, default_engine
+from rules.engine import Assessment
+from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
+from storage import Contact, Repositories, utcnow
+
+log = logging.getLogger(__name__)
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def china_today() -> date:
+    return datetime.now(CHINA).date()
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        engine: Engine | None = None,
+        today: Callable[[], date] | None = None,
+    ) -> None:
+        self.sessions = session_factory
+        self.interview = Interview(engine or default_engine(), today or china_today)
+
+    def dispatch(self, inbound: Inbound) -> list[Outbound]:
+        with self.sessions.begin() as session:
+            repos = Repositories(session)
+            contact = repos.contacts.add_if_absent(inbound.channel, inbound.user_id)
+            conversation = repos.conversations.get_by_contact_id(contact.id)
+            state = dict(conversation.state) if conversation is not None else None
+            if state is not None and "locale" not in state:
+                state["locale"] = contact.locale
+            step = self.interview.step(state, inbound)
+            step = self._apply(repos, contact, step)
+            if step.effects.forget:
+                repos.conversations.delete(contact.id)
+            else:
+                repos.conversations.save(contact.id, step.state)
+            return step.replies
+
+    def inbox(self, channel: str, user_id: str) -> list[Outbound]:
+        """Pending pushes for a generic-API user; they count as delivered once fetched."""
+        with self.sessions.begin() as session:
+            repos = Repositories(session)
+            rows = repos.outbox.list_by_address(channel, user_id)
+            now = utcnow()
+            out = []
+            for row in rows:
+                payload = row.payload or {}
+                choices = tuple(Choice(str(c["id"]), str(c["label"])) for c in payload.get("choices", []))
+                out.append(Outbound(str(payload.get("text", "")), choices))
+                repos.outbox.mark_sent(row.id, now=now)
+            return out
+
+    # -- effects -------------------------------------------------------------------------------
+
+    def _apply(self, repos: Repositories, contact: Contact, step: Step) -> Step:
+        fx = step.effects
+        now = utcnow()
+        if fx.locale is not None:
+            repos.contacts.update_settings(contact, locale=fx.locale)
+        if fx.forget:
+            self._forget(repos, contact)
+            return step
+        if fx.consent:
+            repos.contacts.record_consent(contact, now)
+        if fx.bind_credit_code is not None:
+            step = self._bind(repos, contact, step, fx.bind_credit_code)
+        if step.effects.assessment is not None:
+            self._store(repos, contact, step.state, step.effects.assessment)
+        if fx.status:
+            step.replies.append(Outbound(self._status(repos, contact, step.state)))
+        return step
+
+    def _forget(self, repos: Repositories, contact: Contact) -> None:
+        repos.assessments.delete_by_contact(contact.id)
+        if contact.consented_at is not None:
+            repos.contacts.withdraw_consent(contact)
+
+    def _bind(self, repos: Repositories, contact: Contact, step: Step, code: str) -> Step:
+        enterprise = repos.enterprises.get_by_credit_code(code)
+        known: dict[str, Any] = {}
+        tr = gettext_for(step.state.get("locale") or DEFAULT_LOCALE)
+        if enterprise is None:
+            enterprise = repos.enterprises.add(credit_code=code)
+        else:
+            latest = repos.assessments.list_by_enterprise(enterprise.id, limit=1)
+            if latest:
+                known = dict(latest[0].facts)
+                step.replies.append(Outbound(tr(N_(
+                    "This enterprise is already known: I will use the answers a colleague gave "
+                    "(type 返回 to change one)."))))
+        repos.contacts.bind_enterprise(contact, enterprise.id)
+        resumed = self.interview.resume(step.state, known)
+        resumed.replies[:0] = step.replies
+        return resumed
+
+    def _store(self, repos: Repositories, contact: Contact, state: dict[str, Any], a: Assessment) -> None:
+        enterprise_id = contact.enterprise_id
+        result = a.to_dict()
+        repos.assessments.add(
+            facts=state["facts"], as_of=a.as_of, obligation=a.obligation, result=result,
+            pack_versions=a.pack_versions, enterprise_id=enterprise_id, contact_id=contact.id,
+        )
+        if enterprise_id is None:
+            return
+        enterprise = repos.enterprises.get_by_id(enterprise_id)
+        if enterprise is not None:
+            facts = state["facts"]
+            repos.enterprises.update(
+                enterprise, province=facts.get("province"), industry_code=facts.get("industry_code"),
+                scale=facts.get("scale"),
+            )
+        listed = state["facts"].get("list_published_on")
+        if a.obligation != "mandatory" or not listed:
+            return
+        cycle, _ = repos.cycles.add_if_absent(
+            enterprise_id, date.fromisoformat(listed), source="chat", grounds=[g.id for g in a.grounds],
+        )
+        for d in a.deadlines:
+            if repos.milestones.get_by_kind(cycle.id, d.kind) is None:
+                repos.milestones.add(cycle.id, kind=d.kind, nominal=d.nominal, due=d.due,
+                                     citation=d.citation, note=d.kind)
+
+    def _status(self, repos: Repositories, contact: Contact, state: dict[str, Any]) -> str:
+        tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
+        lines: list[str] = []
+        if contact.enterprise_id is not None:
+            cycle = repos.cycles.get_by_enterprise(contact.enterprise_id)
+            if cycle is not None:
+                for m in repos.milestones.list_by_cycle(cycle.id):
+                    lines.append(_milestone_line(tr, m.kind, m.nominal, m.due, m.done_at is not None))
+        if not lines:
+            latest = repos.assessments.list_by_contact(contact.id, limit=1)
+            for d in (latest[0].result.get("deadlines", []) if latest else []):
+                lines.append(_milestone_line(tr, d["kind"], date.fromisoformat(d["nominal"]),
+                                             date.fromisoformat(d["due"]), False))
+        if not lines:
+            return tr(N_("No deadlines yet: they start when your enterprise's mandatory-audit list is "
+                         "published. Tell me its date when I ask, or type 重新开始."))
+        return tr(N_("Your deadlines:")) + "\n" + "\n".join(lines)
+
+
+def _milestone_line(tr: Gettext, kind: str, nominal: date, due: date, done: bool) -> str:
+    text = tr(N_("• {what}: by {nominal} (legal last day {due})")).format(
+        what=tr(KIND_LABELS.get(kind, kind)), nominal=nominal.isoformat(), due=due.isoformat())
+    done_mark = tr(N_("(done)"))
+    return f"{text} {done_mark}" if done else text

@@ -1,0 +1,70 @@
+"""A test channel you can talk to (errbot's testbot): push a message, pop the replies."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import date
+
+from sqlalchemy.orm import Session, sessionmaker
+from stdnum.cn import uscc
+
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Choice, Inbound, Outbound
+
+
+def credit_code(body: str) -> str:
+    """A valid 统一社会信用代码 from its first 17 characters."""
+    return body + uscc.calc_check_digit(body)
+
+
+class ChatBot:
+    def __init__(self, sessions: sessionmaker[Session], today: date, channel: str = "test") -> None:
+        self.dispatcher = Dispatcher(sessions, today=lambda: today)
+        self.channel = channel
+        self.replies: deque[Outbound] = deque()
+        self.last: list[Outbound] = []
+
+    def push(self, text: str, user: str = "u1") -> list[Outbound]:
+        return self._send(Inbound(self.channel, user, text=text), user)
+
+    def pick(self, choice: str, user: str = "u1") -> list[Outbound]:
+        return self._send(Inbound(self.channel, user, choice=choice), user)
+
+    def _send(self, inbound: Inbound, user: str) -> list[Outbound]:
+        self.replies.clear()
+        out = self.dispatcher.dispatch(inbound)
+        self.last = out
+        self.replies.extend(out)
+        return out
+
+    def pop(self) -> str:
+        return self.replies.popleft().text
+
+    @property
+    def text(self) -> str:
+        """Every reply to the last message, joined."""
+        return "\n".join(r.text for r in self.last)
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        return self.last[-1].choices if self.last else ()
+
+    def choice_ids(self) -> list[str]:
+        return [c.id for c in self.choices]
+
+    def start(self, user: str = "u1", code: str | None = None) -> None:
+        """Greet, consent, and give (or skip) the credit code."""
+        self.push("你好", user)
+        self.pick("consent:yes", user)
+        self.push(code or "跳过", user)
+
+    def deny_grounds(self, user: str = "u1", limit: int = 10) -> None:
+        """Answer "no" to every yes/no or toxic-substance question until another kind is asked."""
+        for _ in range(limit):
+            ids = self.choice_ids()
+            if "tox:none" in ids:
+                self.pick("tox:none", user)
+            elif ids[:2] == ["yes", "no"]:
+                self.push("否", user)
+            else:
+                return

@@ -1,0 +1,219 @@
+"""Conversations, read like conversations: one per seed province, plus typos, back, restart,
+forget, consent and a second contact of the same enterprise. Each runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from chatkit import ChatBot, credit_code
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import Repositories
+
+TODAY = date(2026, 11, 22)
+CODE = credit_code("91140100MA0K1234X")
+OTHER_CODE = credit_code("91370100MA3C9876Y")
+
+
+@pytest.fixture
+def bot(sessions: sessionmaker[Session]) -> ChatBot:
+    return ChatBot(sessions, TODAY)
+
+
+def test_first_message_asks_for_consent_and_stores_nothing_personal(
+    bot: ChatBot, sessions: sessionmaker[Session]
+) -> None:
+    bot.push("你好")
+    assert "个人信息保护法" in bot.text
+    assert bot.choice_ids() == ["consent:yes", "consent:no"]
+    with sessions() as s:
+        contact = Repositories(s).contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.consented_at is None and contact.enterprise_id is None
+
+
+def test_declining_consent_stores_nothing_and_asks_nothing(bot: ChatBot, sessions: sessionmaker[Session]) -> None:
+    bot.push("你好")
+    bot.push("不同意")
+    assert "没有保存" in bot.text
+    with sessions() as s:
+        repos = Repositories(s)
+        contact = repos.contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.consented_at is None
+        assert repos.conversations.get_by_contact_id(contact.id) is None
+
+
+def test_shanxi_cement_maker_is_mandatory_under_the_annex(bot: ChatBot, sessions: sessionmaker[Session]) -> None:
+    bot.start()
+    assert "省" in bot.text and "shanxi" in bot.choice_ids()
+    bot.push("晋")                      # the one-character abbreviation
+    assert "排放标准" in bot.text
+    bot.push("否")
+    bot.push("不是")
+    assert "有毒有害" in bot.text
+    bot.pick("tox:none")
+    bot.push("没有")                     # energy limit
+    assert "行业" in bot.text
+    bot.push("水泥")
+    assert "ind:3011" in bot.choice_ids()   # a short pick list, 3011 水泥制造 first
+    assert bot.choice_ids()[0] == "ind:3011"
+    bot.pick("ind:3011")
+    verdict = bot.pop()
+    assert "强制性清洁生产审核" in verdict
+    assert "附件" in verdict and "水泥制造（3011）" in verdict
+    assert "市生态环境局" in verdict          # where to report
+    assert "企业名称" in verdict             # what to publish
+    assert "名单" in bot.pop()              # follow-up: the list's publication date
+    bot.push("2026年3月31日")
+    assert "上一轮" in bot.text or "审核" in bot.text
+    bot.pick("none")
+    assert "2026-04-30" in bot.text        # disclosure: one month after 2026-03-31
+    assert "2026-05-31" in bot.text        # start: two months
+    assert "2027-03-31" in bot.text        # report: one year
+    bot.push("我的期限")
+    assert "2026-04-30" in bot.text
+
+
+def test_shandong_in_2021_asks_the_energy_target_and_cites_the_shandong_rules(
+    sessions: sessionmaker[Session],
+) -> None:
+    bot = ChatBot(sessions, date(2021, 6, 1))
+    bot.start()
+    bot.push("山东省")
+    for _ in range(4):                   # emissions, quota, toxic, energy limit: all no
+        if "节能目标" in bot.text:
+            break
+        bot.pick("tox:none") if "tox:none" in bot.choice_ids() else bot.push("否")
+    assert "节能目标" in bot.text            # only Shandong makes this a ground
+    bot.push("是的")
+    verdict = bot.pop()
+    assert "强制性清洁生产审核" in verdict and "山东省清洁生产审核实施细则" in verdict
+    assert "第八条第一款第（二）项" in verdict
+
+
+def test_xinjiang_heavy_metal_user_is_mandatory_with_xinjiang_offices(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("新疆")
+    bot.push("不超标")                     # typed freely: a negation reads as "no"
+    assert "总量" in bot.text
+    bot.push("没有")
+    bot.push("有，含铅和镉的物质")
+    verdict = bot.pop()
+    assert "强制性清洁生产审核" in verdict
+    assert "新疆维吾尔自治区清洁生产审核暂行办法" in verdict
+
+
+def test_henan_voluntary_enterprise_learns_it_is_eligible(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("河南")
+    bot.deny_grounds()
+    assert "行业" in bot.text               # needed for the voluntary programme only
+    bot.push("电镀")
+    if bot.choice_ids()[0].startswith("ind:"):
+        bot.pick("ind:3360")
+    assert "2000万元" in bot.text           # above designated size?
+    bot.push("去年营收五千万")
+    assert "自愿" in bot.text and "符合条件" in bot.text
+    assert "关于开展自愿性清洁生产审核工作的通知" in bot.text
+
+
+def test_typos_get_a_clear_reask(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("火星")
+    assert "没能读懂" in bot.text and "省" in bot.text
+    bot.push("山西")
+    bot.push("也许吧")
+    assert "没能读懂" in bot.text and "排放标准" in bot.text
+
+
+def test_back_undoes_the_last_answer_and_asks_it_again(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("山西")
+    bot.push("否")
+    question = bot.text
+    bot.push("返回")
+    assert "已撤销" in bot.text and "排放标准" in bot.text
+    assert question != bot.text
+
+
+def test_restart_forgets_the_answers_but_keeps_consent(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("山西")
+    bot.push("重新开始")
+    assert "重新开始" in bot.text and "省" in bot.text
+    assert "shanxi" in bot.choice_ids()
+
+
+def test_numbered_answers_pick_the_listed_choice(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("2")                          # the second listed province: 山东
+    assert "排放标准" in bot.text
+
+
+def test_forget_deletes_the_contacts_data(bot: ChatBot, sessions: sessionmaker[Session]) -> None:
+    bot.start(code=CODE)
+    bot.push("山西")
+    bot.push("是")                         # mandatory at once
+    bot.pick("none")
+    bot.pick("none")
+    bot.push("删除我的数据")
+    assert bot.choice_ids() == ["forget:yes", "forget:no"]
+    bot.pick("forget:yes")
+    assert "已删除" in bot.text
+    with sessions() as s:
+        repos = Repositories(s)
+        contact = repos.contacts.get_by_address("test", "u1")
+        assert contact is not None
+        assert contact.consented_at is None and contact.enterprise_id is None
+        assert repos.conversations.get_by_contact_id(contact.id) is None
+        assert repos.assessments.list_by_contact(contact.id) == []
+
+
+def test_a_second_contact_of_the_same_enterprise_reuses_its_answers(
+    bot: ChatBot, sessions: sessionmaker[Session]
+) -> None:
+    bot.start(user="alice", code=CODE)
+    bot.push("山西", user="alice")
+    bot.push("是", user="alice")            # exceeds an emission standard: mandatory
+    bot.push("2026-03-31", user="alice")
+    bot.pick("none", user="alice")
+    bot.start(user="bob", code=CODE.lower())
+    assert "同事" in bot.text                # the enterprise is known
+    assert "强制性清洁生产审核" in bot.text   # the verdict comes without asking again
+    with sessions() as s:
+        repos = Repositories(s)
+        alice = repos.contacts.get_by_address("test", "alice")
+        bob = repos.contacts.get_by_address("test", "bob")
+        assert alice is not None and bob is not None
+        assert alice.enterprise_id == bob.enterprise_id is not None
+        assert repos.enterprises.count_all() == 1
+
+
+def test_an_invalid_credit_code_is_refused_with_a_reason(bot: ChatBot) -> None:
+    bot.push("你好")
+    bot.pick("consent:yes")
+    bot.push(CODE[:-1] + ("0" if CODE[-1] != "0" else "1"))
+    assert "校验" in bot.text and "统一社会信用代码" in bot.text
+
+
+def test_language_switches_to_english_and_back(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("English")
+    assert "province" in bot.text
+    bot.push("中文")
+    assert "省" in bot.text
+
+
+def test_help_lists_the_commands(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("帮助")
+    for word in ("重新开始", "返回", "我的期限", "删除我的数据"):
+        assert word in bot.text
+
+
+def test_a_province_without_rules_gets_the_national_layer(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("河北")
+    bot.deny_grounds()
+    assert "自愿" in bot.text
+    assert "河北省" in bot.text               # the note: no provincial rules loaded for 河北省
