@@ -1,0 +1,171 @@
+"""ContactRepository: users on channels, and the consent rule for their personal data.
+
+A contact row (channel + user id, locale, time zone) exists from the first message, because the bot
+must answer at all. Its personal fields (the enterprise it is bound to, its display name) are stored
+only after `record_consent`; `withdraw_consent` erases them. Methods that would store them before
+consent raise ConsentError, and a mapper event refuses such a row even if written directly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage._dialect import insert_for
+from storage.columns import utcnow
+from storage.errors import ConsentError, DuplicateError, FieldError
+from storage.models import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Contact, Enterprise
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise FieldError("timezone", f"{name!r} is not an IANA time zone") from e
+    return name
+
+
+class ContactRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_by_id(self, contact_id: int) -> Contact | None:
+        return self.session.get(Contact, contact_id)
+
+    def get_by_address(self, channel: str, user_id: str) -> Contact | None:
+        stmt = select(Contact).where(Contact.channel == channel, Contact.user_id == user_id)
+        return self.session.scalars(stmt).one_or_none()
+
+    def list_by_enterprise(self, enterprise_id: int, *, reachable_only: bool = True) -> list[Contact]:
+        """Contacts bound to the enterprise; by default only those who consented and did not unsubscribe."""
+        stmt = select(Contact).where(Contact.enterprise_id == enterprise_id)
+        if reachable_only:
+            stmt = stmt.where(*self._reachable())
+        return list(self.session.scalars(stmt.order_by(Contact.preferred.desc(), Contact.id)))
+
+    def list_reachable(
+        self, *, province: str | None = None, channel: str | None = None, after_id: int = 0, limit: int = 1000
+    ) -> list[Contact]:
+        """Consented, subscribed contacts bound to an enterprise (in `province`), by id, for broadcasts."""
+        stmt = select(Contact).where(*self._reachable_bound(province, channel), Contact.id > after_id)
+        return list(self.session.scalars(stmt.order_by(Contact.id).limit(limit)))
+
+    def count_reachable(self, *, province: str | None = None, channel: str | None = None) -> int:
+        stmt = select(func.count(Contact.id)).where(*self._reachable_bound(province, channel))
+        return self.session.scalar(stmt) or 0
+
+    def add(
+        self, channel: str, user_id: str, *, locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE
+    ) -> Contact:
+        """Add a contact without personal data; DuplicateError if (channel, user_id) is known."""
+        if self.get_by_address(channel, user_id) is not None:
+            raise DuplicateError(f"Contact {channel}:{user_id} already exists.")
+        contact = Contact(channel=channel, user_id=user_id, locale=locale, timezone=_check_timezone(timezone))
+        self.session.add(contact)
+        try:
+            self.session.flush()
+        except IntegrityError as e:
+            raise DuplicateError(f"Contact {channel}:{user_id} already exists.") from e
+        return contact
+
+    def add_if_absent(
+        self, channel: str, user_id: str, *, locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE
+    ) -> Contact:
+        """The contact for (channel, user_id), added if new; safe when two processes race."""
+        existing = self.get_by_address(channel, user_id)
+        if existing is not None:
+            return existing
+        stmt = insert_for(self.session, Contact).values(
+            channel=channel,
+            user_id=user_id,
+            locale=locale,
+            timezone=_check_timezone(timezone),
+            preferred=False,
+            created_at=utcnow(),
+        )
+        self.session.execute(stmt.on_conflict_do_nothing(index_elements=["channel", "user_id"]))
+        contact = self.get_by_address(channel, user_id)
+        assert contact is not None, "the row was just inserted or already existed"
+        return contact
+
+    def update_settings(
+        self,
+        contact: Contact,
+        *,
+        locale: str | None = None,
+        timezone: str | None = None,
+        preferred: bool | None = None,
+    ) -> Contact:
+        """Change non-personal settings; None leaves a setting as it is."""
+        if locale is not None:
+            contact.locale = locale
+        if timezone is not None:
+            contact.timezone = _check_timezone(timezone)
+        if preferred is not None:
+            contact.preferred = preferred
+        self.session.flush()
+        return contact
+
+    def record_consent(self, contact: Contact, at: datetime) -> Contact:
+        contact.consented_at = at
+        self.session.flush()
+        return contact
+
+    def withdraw_consent(self, contact: Contact) -> Contact:
+        """Forget the consent and erase every personal field."""
+        contact.consented_at = None
+        contact.enterprise_id = None
+        contact.display_name = None
+        self.session.flush()
+        return contact
+
+    def bind_enterprise(self, contact: Contact, enterprise_id: int | None) -> Contact:
+        """Bind the contact to an enterprise (None unbinds); ConsentError before consent."""
+        if enterprise_id is not None:
+            self._require_consent(contact, "enterprise binding")
+        contact.enterprise_id = enterprise_id
+        self.session.flush()
+        return contact
+
+    def update_display_name(self, contact: Contact, display_name: str | None) -> Contact:
+        """Store (or with None, erase) how the contact wants to be named; ConsentError before consent."""
+        if display_name is not None:
+            self._require_consent(contact, "display name")
+        contact.display_name = display_name
+        self.session.flush()
+        return contact
+
+    def unsubscribe(self, contact: Contact, at: datetime) -> Contact:
+        contact.unsubscribed_at = at
+        self.session.flush()
+        return contact
+
+    def resubscribe(self, contact: Contact) -> Contact:
+        contact.unsubscribed_at = None
+        self.session.flush()
+        return contact
+
+    @staticmethod
+    def _require_consent(contact: Contact, what: str) -> None:
+        if contact.consented_at is None:
+            raise ConsentError(
+                f"Contact {contact.channel}:{contact.user_id} has not consented;"
+                f" refusing to store the {what}."
+            )
+
+    @staticmethod
+    def _reachable() -> list[ColumnElement[bool]]:
+        return [Contact.consented_at.is_not(None), Contact.unsubscribed_at.is_(None)]
+
+    def _reachable_bound(self, province: str | None, channel: str | None) -> list[ColumnElement[bool]]:
+        conditions = [Contact.enterprise_id.is_not(None), *self._reachable()]
+        if province is not None:
+            in_province = select(Enterprise.id).where(Enterprise.province == province)
+            conditions.append(Contact.enterprise_id.in_(in_province))
+        if channel is not None:
+            conditions.append(Contact.channel == channel)
+        return conditions

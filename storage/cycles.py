@@ -1,0 +1,194 @@
+"""Audit cycles (one per published list naming an enterprise) and their milestones (deadlines)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage._dialect import insert_for
+from storage.columns import utcnow
+from storage.errors import DuplicateError, FieldError
+from storage.models import CYCLE_SOURCES, MILESTONE_KINDS, AuditCycle, Milestone
+
+
+def _check_source(source: str) -> str:
+    if source not in CYCLE_SOURCES:
+        raise FieldError("source", f"{source!r} is not one of {', '.join(CYCLE_SOURCES)}")
+    return source
+
+
+class AuditCycleRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_by_id(self, cycle_id: int) -> AuditCycle | None:
+        return self.session.get(AuditCycle, cycle_id)
+
+    def get_by_enterprise(self, enterprise_id: int) -> AuditCycle | None:
+        """The enterprise's current cycle: not superseded, the latest list first."""
+        stmt = (
+            select(AuditCycle)
+            .where(AuditCycle.enterprise_id == enterprise_id, AuditCycle.superseded_at.is_(None))
+            .order_by(AuditCycle.list_published_on.desc().nulls_last(), AuditCycle.id.desc())
+            .limit(1)
+        )
+        return self.session.scalars(stmt).first()
+
+    def get_by_list(self, enterprise_id: int, list_published_on: date) -> AuditCycle | None:
+        stmt = select(AuditCycle).where(
+            AuditCycle.enterprise_id == enterprise_id, AuditCycle.list_published_on == list_published_on
+        )
+        return self.session.scalars(stmt).one_or_none()
+
+    def list_by_enterprise(self, enterprise_id: int, *, include_superseded: bool = True) -> list[AuditCycle]:
+        """The enterprise's cycles, newest first."""
+        stmt = select(AuditCycle).where(AuditCycle.enterprise_id == enterprise_id)
+        if not include_superseded:
+            stmt = stmt.where(AuditCycle.superseded_at.is_(None))
+        return list(self.session.scalars(stmt.order_by(AuditCycle.id.desc())))
+
+    def add(
+        self,
+        enterprise_id: int,
+        *,
+        source: str,
+        grounds: Sequence[Any] = (),
+        list_published_on: date | None = None,
+        list_document_number: str | None = None,
+    ) -> AuditCycle:
+        """Open a cycle; DuplicateError if one exists for the same enterprise and list date."""
+        if list_published_on is not None and self.get_by_list(enterprise_id, list_published_on):
+            raise DuplicateError(
+                f"Enterprise {enterprise_id} already has a cycle for the list of {list_published_on}."
+            )
+        cycle = AuditCycle(
+            enterprise_id=enterprise_id,
+            source=_check_source(source),
+            grounds=list(grounds),
+            list_published_on=list_published_on,
+            list_document_number=list_document_number,
+        )
+        self.session.add(cycle)
+        try:
+            self.session.flush()
+        except IntegrityError as e:
+            raise DuplicateError(
+                f"Enterprise {enterprise_id} already has a cycle for {list_published_on}."
+            ) from e
+        return cycle
+
+    def add_if_absent(
+        self,
+        enterprise_id: int,
+        list_published_on: date,
+        *,
+        source: str,
+        grounds: Sequence[Any] = (),
+        list_document_number: str | None = None,
+    ) -> tuple[AuditCycle, bool]:
+        """The cycle for (enterprise, list date), opened if new; True when it was opened now.
+
+        Safe when two imports of the same list race (INSERT ... ON CONFLICT DO NOTHING).
+        """
+        stmt = insert_for(self.session, AuditCycle).values(
+            enterprise_id=enterprise_id,
+            list_published_on=list_published_on,
+            source=_check_source(source),
+            list_document_number=list_document_number,
+            grounds=list(grounds),
+            created_at=utcnow(),
+        )
+        stmt = stmt.on_conflict_do_nothing(index_elements=["enterprise_id", "list_published_on"])
+        inserted = self.session.execute(stmt.returning(AuditCycle.id)).scalar_one_or_none()
+        cycle = self.get_by_list(enterprise_id, list_published_on)
+        assert cycle is not None, "the row was just inserted or already existed"
+        return cycle, inserted is not None
+
+    def supersede(self, cycle: AuditCycle, at: datetime) -> AuditCycle:
+        """Close a cycle that a newer one replaces; its open milestones stop being reminded."""
+        cycle.superseded_at = at
+        self.session.flush()
+        return cycle
+
+
+class MilestoneRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_by_id(self, milestone_id: int) -> Milestone | None:
+        return self.session.get(Milestone, milestone_id)
+
+    def get_by_kind(self, cycle_id: int, kind: str) -> Milestone | None:
+        stmt = select(Milestone).where(Milestone.cycle_id == cycle_id, Milestone.kind == kind)
+        return self.session.scalars(stmt).one_or_none()
+
+    def list_by_cycle(self, cycle_id: int) -> list[Milestone]:
+        """The cycle's milestones in date order."""
+        stmt = (
+            select(Milestone).where(Milestone.cycle_id == cycle_id).order_by(Milestone.nominal, Milestone.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def list_open_due(self, on_or_before: date, *, after_id: int = 0, limit: int = 1000) -> list[Milestone]:
+        """Milestones not done, of cycles not superseded, whose nominal day is on or before the day; by id."""
+        stmt = (
+            select(Milestone)
+            .join(AuditCycle, AuditCycle.id == Milestone.cycle_id)
+            .where(
+                Milestone.done_at.is_(None),
+                AuditCycle.superseded_at.is_(None),
+                Milestone.nominal <= on_or_before,
+                Milestone.id > after_id,
+            )
+            .order_by(Milestone.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def add(
+        self, cycle_id: int, *, kind: str, nominal: date, due: date, citation: str = "", note: str = ""
+    ) -> Milestone:
+        """Add a deadline to a cycle; DuplicateError if the cycle already has one of this kind."""
+        if kind not in MILESTONE_KINDS:
+            raise FieldError("kind", f"{kind!r} is not one of {', '.join(MILESTONE_KINDS)}")
+        if due < nominal:
+            raise FieldError("due", f"the legal last day {due} is before the nominal day {nominal}")
+        if self.get_by_kind(cycle_id, kind) is not None:
+            raise DuplicateError(f"Cycle {cycle_id} already has a {kind} milestone.")
+        milestone = Milestone(
+            cycle_id=cycle_id, kind=kind, nominal=nominal, due=due, citation=citation, note=note
+        )
+        self.session.add(milestone)
+        try:
+            self.session.flush()
+        except IntegrityError as e:
+            raise DuplicateError(f"Cycle {cycle_id} already has a {kind} milestone.") from e
+        return milestone
+
+    def mark_done(
+        self,
+        milestone: Milestone,
+        *,
+        at: datetime,
+        by_contact_id: int | None = None,
+        evidence: str | None = None,
+    ) -> Milestone:
+        """Record that the milestone was met (by whom, with what evidence, e.g. a URL)."""
+        milestone.done_at = at
+        milestone.done_by_contact_id = by_contact_id
+        milestone.evidence = evidence
+        self.session.flush()
+        return milestone
+
+    def reopen(self, milestone: Milestone) -> Milestone:
+        """Undo `mark_done`."""
+        milestone.done_at = None
+        milestone.done_by_contact_id = None
+        milestone.evidence = None
+        self.session.flush()
+        return milestone

@@ -1,0 +1,87 @@
+"""EnterpriseRepository: enterprises, found by id or by 统一社会信用代码."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.errors import DuplicateError, FieldError
+from storage.models import Enterprise, normalize_credit_code
+
+ENTERPRISE_FIELDS = ("credit_code", "name", "province", "city", "county", "industry_code", "scale")
+
+
+class EnterpriseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_by_id(self, enterprise_id: int) -> Enterprise | None:
+        return self.session.get(Enterprise, enterprise_id)
+
+    def get_by_credit_code(self, credit_code: str) -> Enterprise | None:
+        """Find by credit code, given in any spacing or case; FieldError("credit_code") if invalid."""
+        code = normalize_credit_code(credit_code)
+        return self.session.scalars(select(Enterprise).where(Enterprise.credit_code == code)).one_or_none()
+
+    def list_by_credit_codes(self, credit_codes: Iterable[str]) -> list[Enterprise]:
+        codes = {normalize_credit_code(code) for code in credit_codes}
+        if not codes:
+            return []
+        stmt = select(Enterprise).where(Enterprise.credit_code.in_(codes)).order_by(Enterprise.id)
+        return list(self.session.scalars(stmt))
+
+    def count_all(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Enterprise)) or 0
+
+    def add(
+        self,
+        *,
+        credit_code: str | None = None,
+        name: str | None = None,
+        province: str | None = None,
+        city: str | None = None,
+        county: str | None = None,
+        industry_code: str | None = None,
+        scale: str | None = None,
+    ) -> Enterprise:
+        """Add an enterprise; FieldError for a bad credit code or scale, DuplicateError for a known code."""
+        enterprise = Enterprise(
+            credit_code=credit_code,
+            name=name,
+            province=province,
+            city=city,
+            county=county,
+            industry_code=industry_code,
+            scale=scale,
+        )
+        if enterprise.credit_code is not None and self.get_by_credit_code(enterprise.credit_code):
+            raise DuplicateError(f"An enterprise with credit code {enterprise.credit_code} already exists.")
+        self.session.add(enterprise)
+        self._flush(enterprise)
+        return enterprise
+
+    def update(self, enterprise: Enterprise, **changes: str | None) -> Enterprise:
+        """Set the given fields (any of ENTERPRISE_FIELDS); a field set to None becomes unknown."""
+        for field in changes:
+            if field not in ENTERPRISE_FIELDS:
+                raise FieldError(field, f"is not an enterprise field ({', '.join(ENTERPRISE_FIELDS)})")
+        code = changes.get("credit_code")
+        if code is not None:
+            other = self.get_by_credit_code(code)
+            if other is not None and other.id != enterprise.id:
+                raise DuplicateError(
+                    f"Credit code {other.credit_code} already belongs to enterprise {other.id}."
+                )
+        for field, value in changes.items():
+            setattr(enterprise, field, value)
+        self._flush(enterprise)
+        return enterprise
+
+    def _flush(self, enterprise: Enterprise) -> None:
+        try:
+            self.session.flush()
+        except IntegrityError as e:
+            raise DuplicateError(f"Credit code {enterprise.credit_code} is already taken: {e.orig}") from e

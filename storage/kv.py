@@ -1,0 +1,41 @@
+"""KeyValueRepository: small shared values with an expiry (e.g. a platform's API access token)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage._dialect import insert_for
+from storage.models import KeyValue
+
+
+class KeyValueRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_by_key(self, key: str, *, now: datetime) -> str | None:
+        """The value, or None if absent or expired at `now`."""
+        stmt = select(KeyValue).where(KeyValue.key == key).execution_options(populate_existing=True)
+        row = self.session.scalars(stmt).one_or_none()
+        if row is None or (row.expires_at is not None and row.expires_at <= now):
+            return None
+        return row.value
+
+    def put(self, key: str, value: str, *, expires_at: datetime | None = None) -> None:
+        """Set (or replace) the value; it is gone once `expires_at` is reached."""
+        stmt = insert_for(self.session, KeyValue).values(key=key, value=value, expires_at=expires_at)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at},
+        )
+        self.session.execute(stmt)
+
+    def delete(self, key: str) -> None:
+        self.session.execute(delete(KeyValue).where(KeyValue.key == key))
+
+    def delete_expired(self, now: datetime) -> int:
+        """Remove expired entries; returns how many."""
+        result = self.session.execute(delete(KeyValue).where(KeyValue.expires_at <= now))
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,149 @@
+"""OutboxRepository: push messages written with what caused them, drained by the sender.
+
+Life cycle of a row: `pending` -> (claim_batch) `sending` -> `sent`, or -> `failed` with a retry
+time -> claimed again ..., or -> `dead` when the sender gives up. A claim is a lease: a row left in
+`sending` by a crashed sender can be claimed again once `next_attempt_at` (claim time + lease) has
+passed. Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several senders
+never claim the same row; on SQLite the claiming UPDATE re-checks the row is still due, which in
+SQLite's one-writer-at-a-time model has the same effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from storage._dialect import insert_for
+from storage.columns import utcnow
+from storage.errors import FieldError
+from storage.models import OutboxMessage
+
+DEFAULT_LEASE = timedelta(minutes=5)
+CLAIMABLE = ("pending", "failed", "sending")
+
+
+def _due(channel: str, now: datetime) -> list[ColumnElement[bool]]:
+    return [
+        OutboxMessage.channel == channel,
+        OutboxMessage.status.in_(CLAIMABLE),
+        OutboxMessage.next_attempt_at <= now,
+    ]
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_by_id(self, message_id: int) -> OutboxMessage | None:
+        return self.session.get(OutboxMessage, message_id)
+
+    def get_by_key(self, idempotency_key: str) -> OutboxMessage | None:
+        stmt = select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+        return self.session.scalars(stmt).one_or_none()
+
+    def list_by_address(
+        self, channel: str, address: str, *, statuses: tuple[str, ...] = ("pending",), limit: int = 100
+    ) -> list[OutboxMessage]:
+        """Messages for one address, oldest first (e.g. a generic-API user's inbox)."""
+        stmt = select(OutboxMessage).where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.status.in_(statuses),
+        )
+        return list(self.session.scalars(stmt.order_by(OutboxMessage.id).limit(limit)))
+
+    def count_by_status(self, *, channel: str | None = None) -> dict[str, int]:
+        stmt = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        if channel is not None:
+            stmt = stmt.where(OutboxMessage.channel == channel)
+        return {status: count for status, count in self.session.execute(stmt)}
+
+    def add_if_absent(
+        self,
+        idempotency_key: str,
+        *,
+        channel: str,
+        address: str,
+        payload: Mapping[str, Any],
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Queue a message unless one with this key exists (INSERT ... ON CONFLICT DO NOTHING).
+
+        Returns True if the message was queued now, False if the key was already there. The row
+        becomes visible to senders when the caller's transaction commits, no earlier than `not_before`.
+        """
+        now = utcnow()
+        stmt = insert_for(self.session, OutboxMessage).values(
+            idempotency_key=idempotency_key,
+            channel=channel,
+            address=address,
+            payload=dict(payload),
+            status="pending",
+            attempts=0,
+            next_attempt_at=not_before or now,
+            created_at=now,
+        )
+        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+        return self.session.execute(stmt.returning(OutboxMessage.id)).scalar_one_or_none() is not None
+
+    def claim_batch(
+        self, channel: str, limit: int, worker: str, now: datetime, *, lease: timedelta = DEFAULT_LEASE
+    ) -> list[OutboxMessage]:
+        """Claim up to `limit` due messages of the channel for `worker` (oldest due first), in id order.
+
+        Claimed rows become `sending`, attempts + 1, leased until now + `lease`. Commit right after
+        claiming, send outside the transaction, then `mark_sent` / `mark_failed`.
+        """
+        if lease <= timedelta(0):
+            raise FieldError("lease", f"must be positive, not {lease}")
+        candidates = (
+            select(OutboxMessage.id)
+            .where(*_due(channel, now))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(self.session.scalars(candidates))
+        if not ids:
+            return []
+        claim = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), *_due(channel, now))
+            .values(
+                status="sending",
+                claimed_by=worker,
+                claimed_at=now,
+                attempts=OutboxMessage.attempts + 1,
+                next_attempt_at=now + lease,
+            )
+            .returning(OutboxMessage)
+            .execution_options(populate_existing=True, synchronize_session=False)
+        )
+        claimed = list(self.session.scalars(claim))
+        return sorted(claimed, key=lambda message: message.id)
+
+    def mark_sent(self, message_id: int, *, now: datetime) -> None:
+        self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status="sent", sent_at=now, last_error=None)
+            .execution_options(synchronize_session="fetch")
+        )
+
+    def mark_failed(self, message_id: int, *, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt: retried at `retry_at`, or `dead` (given up) when it is None."""
+        values: dict[str, Any] = {"last_error": error[:2000]}
+        if retry_at is None:
+            values["status"] = "dead"
+        else:
+            values.update(status="failed", next_attempt_at=retry_at)
+        self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(**values)
+            .execution_options(synchronize_session="fetch")
+        )

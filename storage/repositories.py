@@ -1,0 +1,28 @@
+"""All repositories over one session, for code that needs several in one unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from storage.assessments import AssessmentRepository
+from storage.contacts import ContactRepository
+from storage.conversations import ConversationRepository
+from storage.cycles import AuditCycleRepository, MilestoneRepository
+from storage.enterprises import EnterpriseRepository
+from storage.kv import KeyValueRepository
+from storage.outbox import OutboxRepository
+
+
+class Repositories:
+    """`repos = Repositories(session)`; then `repos.contacts.get_by_address(...)` and so on."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.enterprises = EnterpriseRepository(session)
+        self.contacts = ContactRepository(session)
+        self.conversations = ConversationRepository(session)
+        self.assessments = AssessmentRepository(session)
+        self.cycles = AuditCycleRepository(session)
+        self.milestones = MilestoneRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.kv = KeyValueRepository(session)

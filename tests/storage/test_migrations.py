@@ -1,0 +1,79 @@
+"""Migrations: they build exactly the models' schema, and go down and up again cleanly."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from storage import Base, current_revision, downgrade, head_revision, make_engine, upgrade
+
+TABLES = {
+    "enterprises",
+    "contacts",
+    "conversations",
+    "assessments",
+    "audit_cycles",
+    "milestones",
+    "outbox",
+    "kv",
+}
+
+
+def schema_diffs(url: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return list(compare_metadata(context, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+class TestMigrations:
+    def test_an_empty_database_is_at_no_revision(self, db_url: str) -> None:
+        assert current_revision(db_url) is None
+
+    def test_upgrade_builds_exactly_the_models_schema(self, db_url: str) -> None:
+        upgrade(db_url)
+        assert current_revision(db_url) == head_revision()
+        assert table_names(db_url) == TABLES | {"alembic_version"}
+        assert schema_diffs(db_url) == []
+
+    def test_the_models_cover_every_table(self) -> None:
+        assert set(Base.metadata.tables) == TABLES
+
+    def test_downgrade_to_base_and_upgrade_again(self, db_url: str) -> None:
+        upgrade(db_url)
+        downgrade(db_url, "base")
+        assert table_names(db_url) <= {"alembic_version"}
+        assert current_revision(db_url) is None
+        upgrade(db_url)
+        assert schema_diffs(db_url) == []
+
+    def test_upgrade_twice_changes_nothing(self, db_url: str) -> None:
+        upgrade(db_url)
+        upgrade(db_url)
+        assert current_revision(db_url) == head_revision()
+
+    def test_constraint_names_follow_the_naming_convention(self, db_url: str) -> None:
+        upgrade(db_url)
+        engine = make_engine(db_url)
+        try:
+            inspector = inspect(engine)
+            uniques = {u["name"] for u in inspector.get_unique_constraints("milestones")}
+            indexes = {i["name"] for i in inspector.get_indexes("outbox")}
+            foreign_keys = {f["name"] for f in inspector.get_foreign_keys("contacts")}
+        finally:
+            engine.dispose()
+        assert "uq_milestones_cycle_id_kind" in uniques
+        assert "ix_outbox_due" in indexes
+        assert foreign_keys == {"fk_contacts_enterprise_id_enterprises"}
