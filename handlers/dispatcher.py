@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers import confirm as confirm_mod
 from handlers.interview import Interview, Step
 from handlers.messages import Choice, Inbound, Outbound
+from handlers.reminders import ReminderPolicy, schedule
 from handlers.render import KIND_LABELS
 from rules import Engine, default_engine
-from rules.engine import Assessment
+from rules.engine import Assessment, DeadlineHit
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
 from storage import Contact, Repositories, utcnow
 
@@ -37,9 +39,14 @@ class Dispatcher:
         *,
         engine: Engine | None = None,
         today: Callable[[], date] | None = None,
+        policy: ReminderPolicy | None = None,
+        calendar_url: Callable[[str], str] | None = None,
     ) -> None:
         self.sessions = session_factory
-        self.interview = Interview(engine or default_engine(), today or china_today)
+        self.today = today or china_today
+        self.interview = Interview(engine or default_engine(), self.today)
+        self.policy = policy or ReminderPolicy.from_env()
+        self.calendar_url = calendar_url
 
     def dispatch(self, inbound: Inbound) -> list[Outbound]:
         with self.sessions.begin() as session:
@@ -49,6 +56,9 @@ class Dispatcher:
             state = dict(conversation.state) if conversation is not None else None
             if state is not None and "locale" not in state:
                 state["locale"] = contact.locale
+            handled = self._reminder_reply(repos, contact, state, inbound)
+            if handled is not None:
+                return handled
             step = self.interview.step(state, inbound)
             step = self._apply(repos, contact, step)
             if step.effects.forget:
@@ -70,6 +80,44 @@ class Dispatcher:
                 out.append(Outbound(str(payload.get("text", "")), choices))
                 repos.outbox.mark_sent(row.id, now=now)
             return out
+
+    # -- replies to reminders ------------------------------------------------------------------
+
+    def _reminder_reply(
+        self, repos: Repositories, contact: Contact, state: dict[str, Any] | None, inbound: Inbound
+    ) -> list[Outbound] | None:
+        """Confirm, snooze or unsubscribe; None when the message is for the interview instead."""
+        if state is None or contact.consented_at is None:
+            return None
+        tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
+        waiting = state.get("awaiting_evidence")
+        if waiting is not None and inbound.text is not None:
+            understood, link = confirm_mod.read_evidence(inbound.text)
+            milestone = repos.milestones.get_by_id(int(waiting))
+            if understood and milestone is not None:
+                repos.conversations.save(contact.id, {**state, "awaiting_evidence": None})
+                return [Outbound(confirm_mod.confirm(repos, contact, milestone, link, tr))]
+        req = confirm_mod.read_request(inbound)
+        if req is None:
+            if waiting is not None:
+                repos.conversations.save(contact.id, {**state, "awaiting_evidence": None})
+            return None
+        if req.action == "unsubscribe":
+            repos.contacts.unsubscribe(contact, utcnow())
+            return [Outbound(tr(N_("Reminders stopped. Reply 恢复提醒 to receive them again.")))]
+        if req.action == "resubscribe":
+            repos.contacts.resubscribe(contact)
+            return [Outbound(tr(N_("Reminders are on again.")))]
+        milestone = confirm_mod.find_milestone(repos, contact, req)
+        if milestone is None:
+            return [Outbound(tr(N_("I found no open step of that kind for your enterprise. Type 我的期限 to see "
+                                   "your deadlines.")))]
+        if req.action == "snooze":
+            return [Outbound(confirm_mod.snooze(repos, milestone, self.today(), tr))]
+        if milestone.kind == "disclosure" and req.evidence is None:
+            repos.conversations.save(contact.id, {**state, "awaiting_evidence": milestone.id})
+            return [confirm_mod.ask_evidence(milestone, tr)]
+        return [Outbound(confirm_mod.confirm(repos, contact, milestone, req.evidence, tr))]
 
     # -- effects -------------------------------------------------------------------------------
 
@@ -136,10 +184,16 @@ class Dispatcher:
         cycle, _ = repos.cycles.add_if_absent(
             enterprise_id, date.fromisoformat(listed), source="chat", grounds=[g.id for g in a.grounds],
         )
+        for other in repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False):
+            if other.id != cycle.id and other.list_published_on and other.list_published_on < cycle.list_published_on:
+                repos.cycles.supersede(other, utcnow())  # a later list starts a new cycle
+        today = self.today()
         for d in a.deadlines:
             if repos.milestones.get_by_kind(cycle.id, d.kind) is None:
-                repos.milestones.add(cycle.id, kind=d.kind, nominal=d.nominal, due=d.due,
-                                     citation=d.citation, note=d.kind)
+                milestone = repos.milestones.add(cycle.id, kind=d.kind, nominal=d.nominal, due=d.due,
+                                                 citation=d.citation, note=_note_text(d, state))
+                future = [(k, day) for k, day in schedule(d.nominal, self.policy) if day >= today]
+                repos.reminders.add_for_milestone(milestone.id, future)
 
     def _status(self, repos: Repositories, contact: Contact, state: dict[str, Any]) -> str:
         tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
@@ -157,7 +211,18 @@ class Dispatcher:
         if not lines:
             return tr(N_("No deadlines yet: they start when your enterprise's mandatory-audit list is "
                          "published. Tell me its date when I ask, or type 重新开始."))
-        return tr(N_("Your deadlines:")) + "\n" + "\n".join(lines)
+        text = tr(N_("Your deadlines:")) + "\n" + "\n".join(lines)
+        if contact.enterprise_id is not None and self.calendar_url is not None:
+            enterprise = repos.enterprises.get_by_id(contact.enterprise_id)
+            if enterprise is not None:
+                link = self.calendar_url(repos.enterprises.ensure_calendar_token(enterprise))
+                text += "\n\n" + tr(N_("Add them to your calendar: {link}")).format(link=link)
+        return text
+
+
+def _note_text(d: DeadlineHit, state: dict[str, Any]) -> str:
+    tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
+    return "；".join(p if isinstance(p, str) else p.render(tr) for p in d.note)
 
 
 def _milestone_line(tr: Gettext, kind: str, nominal: date, due: date, done: bool) -> str:

@@ -132,7 +132,8 @@ def _join(parts: Iterable[Text], tr: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _CompiledTable:
-    by_code: Mapping[str, tuple[tuple[TableRow, Condition], ...]]
+    by_code: Mapping[str, tuple[tuple[TableRow, Condition], ...]]      # every row that covers the code
+    deciding: Mapping[str, tuple[tuple[TableRow, Condition], ...]]     # minus rows another row implies
     by_division: tuple[tuple[int, int, TableRow, Condition], ...]
 
 
@@ -147,6 +148,9 @@ def _row_condition(row: TableRow) -> Condition:
 
 
 def _compile_table(table: Table) -> _CompiledTable:
+    """Rows by class code, each code's list already holding the division rows that cover it, minus
+    rows another row implies (3391 大中型 makes its 工业涂装 row, 大中型 + coating, redundant), so that
+    `missing` never asks about a fact that cannot change the answer."""
     by_code: dict[str, list[tuple[TableRow, Condition]]] = {}
     ranges: list[tuple[int, int, TableRow, Condition]] = []
     for row in table.rows:
@@ -155,7 +159,30 @@ def _compile_table(table: Table) -> _CompiledTable:
             by_code.setdefault(row.code, []).append((row, cond))
         elif row.divisions is not None:
             ranges.append((row.divisions[0], row.divisions[1], row, cond))
-    return _CompiledTable({k: tuple(v) for k, v in by_code.items()}, tuple(ranges))
+    merged: dict[str, tuple[tuple[TableRow, Condition], ...]] = {}
+    deciding: dict[str, tuple[tuple[TableRow, Condition], ...]] = {}
+    for code, rows in by_code.items():
+        division = int(code[:2])
+        candidates = (*rows, *((r, c) for lo, hi, r, c in ranges if lo <= division <= hi))
+        merged[code] = candidates
+        deciding[code] = tuple(rc for i, rc in enumerate(candidates) if not _redundant(i, candidates))
+    return _CompiledTable(merged, deciding, tuple(ranges))
+
+
+def _redundant(i: int, rows: Sequence[tuple[TableRow, Condition]]) -> bool:
+    """Another row holds whenever row i does (ties between equal rows keep the first)."""
+    mine = rows[i][0]
+    for j, (other, _) in enumerate(rows):
+        if j != i and _implies(mine, other) and (not _implies(other, mine) or j < i):
+            return True
+    return False
+
+
+def _implies(row: TableRow, other: TableRow) -> bool:
+    """Whenever `row` holds, `other` holds too: its sizes include row's and it has no other test."""
+    mine, theirs = SIZE_SCALES[row.size], SIZE_SCALES[other.size]
+    sizes_covered = theirs is None or (mine is not None and mine <= theirs)
+    return sizes_covered and (other.when is None or other.when == row.when)
 
 
 class Engine:
@@ -188,7 +215,7 @@ class Engine:
             obligation = "undetermined"
         else:
             obligation = "voluntary"
-        missing = _rank_missing(undecided) if obligation == "undetermined" else ()
+        missing = self._missing(facts, as_of, undecided) if obligation == "undetermined" else ()
         kinds = frozenset(h.kind for h in hits)
         basis = facts.get("list_published_on") or as_of
         deadlines = self._deadlines(binding, facts, obligation, kinds)
@@ -203,8 +230,23 @@ class Engine:
             report_to=self._offices(binding, facts, kinds, basis) if hits else (),
             voluntary=self._voluntary(binding, facts, as_of, obligation, hits),
             missing=missing,
-            notes=self._notes(facts),
+            notes=self._notes(facts, as_of),
         )
+
+    def _missing(self, facts: Facts, as_of: date, undecided: list[list[str]]) -> tuple[str, ...]:
+        """Facts that could still change the verdict. With the province unknown, a fact counts only if
+        it matters in some province where no ground already holds (a Shanxi cement maker needs no
+        answer about the master list: the annex decides it there, and the list binds nowhere else)."""
+        if facts.get("province") is not None:
+            return _rank_missing(undecided)
+        relevant = {"province"}
+        for world in (*sorted(self._provinces_with_packs), None):
+            assumed = {**facts, "province": world or "__elsewhere__"}
+            binding = [(p, self._jurisdiction(p, assumed)) for p in self.packs]
+            hits, waiting = self._grounds(binding, assumed, as_of)
+            if not hits:
+                relevant.update(ASKED_AS.get(f, f) for w in waiting for f in w)
+        return _rank_missing([[f for f in w if ASKED_AS.get(f, f) in relevant] for w in undecided])
 
     def _jurisdiction(self, pack: Pack, facts: Facts) -> Tri:
         if pack.national:
@@ -244,18 +286,15 @@ class Engine:
         code = facts.get("industry_code")
         if code is None:
             return None, ["industry_code"], []
-        division = facts["industry_division"]
-        rows = [*table.by_code.get(code, ()), *((r, c) for lo, hi, r, c in table.by_division if lo <= division <= hi)]
-        found: list[GroundHit] = []
-        waiting: list[str] = []
-        for row, cond in rows:
-            v = cond.value(facts)
-            if v:
-                found.append(_table_hit(pack, ground, row))
-            elif v is None:
-                waiting.extend(cond.waiting(facts))
+        rows = table.by_code.get(code)
+        deciding = table.deciding.get(code)
+        if rows is None or deciding is None:
+            division = facts["industry_division"]
+            rows = deciding = tuple((r, c) for lo, hi, r, c in table.by_division if lo <= division <= hi)
+        found = [_table_hit(pack, ground, row) for row, cond in rows if cond.value(facts)]
         if found:
             return True, [], found
+        waiting = [f for _, cond in deciding if cond.value(facts) is None for f in cond.waiting(facts)]
         return (None if waiting else False), waiting, []
 
     # -- what follows from the verdict ---------------------------------------------------------
@@ -362,15 +401,19 @@ class Engine:
             out.append(status)
         return tuple(out)
 
-    def _notes(self, facts: Facts) -> tuple[Msg, ...]:
+    def _notes(self, facts: Facts, as_of: date) -> tuple[Msg, ...]:
+        notes: list[Msg] = []
+        if not any(p.national and p.in_force(as_of) for p in self.packs):
+            notes.append(Msg(N_("No national document on cleaner-production audits was in force on {as_of}."),
+                             {"as_of": as_of.isoformat()}))
         province = facts.get("province")
         if province is None:
-            return (Msg(N_("The province is not known yet: only national rules could be applied so far.")),)
-        if province not in self._provinces_with_packs:
+            notes.append(Msg(N_("The province is not known yet: only national rules could be applied so far.")))
+        elif province not in self._provinces_with_packs:
             name = get_province(province).name
-            return (Msg(N_("No provincial rules are loaded for {province}: only the national documents "
-                           "were applied."), {"province": name}),)
-        return ()
+            notes.append(Msg(N_("No provincial rules are loaded for {province}: only the national documents "
+                                "were applied."), {"province": name}))
+        return tuple(notes)
 
 
 def _hit(pack: Pack, ground: Ground) -> GroundHit:

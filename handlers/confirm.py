@@ -1,0 +1,86 @@
+"""Confirming a milestone from a reminder (button or reply such as 已公布 <link>), snoozing, unsubscribing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from handlers.messages import Inbound, Outbound
+from handlers.parse import normalize
+from handlers.reminders import DONE_WORDS, SNOOZE_DAYS
+from handlers.render import KIND_LABELS
+from rules.i18n import N_, Gettext
+from storage import Contact, Milestone, Repositories, utcnow
+
+URL = re.compile(r"https?://[^\s<>\"']{1,500}", re.IGNORECASE)
+NO_LINK = ("无", "没有", "无链接", "没有链接", "跳过", "skip", "none", "no")
+
+
+@dataclass(frozen=True)
+class Request:
+    action: str  # done | snooze | unsubscribe | resubscribe
+    milestone_id: int | None = None
+    kind: str | None = None
+    evidence: str | None = None
+
+
+def read_request(inbound: Inbound) -> Request | None:
+    """A confirmation, snooze or unsubscribe in a choice id or in typed text; None if it is none of these."""
+    choice = inbound.choice or ""
+    for action in ("done", "snooze"):
+        if choice.startswith(f"{action}:") and choice[len(action) + 1:].isdigit():
+            return Request(action, milestone_id=int(choice[len(action) + 1:]))
+    if choice in ("unsubscribe", "resubscribe"):
+        return Request(choice)
+    text = normalize(inbound.text or "")
+    if text in ("退订", "取消提醒", "停止提醒", "unsubscribe", "stop"):
+        return Request("unsubscribe")
+    if text in ("恢复提醒", "订阅提醒", "resubscribe"):
+        return Request("resubscribe")
+    for kind, words in DONE_WORDS.items():
+        if any(text.startswith(w) for w in words):
+            link = URL.search(inbound.text or "")
+            return Request("done", kind=kind, evidence=link.group(0) if link else None)
+    return None
+
+
+def find_milestone(repos: Repositories, contact: Contact, req: Request) -> Milestone | None:
+    """The milestone meant: by id (only within the contact's enterprise), or the open one of that kind."""
+    if contact.enterprise_id is None:
+        return None
+    cycle = repos.cycles.get_by_enterprise(contact.enterprise_id)
+    if cycle is None:
+        return None
+    milestones = repos.milestones.list_by_cycle(cycle.id)
+    if req.milestone_id is not None:
+        return next((m for m in milestones if m.id == req.milestone_id), None)
+    open_ones = [m for m in milestones if m.kind == req.kind and m.done_at is None]
+    return open_ones[0] if open_ones else None
+
+
+def confirm(repos: Repositories, contact: Contact, milestone: Milestone, evidence: str | None, tr: Gettext) -> str:
+    repos.milestones.mark_done(milestone, at=utcnow(), by_contact_id=contact.id, evidence=evidence)
+    repos.reminders.cancel_for_milestone(milestone.id)
+    what = tr(KIND_LABELS.get(milestone.kind, milestone.kind))
+    if evidence:
+        return tr(N_("Recorded: {what} is done ({link}). Its reminders have stopped.")).format(what=what, link=evidence)
+    return tr(N_("Recorded: {what} is done. Its reminders have stopped.")).format(what=what)
+
+
+def snooze(repos: Repositories, milestone: Milestone, today: date, tr: Gettext) -> str:
+    until = today + timedelta(days=SNOOZE_DAYS)
+    repos.milestones.snooze(milestone, until)
+    return tr(N_("I will remind you again after {until}.")).format(until=until.isoformat())
+
+
+def read_evidence(text: str) -> tuple[bool, str | None]:
+    """(understood, link): a URL, or an explicit "no link"."""
+    link = URL.search(text)
+    if link:
+        return True, link.group(0)
+    return normalize(text) in NO_LINK, None
+
+
+def ask_evidence(milestone: Milestone, tr: Gettext) -> Outbound:
+    return Outbound(tr(N_("Where was the information published? Send the link (网址), or reply 无 if there is none.")))
