@@ -6,6 +6,10 @@ from datetime import date, timedelta
 
 from icalendar import Alarm, Calendar, Event
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from handlers.render import KIND_LABELS
 from rules.i18n import N_, Gettext, gettext_for
@@ -50,3 +54,20 @@ def _event(mid: int, kind: str, nominal: date, due: date, citation: str, done: b
         alarm.add("trigger", timedelta(days=-7))
         event.add_component(alarm)
     return event
+
+
+def calendar_routes(sessions: sessionmaker[Session]) -> list[BaseRoute]:
+    """GET /calendar/{token}.ics: the secret link itself is the credential (no API key), like a
+    calendar subscription URL; an unknown token is a plain 404."""
+
+    async def ics(request: Request) -> Response:
+        token = request.path_params["token"]
+        body = await run_in_threadpool(calendar_ics, sessions, token) if 8 <= len(token) <= 64 else None
+        if body is None:
+            return JSONResponse({"error": {"error": "not_found", "field": None,
+                                           "message": gettext_for("zh_CN")(N_("There is nothing at this address."))}},
+                                status_code=404)
+        headers = {"Content-Disposition": 'attachment; filename="qingshen.ics"', "Cache-Control": "no-store"}
+        return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+    return [Route("/calendar/{token}.ics", ics, methods=["GET"])]

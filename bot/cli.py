@@ -5,16 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.config import Settings
 from rules import QingshenError, assess
 from rules.errors import FactError
+from rules.i18n import DEFAULT_LOCALE, gettext_for
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from handlers.dispatcher import Dispatcher
 
 TZ = ZoneInfo("Asia/Shanghai")
 EXIT_BAD_INPUT = 2
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def today() -> date:
@@ -35,29 +43,63 @@ def _read(source: str) -> str:
         return f.read()
 
 
-def run_assess(source: str, as_of_text: str | None, out: IO[str]) -> int:
-    """`qingshen assess`: one JSON object -> one assessment; an array -> an array."""
+class InputError(QingshenError):
+    """Bad input to the assess contract; `to_dict()` is the JSON error object the CLI prints."""
+
+    def __init__(self, kind: str, field: str | None, message: str, index: int | None = None) -> None:
+        super().__init__(f"{field or 'input'}: {message}")
+        self.kind, self.field, self.message, self.index = kind, field, message, index
+
+    def to_dict(self) -> dict[str, Any]:
+        return _error(self.kind, self.field, self.message, self.index)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def load_json(text: str | bytes) -> Any:
+    """Strict JSON (no NaN/Infinity); InputError("invalid_json") for anything else."""
     try:
-        as_of = date.fromisoformat(as_of_text) if as_of_text else today()
+        return json.loads(text, parse_constant=_no_constants)
+    except RecursionError:
+        raise InputError("invalid_json", None, "not JSON: nested too deeply") from None
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, integers too long to read
+        raise InputError("invalid_json", None, f"not JSON: {e}") from None
+
+
+def parse_as_of(text: str | None, name: str = "--as-of") -> date:
+    try:
+        return date.fromisoformat(text) if text else today()
     except ValueError:
-        return _fail(out, _error("invalid_argument", "as_of", f"--as-of {as_of_text!r} is not a YYYY-MM-DD date"))
-    try:
-        text = _read(source)
-    except (OSError, UnicodeDecodeError) as e:
-        return _fail(out, _error("unreadable_input", None, f"cannot read {source}: {e}"))
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as e:
-        return _fail(out, _error("invalid_json", None, f"not JSON: {e}"))
+        raise InputError("invalid_argument", "as_of", f"{name} {text!r} is not a YYYY-MM-DD date") from None
+
+
+def assess_payload(payload: Any, as_of: date, locale: str = DEFAULT_LOCALE) -> Any:
+    """The assess contract: an object -> one assessment; an array -> an array. Raises InputError."""
     items = payload if isinstance(payload, list) else [payload]
     results = []
     for i, raw in enumerate(items):
         try:
-            results.append(assess(raw, as_of).to_dict())
+            results.append(assess(raw, as_of).to_dict(locale))
         except FactError as e:
             index = i if isinstance(payload, list) else None
-            return _fail(out, _error("invalid_fact", e.field, e.message, index))
-    json.dump(results if isinstance(payload, list) else results[0], out, ensure_ascii=False, indent=2)
+            raise InputError("invalid_fact", e.field, e.message, index) from None
+    return results if isinstance(payload, list) else results[0]
+
+
+def run_assess(source: str, as_of_text: str | None, out: IO[str]) -> int:
+    """`qingshen assess`: one JSON object -> one assessment; an array -> an array."""
+    try:
+        as_of = parse_as_of(as_of_text)
+        try:
+            text = _read(source)
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError("unreadable_input", None, f"cannot read {source}: {e}") from None
+        result = assess_payload(load_json(text), as_of)
+    except InputError as e:
+        return _fail(out, e.to_dict())
+    json.dump(result, out, ensure_ascii=False, indent=2)
     out.write("\n")
     return 0
 
@@ -70,12 +112,144 @@ def _fail(out: IO[str], err: dict[str, Any]) -> int:
     return EXIT_BAD_INPUT
 
 
+def _(msgid: str) -> str:
+    return gettext_for(DEFAULT_LOCALE)(msgid)
+
+
+class DatabaseNotReady(QingshenError):
+    """The database cannot be reached, or its schema is not the newest: `qingshen migrate` first."""
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # an unparsable URL: show its scheme only, never a password
+        return url.split(":", 1)[0] + ":..."
+
+
+def check_migrated(url: str) -> None:
+    """Raise DatabaseNotReady unless the database answers and is at the newest migration."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.migrate import current_revision, head_revision
+
+    try:
+        current = current_revision(url)
+    except SQLAlchemyError as e:
+        raise DatabaseNotReady(_("Cannot open the database {url}: {reason}").format(
+            url=_safe_url(url), reason=type(e).__name__)) from None
+    if current != head_revision():
+        raise DatabaseNotReady(_(
+            "The database {url} is not migrated (it is at revision {current}, the newest is {head}): "
+            "run `qingshen migrate` first."
+        ).format(url=_safe_url(url), current=current or "none", head=head_revision()))
+
+
+def open_conversation(
+    settings: Settings,
+) -> tuple[Dispatcher, Callable[[], object], sessionmaker[Session]]:
+    """The real dispatcher on the configured database, a trivial check for /healthz, and the sessions."""
+    from sqlalchemy import text
+
+    from handlers.dispatcher import Dispatcher
+    from storage import make_engine, session_factory
+
+    check_migrated(settings.database_url)
+    engine = make_engine(settings.database_url)
+    sessions = session_factory(engine)
+
+    def db_check() -> object:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT 1")).scalar_one()
+
+    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    return Dispatcher(sessions, calendar_url=lambda token: f"{base}/calendar/{token}.ics"), db_check, sessions
+
+
+def run_server(host: str | None, port: int | None, demo: bool | None, scheduler: bool = True) -> int:
+    """`qingshen run`: the page, the API, the channels' webhooks and the scheduler in this one process."""
+    import uvicorn
+
+    from bot.calendar import calendar_routes
+    from bot.channel_settings import ChannelSettings
+    from bot.channels.registry import build_channels, channel_routes, close_channels, start_channels
+    from bot.push_settings import PushSettings
+    from bot.scheduler import start_from_env, stop_scheduler
+    from bot.server import create_app
+
+    settings = Settings.from_env()
+    overrides = {k: v for k, v in (("host", host), ("port", port), ("demo", demo)) if v is not None}
+    settings = Settings.model_validate({**settings.model_dump(), **overrides})
+    dispatcher, db_check, sessions = open_conversation(settings)
+    channels = build_channels(ChannelSettings.from_env(), sessions)
+    routes = [*channel_routes(channels, dispatcher.dispatch), *calendar_routes(sessions)]
+    app = create_app(settings, dispatcher, db_check=db_check, routes=routes)
+    if settings.demo and settings.host not in LOOPBACK:
+        warning = _("Warning: demo mode on {host}: anyone who can reach it can use the API without a key.")
+        print(warning.format(host=settings.host), file=sys.stderr)
+    if not settings.demo and not settings.api_keys:
+        print(_("Note: no API key is configured (QINGSHEN_API_KEYS), so the API refuses every request."),
+              file=sys.stderr)
+    jobs = None
+    try:
+        start_channels(channels, dispatcher.dispatch, settings.public_url)
+        if scheduler:
+            push_settings = PushSettings.from_env()
+            push = {**push_settings.channels(), **{c.name: c for c in channels}}
+            jobs = start_from_env(sessions, settings=push_settings, channels=push)
+        shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+        print(_("qingshen is serving on {url}").format(url=f"http://{shown}:{settings.port}/"), flush=True)
+        uvicorn.run(app, host=settings.host, port=settings.port, server_header=False, log_level="info")
+    finally:
+        if jobs is not None:
+            stop_scheduler(jobs)
+        close_channels(channels)
+    return 0
+
+
+def run_migrate() -> int:
+    """`qingshen migrate`: bring the configured database to the newest schema."""
+    from storage.migrate import current_revision, upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    print(_("The database {url} is at revision {revision}.").format(
+        url=_safe_url(settings.database_url), revision=current_revision(settings.database_url)))
+    return 0
+
+
+def run_chat() -> int:
+    """`qingshen chat`: the conversation on this terminal, as user `console:<login name>`."""
+    from bot.channels.console import ConsoleChannel, console_user_id, run_console
+
+    dispatcher, _check, _sessions = open_conversation(Settings.from_env())
+    return run_console(dispatcher.dispatch, ConsoleChannel(console_user_id()))
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qingshen", description="清审: cleaner-production audit assistant")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("assess", help="assess facts given as JSON (an object or an array of objects)")
     p.add_argument("file", nargs="?", default="-", help="a JSON file, or - for standard input (default)")
     p.add_argument("--as-of", dest="as_of", help="the date to judge on, YYYY-MM-DD (default: today in China)")
+    p = sub.add_parser("run", help="serve the web chat page and the HTTP API (run `qingshen migrate` first)")
+    p.add_argument("--host", help="the address to listen on (default: $QINGSHEN_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=_port, help="the port to listen on (default: $QINGSHEN_PORT or 8080)")
+    p.add_argument("--demo", action="store_true", default=None,
+                   help="local demo mode: the API and the page need no key (default: $QINGSHEN_DEMO)")
+    p.add_argument("--no-scheduler", dest="scheduler", action="store_false",
+                   help="do not run the reminder sweep and the outbox sender in this process")
+    sub.add_parser("migrate", help="create or upgrade the database schema ($QINGSHEN_DATABASE_URL)")
+    sub.add_parser("chat", help="talk to the bot in this terminal (lines from standard input)")
     return parser
 
 
@@ -84,6 +258,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "assess":
             return run_assess(args.file, args.as_of, sys.stdout)
+        if args.command == "run":
+            return run_server(args.host, args.port, args.demo, args.scheduler)
+        if args.command == "migrate":
+            return run_migrate()
+        if args.command == "chat":
+            return run_chat()
     except QingshenError as e:
         print(f"qingshen: {e}", file=sys.stderr)
         return 1

@@ -181,11 +181,12 @@ class Dispatcher:
         listed = state["facts"].get("list_published_on")
         if a.obligation != "mandatory" or not listed:
             return
+        published = date.fromisoformat(listed)
         cycle, _ = repos.cycles.add_if_absent(
-            enterprise_id, date.fromisoformat(listed), source="chat", grounds=[g.id for g in a.grounds],
+            enterprise_id, published, source="chat", grounds=[g.id for g in a.grounds],
         )
         for other in repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False):
-            if other.id != cycle.id and other.list_published_on and other.list_published_on < cycle.list_published_on:
+            if other.id != cycle.id and other.list_published_on and other.list_published_on < published:
                 repos.cycles.supersede(other, utcnow())  # a later list starts a new cycle
         today = self.today()
         for d in a.deadlines:

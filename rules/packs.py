@@ -197,13 +197,16 @@ class Pack(_Model):
         return self
 
     def in_force(self, on: date) -> bool:
-        return (self.effective_from is None or self.effective_from <= on) and (
-            self.effective_until is None or on <= self.effective_until
-        )
+        return _in_force(self.effective_from, self.effective_until, on)
 
     @property
     def national(self) -> bool:
         return self.jurisdiction == "national"
+
+
+@lru_cache(maxsize=65536)
+def _in_force(start: date | None, until: date | None, on: date) -> bool:
+    return (start is None or start <= on) and (until is None or on <= until)
 
 
 def _where(err: ValidationError) -> str:

@@ -29,6 +29,7 @@ from storage.models import (
     DEFAULT_TIMEZONE,
     MILESTONE_KINDS,
     OUTBOX_STATUSES,
+    REMINDER_STATUSES,
     SCALES,
     Assessment,
     AuditCycle,
@@ -39,9 +40,11 @@ from storage.models import (
     KeyValue,
     Milestone,
     OutboxMessage,
+    Reminder,
     normalize_credit_code,
 )
 from storage.outbox import DEFAULT_LEASE, OutboxRepository
+from storage.reminders import DueMilestone, Message, ReminderRepository, reminder_key
 from storage.repositories import Repositories
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "MILESTONE_KINDS",
     "OBLIGATIONS",
     "OUTBOX_STATUSES",
+    "REMINDER_STATUSES",
     "SCALES",
     "Assessment",
     "AssessmentRepository",
@@ -65,16 +69,20 @@ __all__ = [
     "ContactRepository",
     "Conversation",
     "ConversationRepository",
+    "DueMilestone",
     "DuplicateError",
     "Enterprise",
     "EnterpriseRepository",
     "FieldError",
     "KeyValue",
     "KeyValueRepository",
+    "Message",
     "Milestone",
     "MilestoneRepository",
     "OutboxMessage",
     "OutboxRepository",
+    "Reminder",
+    "ReminderRepository",
     "Repositories",
     "StorageError",
     "current_revision",
@@ -83,7 +91,66 @@ __all__ = [
     "head_revision",
     "make_engine",
     "normalize_credit_code",
+    "reminder_key",
     "session_factory",
     "upgrade",
     "utcnow",
+]
+
+# -- Officers, list imports, invitations and broadcasts (migration 0003) -------------------------------
+from storage.broadcasts import (
+    BroadcastRepository,
+    QueuedMessage,
+    TargetRow,
+    broadcast_key,
+    broadcast_key_prefix,
+)
+from storage.imports import EntryPlan, ImportOutcome, ListImportRepository, MilestonePlan
+from storage.models import (
+    BROADCAST_KINDS,
+    BROADCAST_STATUSES,
+    OFFICER_ROLES,
+    Broadcast,
+    BroadcastTarget,
+    EnterpriseInvitation,
+    ListEntry,
+    ListImport,
+    Officer,
+    OfficerInvitation,
+)
+from storage.officers import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    InvitationRepository,
+    OfficerRepository,
+    new_code,
+    normalize_code,
+)
+
+__all__ += [
+    "BROADCAST_KINDS",
+    "BROADCAST_STATUSES",
+    "CODE_ALPHABET",
+    "CODE_LENGTH",
+    "OFFICER_ROLES",
+    "Broadcast",
+    "BroadcastRepository",
+    "BroadcastTarget",
+    "EnterpriseInvitation",
+    "EntryPlan",
+    "ImportOutcome",
+    "InvitationRepository",
+    "ListEntry",
+    "ListImport",
+    "ListImportRepository",
+    "MilestonePlan",
+    "Officer",
+    "OfficerInvitation",
+    "OfficerRepository",
+    "QueuedMessage",
+    "TargetRow",
+    "broadcast_key",
+    "broadcast_key_prefix",
+    "new_code",
+    "normalize_code",
 ]

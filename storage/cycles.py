@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage._dialect import insert_for
 from storage.columns import utcnow
 from storage.errors import DuplicateError, FieldError
-from storage.models import CYCLE_SOURCES, MILESTONE_KINDS, AuditCycle, Milestone
+from storage.models import CYCLE_SOURCES, MILESTONE_KINDS, AuditCycle, Milestone, Reminder
+from storage.reminders import lock_milestones
 
 
 def _check_source(source: str) -> str:
@@ -110,9 +111,20 @@ class AuditCycleRepository:
         return cycle, inserted is not None
 
     def supersede(self, cycle: AuditCycle, at: datetime) -> AuditCycle:
-        """Close a cycle that a newer one replaces; its open milestones stop being reminded."""
+        """Close a cycle that a newer one replaces; its open milestones stop being reminded.
+
+        Their pending reminders become `cancelled` in the same unit of work.
+        """
         cycle.superseded_at = at
         self.session.flush()
+        lock_milestones(self.session, [Milestone.cycle_id == cycle.id])
+        milestones = select(Milestone.id).where(Milestone.cycle_id == cycle.id)
+        self.session.execute(
+            update(Reminder)
+            .where(Reminder.milestone_id.in_(milestones), Reminder.status == "pending")
+            .values(status="cancelled")
+            .execution_options(synchronize_session="fetch")
+        )
         return cycle
 
 
@@ -131,6 +143,20 @@ class MilestoneRepository:
         """The cycle's milestones in date order."""
         stmt = (
             select(Milestone).where(Milestone.cycle_id == cycle_id).order_by(Milestone.nominal, Milestone.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def list_open_by_enterprise(self, enterprise_id: int) -> list[Milestone]:
+        """The enterprise's milestones not done, of cycles not superseded, in date order."""
+        stmt = (
+            select(Milestone)
+            .join(AuditCycle, AuditCycle.id == Milestone.cycle_id)
+            .where(
+                AuditCycle.enterprise_id == enterprise_id,
+                AuditCycle.superseded_at.is_(None),
+                Milestone.done_at.is_(None),
+            )
+            .order_by(Milestone.nominal, Milestone.id)
         )
         return list(self.session.scalars(stmt))
 
@@ -182,6 +208,12 @@ class MilestoneRepository:
         milestone.done_at = at
         milestone.done_by_contact_id = by_contact_id
         milestone.evidence = evidence
+        self.session.flush()
+        return milestone
+
+    def snooze(self, milestone: Milestone, until: date | None) -> Milestone:
+        """Hold the milestone's reminders: those due on or before `until` are not sent (None lifts it)."""
+        milestone.snoozed_until = until
         self.session.flush()
         return milestone
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from storage.errors import DuplicateError, FieldError
 from storage.models import Enterprise, normalize_credit_code
 
+CALENDAR_TOKEN_BYTES = 24  # 32 URL-safe characters
 ENTERPRISE_FIELDS = ("credit_code", "name", "province", "city", "county", "industry_code", "scale")
 
 
@@ -25,6 +27,19 @@ class EnterpriseRepository:
         """Find by credit code, given in any spacing or case; FieldError("credit_code") if invalid."""
         code = normalize_credit_code(credit_code)
         return self.session.scalars(select(Enterprise).where(Enterprise.credit_code == code)).one_or_none()
+
+    def get_by_calendar_token(self, token: str) -> Enterprise | None:
+        """The enterprise whose .ics link carries this token; None for an unknown (or empty) token."""
+        if not token:
+            return None
+        return self.session.scalars(select(Enterprise).where(Enterprise.calendar_token == token)).one_or_none()
+
+    def ensure_calendar_token(self, enterprise: Enterprise) -> str:
+        """The enterprise's calendar token, made now (random, URL-safe) if it has none."""
+        if enterprise.calendar_token is None:
+            enterprise.calendar_token = secrets.token_urlsafe(CALENDAR_TOKEN_BYTES)
+            self.session.flush()
+        return enterprise.calendar_token
 
     def list_by_credit_codes(self, credit_codes: Iterable[str]) -> list[Enterprise]:
         codes = {normalize_credit_code(code) for code in credit_codes}

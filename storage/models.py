@@ -45,6 +45,7 @@ SCALES = ("large", "medium", "small", "micro")
 CYCLE_SOURCES = ("chat", "import")
 MILESTONE_KINDS = ("disclosure", "start", "report", "reaudit", "acceptance", "review", "evaluation")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
+REMINDER_STATUSES = ("pending", "queued", "superseded", "cancelled")
 DEFAULT_LOCALE = "zh_CN"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -76,6 +77,8 @@ class Enterprise(Base):
     county: Mapped[str | None] = mapped_column(String(64))
     industry_code: Mapped[str | None] = mapped_column(String(8))
     scale: Mapped[str | None] = mapped_column(String(8))
+    # The secret in the enterprise's .ics link (EnterpriseRepository.ensure_calendar_token); None until asked.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -214,8 +217,35 @@ class Milestone(Base):
     done_at: Mapped[datetime | None]
     done_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     evidence: Mapped[str | None] = mapped_column(Text)
+    # "Remind me later": reminders due on or before this day are not sent.
+    snoozed_until: Mapped[date | None]
 
     cycle: Mapped[AuditCycle] = relationship(back_populates="milestones", lazy="raise")
+
+
+class Reminder(Base):
+    """One planned reminder of a milestone: its kind (e.g. `before_30`, `overdue_w3`) and the day it is due.
+
+    Life cycle: `pending` -> (the sweep) `queued` (outbox rows written for the reachable contacts), or
+    `superseded` (a later reminder of the same milestone was due too, so only that one is sent), or
+    `cancelled` (not sent: the milestone was done, snoozed past the day, its cycle superseded, or nobody
+    was reachable). See ReminderRepository and bot.sweep.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("milestone_id", "kind"),
+        CheckConstraint(_in("status", REMINDER_STATUSES), name="status"),
+        Index("ix_reminders_due", "status", "send_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    send_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default=text("'pending'"))
+    queued_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OutboxMessage(Base):
@@ -250,3 +280,166 @@ class KeyValue(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Officers, list imports, invitations and broadcasts (migration 0003). Appended as one block.
+# ---------------------------------------------------------------------------------------------------
+
+OFFICER_ROLES = ("ecology", "industry", "development", "admin")  # 生态环境, 工信, 发改, administrator
+BROADCAST_KINDS = ("notice", "general")
+BROADCAST_STATUSES = ("planned", "sending", "done")
+TARGET_OUTCOMES = ("queued", "unreachable")
+
+
+class Officer(Base):
+    """A regulator's account: a role and a jurisdiction (a province, optionally a city and a county).
+
+    `contact_id` is the chat identity that redeemed one of the officer's invitation codes; a contact
+    is never both an officer and bound to an enterprise (handlers.officers keeps the two apart).
+    """
+
+    __tablename__ = "officers"
+    __table_args__ = (
+        UniqueConstraint("contact_id"),
+        CheckConstraint(_in("role", OFFICER_ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    province: Mapped[str] = mapped_column(String(32))
+    city: Mapped[str | None] = mapped_column(String(64))
+    county: Mapped[str | None] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OfficerInvitation(Base):
+    """A one-time code that links the chat contact who sends it to an officer account."""
+
+    __tablename__ = "officer_invitations"
+    __table_args__ = (UniqueConstraint("code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+
+
+class ListImport(Base):
+    """One imported file of a published mandatory-audit list, in an officer's jurisdiction.
+
+    Unique by (province, file hash): importing the same file twice changes nothing. `published_on`
+    and `document_number` are set when every imported row shares them.
+    """
+
+    __tablename__ = "list_imports"
+    __table_args__ = (UniqueConstraint("province", "file_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), index=True)
+    province: Mapped[str] = mapped_column(String(32))
+    city: Mapped[str | None] = mapped_column(String(64))
+    county: Mapped[str | None] = mapped_column(String(64))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    document_number: Mapped[str | None] = mapped_column(String(100))
+    published_on: Mapped[date | None]
+    row_count: Mapped[int] = mapped_column(Integer)
+    skipped_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ListEntry(Base):
+    """One enterprise named by an imported list, and the audit cycle the list opened for it.
+
+    Unique by (enterprise, list date) across all imports, so the same rows in another file add
+    nothing; `cycle_id` lets a dashboard join a list to its milestones with two indexed lookups.
+    """
+
+    __tablename__ = "list_entries"
+    __table_args__ = (
+        UniqueConstraint("import_id", "enterprise_id"),
+        UniqueConstraint("enterprise_id", "published_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("list_imports.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("audit_cycles.id", ondelete="SET NULL"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    grounds: Mapped[list[Any]]
+    published_on: Mapped[date]
+    document_number: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(64))
+    county: Mapped[str | None] = mapped_column(String(64))
+
+
+class EnterpriseInvitation(Base):
+    """A one-time code printed in a list's written notice: sending it in chat binds the contact."""
+
+    __tablename__ = "enterprise_invitations"
+    __table_args__ = (UniqueConstraint("code"), UniqueConstraint("enterprise_id", "list_import_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    list_import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("list_imports.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+    used_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+
+
+class Broadcast(Base):
+    """A list notice or a general message to the enterprises of a jurisdiction, fanned out to the outbox.
+
+    The fan-out walks enterprises by id; `resume_after` is the last enterprise id done, committed
+    with each batch, so a resumed fan-out starts after it (and the outbox keys `bc:<id>:<contact>`
+    make a repeated batch a no-op). Progress is counted from those outbox rows.
+    """
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        CheckConstraint(_in("kind", BROADCAST_KINDS), name="kind"),
+        CheckConstraint(_in("status", BROADCAST_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    province: Mapped[str] = mapped_column(String(32))
+    city: Mapped[str | None] = mapped_column(String(64))
+    county: Mapped[str | None] = mapped_column(String(64))
+    list_import_id: Mapped[int | None] = mapped_column(ForeignKey("list_imports.id", ondelete="SET NULL"))
+    filters: Mapped[dict[str, Any]]
+    message: Mapped[str | None] = mapped_column(Text)  # a general broadcast's text
+    status: Mapped[str] = mapped_column(String(8), default="planned", server_default=text("'planned'"))
+    resume_after: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class BroadcastTarget(Base):
+    """One enterprise a broadcast reached (`queued`: outbox rows for `contacts` contacts) or could not."""
+
+    __tablename__ = "broadcast_targets"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "enterprise_id"),
+        CheckConstraint(_in("outcome", TARGET_OUTCOMES), name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(String(12))
+    contacts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprise_invitations.id", ondelete="SET NULL")
+    )

@@ -5,12 +5,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from storage.assessments import AssessmentRepository
+from storage.broadcasts import BroadcastRepository
 from storage.contacts import ContactRepository
 from storage.conversations import ConversationRepository
 from storage.cycles import AuditCycleRepository, MilestoneRepository
 from storage.enterprises import EnterpriseRepository
+from storage.imports import ListImportRepository
 from storage.kv import KeyValueRepository
+from storage.officers import InvitationRepository, OfficerRepository
 from storage.outbox import OutboxRepository
+from storage.reminders import ReminderRepository
 
 
 class Repositories:
@@ -26,3 +30,9 @@ class Repositories:
         self.milestones = MilestoneRepository(session)
         self.outbox = OutboxRepository(session)
         self.kv = KeyValueRepository(session)
+        self.reminders = ReminderRepository(session)
+        # officers, list imports, invitations and broadcasts (migration 0003)
+        self.officers = OfficerRepository(session)
+        self.invitations = InvitationRepository(session)
+        self.imports = ListImportRepository(session)
+        self.broadcasts = BroadcastRepository(session)

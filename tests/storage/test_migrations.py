@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from storage import Base, current_revision, downgrade, head_revision, make_engine, upgrade
 
@@ -17,6 +17,7 @@ TABLES = {
     "milestones",
     "outbox",
     "kv",
+    "reminders",
 }
 
 
@@ -59,6 +60,34 @@ class TestMigrations:
         upgrade(db_url)
         assert schema_diffs(db_url) == []
 
+    def test_each_revision_goes_down_and_up_again(self, db_url: str) -> None:
+        upgrade(db_url)
+        downgrade(db_url, "0001")
+        assert current_revision(db_url) == "0001"
+        assert "reminders" not in table_names(db_url)
+        upgrade(db_url)
+        assert current_revision(db_url) == head_revision()
+        assert schema_diffs(db_url) == []
+
+    def test_upgrading_to_0002_keeps_existing_rows(self, db_url: str) -> None:
+        """0002 only adds columns and indexes: no table rebuild, so no cascade on SQLite."""
+        upgrade(db_url, "0001")
+        engine = make_engine(db_url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO enterprises (id, name, created_at, updated_at)"
+                    " VALUES (1, 'e', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+                connection.execute(text(
+                    "INSERT INTO audit_cycles (id, enterprise_id, source, grounds, created_at)"
+                    " VALUES (1, 1, 'chat', '[]', CURRENT_TIMESTAMP)"))
+            upgrade(db_url)
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM audit_cycles")).scalar_one() == 1
+                assert connection.execute(text("SELECT calendar_token FROM enterprises")).scalar_one() is None
+        finally:
+            engine.dispose()
+
     def test_upgrade_twice_changes_nothing(self, db_url: str) -> None:
         upgrade(db_url)
         upgrade(db_url)
@@ -72,8 +101,12 @@ class TestMigrations:
             uniques = {u["name"] for u in inspector.get_unique_constraints("milestones")}
             indexes = {i["name"] for i in inspector.get_indexes("outbox")}
             foreign_keys = {f["name"] for f in inspector.get_foreign_keys("contacts")}
+            reminder_indexes = {i["name"] for i in inspector.get_indexes("reminders")}
+            reminder_uniques = {u["name"] for u in inspector.get_unique_constraints("reminders")}
         finally:
             engine.dispose()
+        assert "ix_reminders_due" in reminder_indexes
+        assert "uq_reminders_milestone_id_kind" in reminder_uniques
         assert "uq_milestones_cycle_id_kind" in uniques
         assert "ix_outbox_due" in indexes
         assert foreign_keys == {"fk_contacts_enterprise_id_enterprises"}

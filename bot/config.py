@@ -1,0 +1,128 @@
+"""Settings for the running program, read once from the environment (`Settings.from_env()`).
+
+| variable | meaning | default |
+|---|---|---|
+| QINGSHEN_DATABASE_URL | SQLAlchemy URL | storage's default (an SQLite file under var/) |
+| QINGSHEN_HOST, QINGSHEN_PORT | where `qingshen run` listens | 127.0.0.1, 8080 |
+| QINGSHEN_DEMO | local demo mode: the API needs no key | false |
+| QINGSHEN_API_KEYS | comma-separated keys accepted as `Authorization: Bearer <key>` | none |
+| QINGSHEN_MAX_BODY_BYTES | the largest request body accepted | 65536 |
+| QINGSHEN_PUBLIC_URL | the public base URL, for links in messages | none |
+| QINGSHEN_WEBHOOK_URL | where pushes for generic-API users are posted | none |
+
+A bad value raises `ConfigError` naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rules.errors import QingshenError
+from rules.i18n import gettext_for
+
+FALLBACK_DATABASE_URL = "sqlite:///var/qingshen.sqlite3"
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+MIN_API_KEY_LENGTH = 16
+PREFIX = "QINGSHEN_"
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def _(msgid: str) -> str:
+    return gettext_for()(msgid)
+
+
+class ConfigError(QingshenError):
+    """An environment variable holds a value the program cannot use; the message names it."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    demo: bool = False
+    api_keys: tuple[str, ...] = ()
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024, le=16 * 1024 * 1024)
+    public_url: str | None = None
+    webhook_url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get(PREFIX + "DATABASE_URL", "").strip() or default_database_url(),
+            host=env.get(PREFIX + "HOST", "").strip() or "127.0.0.1",
+            port=_int(env, "PORT", 8080, 1, 65535),
+            demo=_bool(env, "DEMO"),
+            api_keys=_keys(env),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024, 16 * 1024 * 1024),
+            public_url=_url(env, "PUBLIC_URL"),
+            webhook_url=_url(env, "WEBHOOK_URL"),
+        )
+
+    @property
+    def auth_required(self) -> bool:
+        return not self.demo
+
+
+def default_database_url() -> str:
+    """storage's default URL when storage offers one, else an SQLite file under var/."""
+    try:
+        from storage import default_url
+    except ImportError:
+        return FALLBACK_DATABASE_URL
+    return str(default_url())
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(_("{name}: expected a whole number, got {value}.").format(
+            name=PREFIX + name, value=repr(raw))) from None
+    if not low <= value <= high:
+        raise ConfigError(_("{name}: expected a number from {low} to {high}, got {value}.").format(
+            name=PREFIX + name, low=low, high=high, value=value))
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(PREFIX + name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigError(_("{name}: expected one of 1/0, true/false, yes/no, on/off, got {value}.").format(
+        name=PREFIX + name, value=repr(raw)))
+
+
+def _keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    keys = tuple(k.strip() for k in env.get(PREFIX + "API_KEYS", "").split(",") if k.strip())
+    for i, key in enumerate(keys, start=1):
+        if len(key) < MIN_API_KEY_LENGTH or not key.isascii() or not key.isprintable() or " " in key:
+            raise ConfigError(_(
+                "{name}: key number {number} must be at least {length} printable ASCII characters "
+                "without spaces."
+            ).format(name=PREFIX + "API_KEYS", number=i, length=MIN_API_KEY_LENGTH))
+    return keys
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(_("{name}: expected an http:// or https:// URL, got {value}.").format(
+            name=PREFIX + name, value=repr(raw)))
+    return raw.rstrip("/")

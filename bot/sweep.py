@@ -1,0 +1,159 @@
+"""The reminder sweep: due reminders become outbox rows, in one transaction per batch.
+
+When it claims. A day's reminders are claimed once that day's sending window has opened (a working
+day, between the policy's send time and its quiet hour) in at least one time zone the reminders go to:
+the policy's zone and those of reachable contacts, the furthest east first. So nothing is queued at
+night, on a holiday or a weekend; a reminder is queued at most hours before it is sent (a contact far
+west of Beijing waits in the outbox for its own 09:30); and a milestone confirmed before the window
+opens is never reminded.
+
+What it does with a claimed milestone (all in the batch's transaction):
+- Of its due reminders only the latest is sent; the older ones become `superseded`. After downtime,
+  the missed reminders of a milestone are thus sent once, as one up-to-date message.
+- The kept reminder becomes `cancelled`, with no message, when the milestone is done, its cycle was
+  superseded, it is snoozed until the reminder's day or later, or none of the enterprise's contacts is
+  reachable (consented and subscribed). A later reminder of the milestone is still considered.
+- Otherwise every reachable contact gets one outbox row, key `rem:<reminder id>:<contact id>`, not to
+  be sent before `next_send_slot` in the contact's time zone, and the reminder becomes `queued`.
+
+Exactly once: the reminder's status change and its outbox rows commit together; a crash before the
+commit leaves the reminder pending for the next sweep, after it nothing is left to do. Two sweepers
+on PostgreSQL lock disjoint milestones (storage.ReminderRepository.claim_due), and the outbox key is
+unique, so no key is ever written twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from handlers.reminders import ReminderPolicy, next_send_slot, outbound_payload, reminder_message
+from rules.periods import is_working_day
+from storage import DueMilestone, Message, Reminder, Repositories, reminder_key
+
+log = logging.getLogger(__name__)
+DEFAULT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    claimed: int = 0  # due reminders taken in hand
+    queued: int = 0  # reminders turned into messages
+    messages: int = 0  # outbox rows written
+    superseded: int = 0  # older due reminders of a milestone whose latest was handled
+    cancelled: int = 0  # not sent: done, snoozed, cycle superseded, nobody reachable
+
+    def __add__(self, other: SweepResult) -> SweepResult:
+        return SweepResult(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+
+def zone(name: str, fallback: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r; using %s", name, fallback)
+        return ZoneInfo(fallback)
+
+
+def due_cutoff(now: datetime, policy: ReminderPolicy, zones: Iterable[str]) -> date | None:
+    """The last day whose reminders may be queued at `now`: the latest local date among the zones whose
+    sending window is open (a working day, send_time <= local time < quiet_after); None if none is."""
+    open_days = []
+    for name in {policy.timezone, *zones}:
+        local = now.astimezone(zone(name, policy.timezone))
+        if is_working_day(local.date()) and policy.send_time <= local.time() < policy.quiet_after:
+            open_days.append(local.date())
+    return max(open_days, default=None)
+
+
+def sweep(
+    sessions: sessionmaker[Session], *, now: datetime, policy: ReminderPolicy, batch: int = DEFAULT_BATCH
+) -> SweepResult:
+    """Queue every reminder due at `now`, batch by batch (one transaction each), until none is left."""
+    with sessions() as session:
+        zones = Repositories(session).reminders.list_contact_timezones()
+    cutoff = due_cutoff(now, policy, zones)
+    if cutoff is None:
+        return SweepResult()
+    total = SweepResult()
+    while True:
+        with sessions.begin() as session:
+            result = sweep_batch(Repositories(session), cutoff=cutoff, now=now, policy=policy, limit=batch)
+        total += result
+        if result.claimed == 0:
+            break
+    if total.claimed:
+        log.info("sweep up to %s: %s", cutoff, total)
+    return total
+
+
+def sweep_batch(
+    repos: Repositories, *, cutoff: date, now: datetime, policy: ReminderPolicy, limit: int
+) -> SweepResult:
+    """One batch in the caller's transaction: claim, then queue, supersede or cancel each reminder."""
+    claimed = repos.reminders.claim_due(cutoff, limit)
+    if not claimed:
+        return SweepResult()
+    by_milestone: dict[int, list[Reminder]] = {}
+    for reminder in claimed:
+        by_milestone.setdefault(reminder.milestone_id, []).append(reminder)
+    targets = repos.reminders.list_due_milestones(by_milestone)
+    queued: list[int] = []
+    superseded: list[int] = []
+    cancelled: list[int] = []
+    messages: list[Message] = []
+    for milestone_id, reminders in by_milestone.items():
+        latest = max(reminders, key=lambda r: (r.send_on, r.id))
+        superseded.extend(r.id for r in reminders if r is not latest)
+        target = targets.get(milestone_id)
+        reason = skip_reason(target, latest)
+        if target is None or reason is not None:
+            log.debug("reminder %s (%s) not sent: %s", latest.id, latest.kind, reason)
+            cancelled.append(latest.id)
+            continue
+        messages.extend(_messages(target, latest, now, policy))
+        queued.append(latest.id)
+    written = repos.reminders.add_messages(messages)
+    repos.reminders.mark_superseded(superseded)
+    repos.reminders.mark_cancelled(cancelled)
+    repos.reminders.mark_queued(queued, now)
+    return SweepResult(len(claimed), len(queued), written, len(superseded), len(cancelled))
+
+
+def skip_reason(target: DueMilestone | None, reminder: Reminder) -> str | None:
+    """Why this reminder is not to be sent, or None to send it."""
+    if target is None:
+        return "the milestone is gone"
+    milestone = target.milestone
+    if milestone.done_at is not None:
+        return "the milestone is done"
+    if target.cycle.superseded_at is not None:
+        return "its audit cycle was superseded"
+    if milestone.snoozed_until is not None and reminder.send_on <= milestone.snoozed_until:
+        return f"snoozed until {milestone.snoozed_until}"
+    if not target.contacts:
+        return "no reachable contact"
+    return None
+
+
+def _messages(target: DueMilestone, reminder: Reminder, now: datetime, policy: ReminderPolicy) -> list[Message]:
+    """One outbox row per reachable contact, worded in its locale, due at its own send slot."""
+    out = []
+    for contact in target.contacts:
+        tz = zone(contact.timezone, policy.timezone)
+        slot = next_send_slot(reminder.send_on, now, tz, policy)
+        message = reminder_message(
+            target.milestone,
+            reminder.kind,
+            enterprise_name=target.enterprise.name,
+            locale=contact.locale,
+            today=slot.astimezone(tz).date(),
+        )
+        payload = outbound_payload(message, milestone_id=target.milestone.id, reminder_kind=reminder.kind)
+        out.append(Message(reminder_key(reminder.id, contact.id), contact.channel, contact.user_id, payload, slot))
+    return out

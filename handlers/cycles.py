@@ -1,0 +1,128 @@
+"""Opening audit cycles: from one chat assessment (`open_cycle`) or from an imported list (`import_rows`).
+
+Both plan the same milestones and reminders (`plan_milestones`): one milestone per deadline of the
+assessment, and the reminders of `handlers.reminders.schedule` that are still ahead. A later list
+supersedes the earlier cycle of the same enterprise (DOMAIN.md, "Readings we chose").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from handlers.listimport import Preview, assess_listed
+from handlers.officers import authorize
+from handlers.reminders import ReminderPolicy, schedule
+from rules.engine import Assessment, DeadlineHit
+from rules.errors import QingshenError
+from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
+from storage import AuditCycle, EntryPlan, ImportOutcome, MilestonePlan, Officer, Repositories, utcnow
+
+
+class ImportRefused(QingshenError):
+    """A list import was refused as a whole (row errors without accept_partial, or nothing valid)."""
+
+
+def note_text(d: DeadlineHit, tr: Gettext) -> str:
+    return "；".join(p if isinstance(p, str) else p.render(tr) for p in d.note)
+
+
+def plan_milestones(
+    a: Assessment, *, today: date, policy: ReminderPolicy, locale: str = DEFAULT_LOCALE
+) -> tuple[MilestonePlan, ...]:
+    """The milestones of an assessment's deadlines, each with its reminders due today or later."""
+    tr = gettext_for(locale)
+    return tuple(
+        MilestonePlan(
+            kind=d.kind, nominal=d.nominal, due=d.due, citation=d.citation, note=note_text(d, tr),
+            reminders=tuple((kind, day) for kind, day in schedule(d.nominal, policy) if day >= today),
+        )
+        for d in a.deadlines
+    )
+
+
+def open_cycle(
+    repos: Repositories,
+    enterprise_id: int,
+    a: Assessment,
+    *,
+    list_published_on: date,
+    source: str,
+    today: date,
+    policy: ReminderPolicy,
+    locale: str = DEFAULT_LOCALE,
+    document_number: str | None = None,
+    now: datetime | None = None,
+) -> AuditCycle:
+    """The cycle of (enterprise, list date), opened if new, with the milestones and reminders it lacks.
+
+    Earlier cycles of the enterprise are superseded; if a later list already opened a cycle, this
+    one is recorded superseded at once and gets no reminders. Safe to repeat.
+    """
+    now = now or utcnow()
+    cycle, _ = repos.cycles.add_if_absent(
+        enterprise_id, list_published_on, source=source, grounds=[g.id for g in a.grounds],
+        list_document_number=document_number,
+    )
+    current = repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False)
+    for other in current:
+        if other.id != cycle.id and other.list_published_on and other.list_published_on < list_published_on:
+            repos.cycles.supersede(other, now)
+    if cycle.superseded_at is None and any(
+        o.list_published_on and o.list_published_on > list_published_on for o in current
+    ):
+        repos.cycles.supersede(cycle, now)
+    for m in plan_milestones(a, today=today, policy=policy, locale=locale):
+        if repos.milestones.get_by_kind(cycle.id, m.kind) is None:
+            milestone = repos.milestones.add(cycle.id, kind=m.kind, nominal=m.nominal, due=m.due,
+                                             citation=m.citation, note=m.note)
+            if cycle.superseded_at is None:
+                repos.reminders.add_for_milestone(milestone.id, m.reminders)
+    return cycle
+
+
+def import_rows(
+    repos: Repositories,
+    officer: Officer,
+    preview: Preview,
+    *,
+    accept_partial: bool,
+    today: date,
+    policy: ReminderPolicy | None = None,
+    locale: str = DEFAULT_LOCALE,
+    now: datetime | None = None,
+) -> ImportOutcome:
+    """Apply a preview in the caller's transaction (one unit of work: all of it or nothing).
+
+    ForbiddenError outside the officer's jurisdiction; ImportRefused when the file has row errors
+    and `accept_partial` is false, or when no row is valid. Idempotent by file and by (enterprise,
+    list date); `ImportOutcome` says what was added and which lines were already imported.
+    """
+    scope = preview.scope
+    authorize(officer, scope.province, scope.city, scope.county, locale=locale)
+    tr = gettext_for(locale)
+    if preview.errors and not accept_partial:
+        raise ImportRefused(tr(N_("{bad} rows have errors, so nothing was imported. Correct them, or choose to "
+                                  "import only the {valid} valid rows.")).format(
+            bad=preview.error_lines, valid=len(preview.rows)))
+    if not preview.rows:
+        raise ImportRefused(tr(N_("The file has no valid row to import.")))
+    policy = policy or ReminderPolicy.from_env()
+    plans: dict[tuple[tuple[str, ...], date], tuple[tuple[str, ...], tuple[MilestonePlan, ...]]] = {}
+    entries = []
+    for row in preview.rows:
+        key = (row.grounds, row.published_on)
+        if key not in plans:
+            a = assess_listed(scope.province, row.grounds, row.published_on)
+            plans[key] = (tuple(g.id for g in a.grounds),
+                          plan_milestones(a, today=today, policy=policy, locale=locale))
+        ground_ids, milestones = plans[key]
+        entries.append(EntryPlan(
+            line=row.line, credit_code=row.credit_code, name=row.name, published_on=row.published_on,
+            document_number=row.document_number, city=row.city, county=row.county, grounds=row.grounds,
+            ground_ids=ground_ids, milestones=milestones,
+        ))
+    return repos.imports.apply(
+        officer_id=officer.id, province=scope.province, city=scope.city, county=scope.county,
+        file_sha256=preview.sha256, filename=preview.filename, skipped=preview.error_lines, entries=entries,
+        today=today, now=now,
+    )

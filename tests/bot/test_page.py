@@ -1,0 +1,143 @@
+"""The web chat page in Debian's Chromium (Playwright, sync API) against a real server.
+
+A whole interview with the real dispatcher (a Shandong enterprise whose energy use exceeds the limit
+gets a mandatory verdict), HTML in replies shown as text, and screenshots at phone and desktop sizes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bot_testkit import SCRIPT, FakeConversation, real_conversation, serve, settings
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.server import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing: run `make system-deps`"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def real_url(real_sessions: sessionmaker[Session]) -> Iterator[str]:
+    with serve(create_app(settings(demo=True, api_keys=()), real_conversation(real_sessions))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fake_url() -> Iterator[str]:
+    with serve(create_app(settings(demo=True, api_keys=()), FakeConversation())) as url:
+        yield url
+
+
+def open_page(browser: Any, url: str, viewport: dict[str, int], requests: list[str] | None = None) -> Any:
+    page = browser.new_page(viewport=viewport, locale="zh-CN")
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    if requests is not None:
+        page.on("request", lambda r: requests.append(r.url))
+    page.goto(url + "/")
+    page.errors = errors
+    return page
+
+
+def bot_says(page: Any, text: str) -> None:
+    page.locator(".msg.bot .bubble", has_text=text).last.wait_for()
+
+
+def click(page: Any, label: str) -> None:
+    page.locator("button.choice:not([disabled])", has_text=label).first.click()
+
+
+def type_and_enter(page: Any, text: str) -> None:
+    page.fill("#text", text)
+    page.press("#text", "Enter")
+
+
+@pytest.mark.parametrize(("name", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
+def test_a_whole_interview_to_a_mandatory_verdict(browser: Any, real_url: str, tmp_path: Path, name: str,
+                                                   viewport: dict[str, int]) -> None:
+    requests: list[str] = []
+    page = open_page(browser, real_url, viewport, requests)
+    click(page, "开始")
+    bot_says(page, "是否同意")
+    click(page, "同意")
+    bot_says(page, "统一社会信用代码")
+    click(page, "跳过")
+    bot_says(page, "哪个省")
+    click(page, "山东")
+    bot_says(page, "排放标准")
+    assert page.locator("button.choice", has_text="山东").first.is_disabled()  # old buttons are disabled
+    click(page, "否")
+    bot_says(page, "总量控制指标")
+    type_and_enter(page, "否")  # typed, not clicked
+    bot_says(page, "能源消耗限额")
+    click(page, "是")
+    bot_says(page, "应当实施强制性清洁生产审核")
+    verdict = page.locator(".msg.bot .bubble", has_text="应当实施强制性清洁生产审核").last
+    assert "\n" in verdict.inner_text()  # line breaks are kept
+    assert page.locator(".msg.user .bubble").count() >= 7
+    page.screenshot(path=str(tmp_path / f"interview-{name}.png"), full_page=False)
+    if os.environ.get("QINGSHEN_SCREENSHOTS"):
+        page.screenshot(path=os.path.join(os.environ["QINGSHEN_SCREENSHOTS"], f"interview-{name}.png"))
+    assert all(u.startswith(real_url) or u.startswith("data:") for u in requests), requests
+    assert page.errors == []
+    page.close()
+
+
+def test_html_in_a_reply_or_a_message_is_shown_as_text(browser: Any, fake_url: str) -> None:
+    page = open_page(browser, fake_url, PHONE)
+    type_and_enter(page, "script")
+    bot_says(page, "原文照登")
+    type_and_enter(page, SCRIPT)
+    bot_says(page, "收到：<script>")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator(".log script, .log img").count() == 0
+    reply = page.locator(".msg.bot .bubble", has_text="原文照登").last.inner_text()
+    assert SCRIPT in reply and "第二行" in reply
+    assert page.locator(".msg.user .bubble", has_text="<script>").count() == 1
+    assert page.errors == []
+    page.close()
+
+
+def test_restart_sends_the_restart_text(browser: Any, fake_url: str) -> None:
+    page = open_page(browser, fake_url, PHONE)
+    page.click("#restart")
+    bot_says(page, "收到：重新开始")
+    page.close()
+
+
+def test_without_a_key_the_page_asks_for_one(browser: Any) -> None:
+    with serve(create_app(settings(), FakeConversation())) as url:
+        page = open_page(browser, url, PHONE)
+        page.locator("#key-notice").wait_for(state="visible")
+        assert "API 密钥" in page.inner_text("#key-notice")
+        page.fill("#key-input", settings().api_keys[0])
+        page.click("#key-form button")
+        page.locator("#key-notice").wait_for(state="hidden")
+        type_and_enter(page, "你好")
+        bot_says(page, "收到：你好")
+        page.close()

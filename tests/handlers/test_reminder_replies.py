@@ -1,0 +1,114 @@
+"""Replies to reminders, read like conversations: confirm a step (with its evidence link), snooze,
+unsubscribe, see the deadlines, and fetch them as an .ics calendar. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from chatkit import ChatBot, credit_code
+from icalendar import Calendar
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.calendar import calendar_ics
+from storage import Contact, Milestone, Repositories
+
+TODAY = date(2026, 3, 31)
+CODE = credit_code("91140100MA0K5555Q")
+
+
+@pytest.fixture
+def bot(sessions: sessionmaker[Session]) -> ChatBot:
+    bot = ChatBot(sessions, TODAY)
+    bot.dispatcher.calendar_url = lambda token: f"https://qs.example/calendar/{token}.ics"
+    bot.start(code=CODE)
+    bot.push("山西")
+    bot.push("是")                         # exceeds an emission standard: mandatory
+    bot.push("2026-03-31")                 # the list was published today: the clock starts
+    bot.pick("none")                       # never audited before
+    return bot
+
+
+def _milestones(sessions: sessionmaker[Session]) -> dict[str, Milestone]:
+    with sessions() as s:
+        repos = Repositories(s)
+        contact = repos.contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.enterprise_id is not None
+        cycle = repos.cycles.get_by_enterprise(contact.enterprise_id)
+        assert cycle is not None
+        return {m.kind: m for m in repos.milestones.list_by_cycle(cycle.id)}
+
+
+def _pending_reminders(sessions: sessionmaker[Session], milestone_id: int) -> list[str]:
+    with sessions() as s:
+        return [r.kind for r in Repositories(s).reminders.list_by_milestone(milestone_id) if r.status == "pending"]
+
+
+def test_the_verdict_opens_a_cycle_with_milestones_and_reminders(bot: ChatBot, sessions: sessionmaker[Session]) -> None:
+    ms = _milestones(sessions)
+    assert {"disclosure", "start", "report"} <= set(ms)
+    assert ms["disclosure"].nominal == date(2026, 4, 30)
+    kinds = _pending_reminders(sessions, ms["report"].id)
+    assert "before_30" in kinds and "on_day" in kinds and "overdue_w8" in kinds
+    # the disclosure's 30-days-before reminder (2026-03-31) is today: still ahead, so it is planned
+    assert "before_30" in _pending_reminders(sessions, ms["disclosure"].id)
+
+
+def test_confirming_the_disclosure_asks_for_the_link_and_stops_its_reminders(
+    bot: ChatBot, sessions: sessionmaker[Session]
+) -> None:
+    ms = _milestones(sessions)
+    bot.pick(f"done:{ms['disclosure'].id}")
+    assert "网址" in bot.text
+    bot.push("公布在 https://example.gov.cn/notice/123 这里")
+    assert "已记录" in bot.text and "https://example.gov.cn/notice/123" in bot.text
+    done = _milestones(sessions)["disclosure"]
+    assert done.done_at is not None and done.evidence == "https://example.gov.cn/notice/123"
+    assert _pending_reminders(sessions, done.id) == []
+    assert _pending_reminders(sessions, ms["start"].id)     # the other steps keep theirs
+
+
+def test_a_typed_confirmation_with_its_link_needs_no_button(bot: ChatBot, sessions: sessionmaker[Session]) -> None:
+    bot.push("已公布 https://example.com/x")
+    assert "已记录" in bot.text
+    assert _milestones(sessions)["disclosure"].evidence == "https://example.com/x"
+    bot.push("已开展")
+    assert _milestones(sessions)["start"].done_at is not None
+
+
+def test_someone_elses_milestone_cannot_be_confirmed(bot: ChatBot, sessions: sessionmaker[Session]) -> None:
+    bot.pick("done:999999")
+    assert "没有找到" in bot.text
+
+
+def test_snooze_and_unsubscribe(bot: ChatBot, sessions: sessionmaker[Session]) -> None:
+    ms = _milestones(sessions)
+    bot.pick(f"snooze:{ms['start'].id}")
+    assert "2026-04-07" in bot.text
+    assert _milestones(sessions)["start"].snoozed_until == date(2026, 4, 7)
+    bot.pick("unsubscribe")
+    assert "恢复提醒" in bot.text
+    with sessions() as s:
+        contact = Repositories(s).contacts.get_by_address("test", "u1")
+        assert isinstance(contact, Contact) and contact.unsubscribed_at is not None
+    bot.push("恢复提醒")
+    with sessions() as s:
+        contact = Repositories(s).contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.unsubscribed_at is None
+
+
+def test_status_lists_the_deadlines_and_a_calendar_link_that_serves_an_ics(
+    bot: ChatBot, sessions: sessionmaker[Session]
+) -> None:
+    bot.push("已公布 https://example.com/x")
+    bot.push("我的期限")
+    assert "2026-04-30" in bot.text and "已完成" in bot.text
+    found = re.search(r"https://qs\.example/calendar/([\w-]+)\.ics", bot.text)
+    assert found is not None, bot.text
+    token = found.group(1)
+    body = calendar_ics(sessions, token)
+    assert body is not None
+    events = [c for c in Calendar.from_ical(body).walk("VEVENT")]
+    assert {str(e["dtstart"].dt) for e in events} >= {"2026-04-30", "2026-05-31", "2027-03-31"}
+    assert calendar_ics(sessions, "not-a-token-at-all") is None

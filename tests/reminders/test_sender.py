@@ -1,0 +1,190 @@
+"""The outbox sender against a real local HTTP receiver (bot.channels.testsink), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import DeliveryError, PushChannel
+from bot.channels.testsink import WebhookSink
+from bot.channels.webhook import WebhookChannel, retry_after
+from bot.sender import Sender, TokenBucket
+from storage import OutboxMessage, OutboxRepository
+
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def queue(sessions: sessionmaker[Session], count: int, *, channel: str = "api", prefix: str = "k") -> list[str]:
+    keys = [f"{prefix}{n}" for n in range(count)]
+    with sessions.begin() as session:
+        outbox = OutboxRepository(session)
+        for n, key in enumerate(keys):
+            outbox.add_if_absent(key, channel=channel, address=f"user{n}", payload={"text": f"m{n}", "choices": []},
+                                 not_before=NOW)
+    return keys
+
+
+def row(sessions: sessionmaker[Session], key: str) -> OutboxMessage:
+    with sessions() as session:
+        message = OutboxRepository(session).get_by_key(key)
+        assert message is not None
+        return message
+
+
+@pytest.fixture
+def sink() -> Iterator[WebhookSink]:
+    with WebhookSink() as s:
+        yield s
+
+
+def sender_for(
+    sessions: sessionmaker[Session], sink: WebhookSink, *, rate: float = 1000, **kwargs: object
+) -> Sender:
+    channel = WebhookChannel(sink.url, timeout=2)
+    return Sender(sessions, {"api": channel}, rates={"api": rate}, worker="test", backoff_base=0.01,
+                  **kwargs)  # type: ignore[arg-type]
+
+
+class TestDelivery:
+    def test_every_message_is_posted_with_its_key_and_marked_sent(
+        self, sessions: sessionmaker[Session], sink: WebhookSink
+    ) -> None:
+        keys = queue(sessions, 5)
+        assert sender_for(sessions, sink).drain(NOW) == 5
+        assert [a.key for a in sink.accepted()] == keys
+        assert sink.accepted()[2].address == "user2" and sink.accepted()[2].message["text"] == "m2"
+        for key in keys:
+            message = row(sessions, key)
+            assert (message.status, message.attempts) == ("sent", 1)
+            assert message.sent_at is not None and message.sent_at >= NOW
+
+    def test_channels_without_a_sender_are_never_claimed(
+        self, sessions: sessionmaker[Session], sink: WebhookSink
+    ) -> None:
+        queue(sessions, 3, channel="web", prefix="inbox")
+        queue(sessions, 1)
+        assert sender_for(sessions, sink).drain(NOW) == 1
+        assert {row(sessions, f"inbox{n}").status for n in range(3)} == {"pending"}
+
+
+class TestFailures:
+    def test_429_waits_for_retry_after_then_delivers(self, sessions: sessionmaker[Session], sink: WebhookSink) -> None:
+        sink.set_responder(lambda key, n: (429, {"Retry-After": "1"}) if (key, n) == ("k0", 1) else (200, {}))
+        keys = queue(sessions, 2)
+        started = time.monotonic()
+        assert sender_for(sessions, sink).drain(NOW) == 2
+        # The row waited for its retry time and the whole channel paused: both went out after 1 s.
+        assert time.monotonic() - started >= 1.0
+        assert sink.accepted()[0].at - sink.attempts()[0].at >= 0.95
+        assert (row(sessions, "k0").status, row(sessions, "k0").attempts) == ("sent", 2)
+        assert sink.attempts_by_key() == {keys[0]: 2, keys[1]: 1}
+
+    def test_500_is_retried_with_back_off(self, sessions: sessionmaker[Session], sink: WebhookSink) -> None:
+        sink.set_responder(lambda key, n: (500, {}) if n == 1 else (200, {}))
+        [key] = queue(sessions, 1)
+        sender = Sender(sessions, {"api": WebhookChannel(sink.url, timeout=2)}, rates={"api": 100}, worker="t",
+                        backoff_base=60, jitter=lambda: 1.0)
+        assert sender.drain(NOW) == 0
+        failed = row(sessions, key)
+        assert failed.status == "failed" and failed.attempts == 1
+        assert NOW + timedelta(seconds=59) < failed.next_attempt_at < NOW + timedelta(seconds=62)
+        assert sender.drain(NOW + timedelta(seconds=61)) == 1
+        assert (row(sessions, key).status, row(sessions, key).attempts) == ("sent", 2)
+
+    def test_400_is_final(self, sessions: sessionmaker[Session], sink: WebhookSink) -> None:
+        sink.set_responder(lambda key, n: (400, {}))
+        [key] = queue(sessions, 1)
+        assert sender_for(sessions, sink).drain(NOW) == 0
+        dead = row(sessions, key)
+        assert (dead.status, dead.attempts) == ("dead", 1) and "400" in (dead.last_error or "")
+        assert sink.accepted_keys() == set()
+
+    def test_dead_after_max_attempts(self, sessions: sessionmaker[Session], sink: WebhookSink) -> None:
+        sink.set_responder(lambda key, n: (503, {}))
+        [key] = queue(sessions, 1)
+        sender = sender_for(sessions, sink, max_attempts=3)
+        for minute in range(5):
+            sender.drain(NOW + timedelta(minutes=minute))
+        assert (row(sessions, key).status, row(sessions, key).attempts) == ("dead", 3)
+        assert sink.attempts_by_key()[key] == 3
+
+    def test_an_unreachable_receiver_is_retried(self, sessions: sessionmaker[Session]) -> None:
+        with WebhookSink() as gone:
+            url = gone.url
+        [key] = queue(sessions, 1)
+        sender = Sender(sessions, {"api": WebhookChannel(url, timeout=1)}, rates={}, worker="t", backoff_base=0.01)
+        assert sender.drain(NOW) == 0
+        assert row(sessions, key).status == "failed"
+
+    def test_a_channel_that_raises_a_bug_is_recorded_and_retried(self, sessions: sessionmaker[Session]) -> None:
+        class Broken:
+            name = "api"
+
+            def send(self, address: str, payload: Mapping[str, object], *, key: str) -> None:
+                raise KeyError("oops")
+
+        [key] = queue(sessions, 1)
+        channel: PushChannel = Broken()
+        assert Sender(sessions, {"api": channel}, rates={}, worker="t").drain(NOW) == 0
+        assert row(sessions, key).status == "failed" and "KeyError" in (row(sessions, key).last_error or "")
+
+
+class TestRate:
+    def test_the_rate_limit_is_respected(self, sessions: sessionmaker[Session], sink: WebhookSink) -> None:
+        queue(sessions, 60)
+        started = time.monotonic()
+        assert sender_for(sessions, sink, rate=40).drain(NOW) == 60
+        elapsed = time.monotonic() - started
+        assert elapsed >= (60 - 2) / 40
+        times = sorted(a.at for a in sink.attempts())
+        for i, t in enumerate(times):  # never more than rate x window + the bucket's capacity (4 at 40/s)
+            assert sum(1 for u in times[i:] if u < t + 0.5) <= 40 * 0.5 + 4
+        assert 60 / elapsed >= 40 * 0.85
+
+    def test_a_short_lease_releases_what_cannot_be_sent_in_time(
+        self, sessions: sessionmaker[Session], sink: WebhookSink
+    ) -> None:
+        keys = queue(sessions, 4)
+        sender = sender_for(sessions, sink, rate=8, lease=timedelta(seconds=0.1))
+        delivered = 0
+        for _ in range(10):
+            delivered += sender.drain(NOW)
+            if delivered == 4:
+                break
+        assert delivered == 4
+        assert sink.attempts_by_key() == {key: 1 for key in keys}  # released, never sent twice
+
+    def test_token_bucket_pause_and_stop(self) -> None:
+        bucket = TokenBucket(1000)
+        stop = threading.Event()
+        assert bucket.acquire(stop)
+        bucket.pause(0.2)
+        started = time.monotonic()
+        assert bucket.acquire(stop)
+        assert time.monotonic() - started >= 0.19
+        bucket.pause(10)
+        stop.set()
+        assert not bucket.acquire(stop)
+
+
+class TestRetryAfter:
+    def test_seconds_dates_and_garbage(self) -> None:
+        now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+        assert retry_after("3") == 3.0
+        assert retry_after(" 1.5 ") == 1.5
+        assert retry_after("-4") == 0.0
+        assert retry_after("Mon, 02 Mar 2026 02:00:30 GMT", now=now) == 30.0
+        assert retry_after("Mon, 02 Mar 2026 01:00:00 GMT", now=now) == 0.0
+        assert retry_after("soon") is None
+        assert retry_after("inf") is None
+        assert retry_after("1e12") == 24 * 3600.0
+        assert retry_after(None) is None
+
+    def test_delivery_errors_say_whether_to_retry(self) -> None:
+        error = DeliveryError("x", retry=True, retry_after=2.0)
+        assert (error.retry, error.retry_after, str(error)) == (True, 2.0, "x")
