@@ -16,9 +16,13 @@ RESULTS = Path(__file__).parent / "results.json"
 def main(argv: list[str]) -> int:
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the targets say
-    from bench import reminders_bench, rules_bench
+    from bench import officers_bench, reminders_bench, rules_bench
 
-    sections: dict[str, Any] = {"rules": rules_bench.run, "reminders": reminders_bench.run}
+    sections: dict[str, Any] = {
+        "rules": rules_bench.run,
+        "reminders": reminders_bench.run,
+        "officers": officers_bench.run,
+    }
     try:
         import bench.http_bench as http_bench  # the HTTP figures, where that module exists
     except ImportError:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot import officer_cli
 from bot.config import Settings
 from rules import QingshenError, assess
 from rules.errors import FactError
@@ -250,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not run the reminder sweep and the outbox sender in this process")
     sub.add_parser("migrate", help="create or upgrade the database schema ($QINGSHEN_DATABASE_URL)")
     sub.add_parser("chat", help="talk to the bot in this terminal (lines from standard input)")
+    officer_cli.register(sub)
     return parser
 
 
@@ -258,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "assess":
             return run_assess(args.file, args.as_of, sys.stdout)
+        if args.command == "officer":
+            return officer_cli.run(args)
         if args.command == "run":
             return run_server(args.host, args.port, args.demo, args.scheduler)
         if args.command == "migrate":

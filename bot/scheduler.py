@@ -19,8 +19,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import PushChannel
+from bot.channels.registry import requeue_fallback
+from bot.officer_calendar import officer_sweep
 from bot.push_settings import PushSettings
-from bot.sender import DEFAULT_RATE, Sender
+from bot.sender import DEFAULT_RATE, DeadHook, Sender
 from bot.sweep import sweep
 from handlers.reminders import ReminderPolicy
 from storage import DEFAULT_LEASE, utcnow
@@ -34,7 +36,9 @@ _senders: dict[int, Sender] = {}  # id(scheduler) -> its sender, to stop it with
 
 
 def sweep_job(sessions: sessionmaker[Session], policy: ReminderPolicy) -> None:
-    sweep(sessions, now=utcnow(), policy=policy)
+    now = utcnow()
+    sweep(sessions, now=now, policy=policy)
+    officer_sweep(sessions, now=now, policy=policy)  # officers' yearly dates ride on the same job
 
 
 def send_job(sender: Sender) -> None:
@@ -52,10 +56,16 @@ def start_scheduler(
     worker_id: str,
     lease: timedelta = DEFAULT_LEASE,
     default_rate: float | None = None,
+    on_dead: DeadHook | None = requeue_fallback,
 ) -> BackgroundScheduler:
-    """Start the sweep and the sender in a background scheduler (both run at once, then every N s)."""
+    """Start the sweep and the sender in a background scheduler (both run at once, then every N s).
+
+    A message that fails for good is offered to the same person's contact on another channel
+    (`on_dead`, bot.channels.registry.requeue_fallback).
+    """
     sender = Sender(
-        sessions, channels, rates=rates, worker=worker_id, lease=lease, default_rate=default_rate or DEFAULT_RATE
+        sessions, channels, rates=rates, worker=worker_id, lease=lease, default_rate=default_rate or DEFAULT_RATE,
+        on_dead=on_dead,
     )
     scheduler = BackgroundScheduler(timezone="UTC")
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None, "replace_existing": True}

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import DeliveryError, PushChannel
-from storage import DEFAULT_LEASE, OutboxMessage, OutboxRepository, utcnow
+from storage import DEFAULT_LEASE, OutboxMessage, OutboxRepository, Repositories, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,9 @@ BURST_SECONDS = 0.1  # after a stall, catch up with at most this long's worth of
 MAX_CLAIM = 100
 
 Clock = Callable[[], datetime]
+# Called in the transaction that marks a message dead, e.g. bot.channels.registry.requeue_fallback
+# (offer it to the same person's contact on another channel).
+DeadHook = Callable[[Repositories, OutboxMessage], object]
 
 
 class TokenBucket:
@@ -98,6 +101,7 @@ class Sender:
         backoff_cap: float = BACKOFF_CAP,
         default_rate: float = DEFAULT_RATE,
         jitter: Callable[[], float] = random.random,
+        on_dead: DeadHook | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = dict(channels)
@@ -108,6 +112,7 @@ class Sender:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.jitter = jitter
+        self.on_dead = on_dead
         self.buckets = {name: TokenBucket(rate) for name, rate in self.rates.items()}
         self._locks = {name: threading.Lock() for name in self.channels}
         self._threads: dict[str, threading.Thread] = {}
@@ -221,6 +226,8 @@ class Sender:
         )
         with self.sessions.begin() as session:
             OutboxRepository(session).mark_failed(message.id, error=error, retry_at=retry_at)
+            if retry_at is None and self.on_dead is not None:
+                self.on_dead(Repositories(session), message)
 
     def backoff(self, attempts: int, retry_after: float | None = None) -> float:
         """Seconds before the next attempt: exponential with jitter (50-100 %), never before Retry-After."""

@@ -13,8 +13,11 @@ What it does with a claimed milestone (all in the batch's transaction):
 - The kept reminder becomes `cancelled`, with no message, when the milestone is done, its cycle was
   superseded, it is snoozed until the reminder's day or later, or none of the enterprise's contacts is
   reachable (consented and subscribed). A later reminder of the milestone is still considered.
-- Otherwise every reachable contact gets one outbox row, key `rem:<reminder id>:<contact id>`, not to
-  be sent before `next_send_slot` in the contact's time zone, and the reminder becomes `queued`.
+- Otherwise every reachable person gets one outbox row, key `rem:<reminder id>:<contact id>`, not to
+  be sent before `next_send_slot` in the contact's time zone, and the reminder becomes `queued`. A
+  person with contacts on several channels (same enterprise and display name) gets it once, on the
+  preferred one (bot.channels.registry.one_per_person); if that fails for good, the sender offers it
+  to the other (requeue_fallback).
 
 Exactly once: the reminder's status change and its outbox rows commit together; a crash before the
 commit leaves the reminder pending for the next sweep, after it nothing is left to do. Two sweepers
@@ -32,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.registry import one_per_person
 from handlers.reminders import ReminderPolicy, next_send_slot, outbound_payload, reminder_message
 from rules.periods import is_working_day
 from storage import DueMilestone, Message, Reminder, Repositories, reminder_key
@@ -144,7 +148,7 @@ def skip_reason(target: DueMilestone | None, reminder: Reminder) -> str | None:
 def _messages(target: DueMilestone, reminder: Reminder, now: datetime, policy: ReminderPolicy) -> list[Message]:
     """One outbox row per reachable contact, worded in its locale, due at its own send slot."""
     out = []
-    for contact in target.contacts:
+    for contact in one_per_person(target.contacts):
         tz = zone(contact.timezone, policy.timezone)
         slot = next_send_slot(reminder.send_on, now, tz, policy)
         message = reminder_message(

@@ -11,6 +11,7 @@ from handlers.parse import normalize
 from handlers.reminders import DONE_WORDS, SNOOZE_DAYS
 from handlers.render import KIND_LABELS
 from rules.i18n import N_, Gettext
+from rules.periods import is_working_day
 from storage import Contact, Milestone, Repositories, utcnow
 
 URL = re.compile(r"https?://[^\s<>\"']{1,500}", re.IGNORECASE)
@@ -69,8 +70,13 @@ def confirm(repos: Repositories, contact: Contact, milestone: Milestone, evidenc
 
 
 def snooze(repos: Repositories, milestone: Milestone, today: date, tr: Gettext) -> str:
+    """Hold back the reminders due until a week from today, and plan one for the first working day after."""
     until = today + timedelta(days=SNOOZE_DAYS)
     repos.milestones.snooze(milestone, until)
+    after = until + timedelta(days=1)
+    while not is_working_day(after):
+        after += timedelta(days=1)
+    repos.reminders.add_for_milestone(milestone.id, [(f"snooze_{until.isoformat()}", after)])
     return tr(N_("I will remind you again after {until}.")).format(until=until.isoformat())
 
 

@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers import confirm as confirm_mod
+from handlers.cycles import open_cycle, plan_milestones
 from handlers.interview import Interview, Step
 from handlers.messages import Choice, Inbound, Outbound
-from handlers.reminders import ReminderPolicy, schedule
+from handlers.officers import redeem
+from handlers.reminders import ReminderPolicy
 from handlers.render import KIND_LABELS
 from rules import Engine, default_engine
-from rules.engine import Assessment, DeadlineHit
+from rules.engine import Assessment
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
 from storage import Contact, Repositories, utcnow
 
@@ -56,6 +58,10 @@ class Dispatcher:
             state = dict(conversation.state) if conversation is not None else None
             if state is not None and "locale" not in state:
                 state["locale"] = contact.locale
+            if inbound.text is not None and state is not None:
+                redeemed = redeem(repos, contact, inbound.text)  # an invitation code from a written notice
+                if redeemed is not None:
+                    return redeemed
             handled = self._reminder_reply(repos, contact, state, inbound)
             if handled is not None:
                 return handled
@@ -71,10 +77,10 @@ class Dispatcher:
         """Pending pushes for a generic-API user; they count as delivered once fetched."""
         with self.sessions.begin() as session:
             repos = Repositories(session)
-            rows = repos.outbox.list_by_address(channel, user_id)
             now = utcnow()
+            rows = [r for r in repos.outbox.list_by_address(channel, user_id) if r.next_attempt_at <= now]
             out = []
-            for row in rows:
+            for row in rows:  # a reminder waiting for the contact's 09:30 is not shown before it
                 payload = row.payload or {}
                 choices = tuple(Choice(str(c["id"]), str(c["label"])) for c in payload.get("choices", []))
                 out.append(Outbound(str(payload.get("text", "")), choices))
@@ -179,22 +185,25 @@ class Dispatcher:
                 scale=facts.get("scale"),
             )
         listed = state["facts"].get("list_published_on")
-        if a.obligation != "mandatory" or not listed:
+        locale = state.get("locale") or DEFAULT_LOCALE
+        if a.obligation == "mandatory" and listed:
+            open_cycle(repos, enterprise_id, a, list_published_on=date.fromisoformat(listed), source="chat",
+                       today=self.today(), policy=self.policy, locale=locale)
             return
-        published = date.fromisoformat(listed)
-        cycle, _ = repos.cycles.add_if_absent(
-            enterprise_id, published, source="chat", grounds=[g.id for g in a.grounds],
-        )
-        for other in repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False):
-            if other.id != cycle.id and other.list_published_on and other.list_published_on < published:
-                repos.cycles.supersede(other, utcnow())  # a later list starts a new cycle
-        today = self.today()
-        for d in a.deadlines:
-            if repos.milestones.get_by_kind(cycle.id, d.kind) is None:
-                milestone = repos.milestones.add(cycle.id, kind=d.kind, nominal=d.nominal, due=d.due,
-                                                 citation=d.citation, note=_note_text(d, state))
-                future = [(k, day) for k, day in schedule(d.nominal, self.policy) if day >= today]
-                repos.reminders.add_for_milestone(milestone.id, future)
+        if a.deadlines and a.obligation != "undetermined":
+            self._undated_cycle(repos, enterprise_id, a, locale)
+
+    def _undated_cycle(self, repos: Repositories, enterprise_id: int, a: Assessment, locale: str) -> None:
+        """Deadlines not counted from a list (a five-year round from the last audit, acceptance from the
+        evaluation, a voluntary re-review): kept in the enterprise's current cycle, or a new one."""
+        cycle = repos.cycles.get_by_enterprise(enterprise_id)
+        if cycle is None:
+            cycle = repos.cycles.add(enterprise_id, source="chat", grounds=[g.id for g in a.grounds])
+        for plan in plan_milestones(a, today=self.today(), policy=self.policy, locale=locale):
+            if repos.milestones.get_by_kind(cycle.id, plan.kind) is None:
+                milestone = repos.milestones.add(cycle.id, kind=plan.kind, nominal=plan.nominal, due=plan.due,
+                                                 citation=plan.citation, note=plan.note)
+                repos.reminders.add_for_milestone(milestone.id, plan.reminders)
 
     def _status(self, repos: Repositories, contact: Contact, state: dict[str, Any]) -> str:
         tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
@@ -219,11 +228,6 @@ class Dispatcher:
                 link = self.calendar_url(repos.enterprises.ensure_calendar_token(enterprise))
                 text += "\n\n" + tr(N_("Add them to your calendar: {link}")).format(link=link)
         return text
-
-
-def _note_text(d: DeadlineHit, state: dict[str, Any]) -> str:
-    tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
-    return "；".join(p if isinstance(p, str) else p.render(tr) for p in d.note)
 
 
 def _milestone_line(tr: Gettext, kind: str, nominal: date, due: date, done: bool) -> str:

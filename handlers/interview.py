@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "language": ("语言", "language", "/language", "english", "中文", "切换语言"),
     "forget": ("删除我的数据", "忘记我", "forget", "/forget", "删除数据"),
 }
-FOLLOW_UPS = ("list_published_on", "last_audit_completed_on")
+FOLLOW_UPS = ("list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on")
 
 
 @dataclass
@@ -224,6 +224,7 @@ class Interview:
         follow = self._next_follow_up(st, a)
         if follow is not None:
             st["stage"] = "follow_up"
+            step.effects.assessment = a  # stored now: a contact who stops here keeps the verdict and any clock
             return self._ask(step, follow)
         if st["stage"] == "follow_up":
             step.replies.append(Outbound(render_deadlines(a, self._tr(step), st["locale"])))
@@ -247,10 +248,16 @@ class Interview:
         return None
 
     def _next_follow_up(self, st: dict[str, Any], a: Assessment) -> str | None:
-        if a.obligation != "mandatory":
+        """The next date a deadline counts from, asked only if a document binding this enterprise
+        counts one of its deadlines (for this verdict) from it: the list's publication for every
+        mandatory audit, the last audit for a five-year round, evaluation (Shanxi), acceptance (Henan)."""
+        if a.obligation == "undetermined":
             return None
+        kinds = frozenset(g.kind for g in a.grounds)
+        counted = self.engine.clock_facts(st["facts"].get("province"), a.obligation, kinds)
         for fact in FOLLOW_UPS:
-            if fact not in st["facts"] and fact not in st["asked_follow"] and fact not in st["skipped"]:
+            if fact in counted and fact not in st["facts"] and fact not in st["asked_follow"] \
+                    and fact not in st["skipped"]:
                 return fact
         return None
 
@@ -331,7 +338,7 @@ class Interview:
         tr = self._tr(step)
         question = QUESTIONS[fact]
         choices = question.choices(tr, st)
-        if fact not in ("list_published_on", "last_audit_completed_on") and not any(
+        if fact not in FOLLOW_UPS and not any(
             c.id == "unknown" for c in choices
         ):
             choices = (*choices, Choice("unknown", tr(N_("Not sure"))))

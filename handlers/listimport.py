@@ -547,11 +547,16 @@ def _credit_code(c: _Checker, line: int, value: Cell) -> str | None:
     return code
 
 
+@lru_cache(maxsize=1)
+def _ground_words() -> tuple[str, ...]:
+    return tuple(sorted(GROUND_WORDS, key=len, reverse=True))
+
+
 def read_grounds(text: str) -> tuple[tuple[str, ...], str | None]:
     """(ground kinds, the first word not understood or None) for e.g. "超标、有毒有害" or "双超双有"."""
     s = unicodedata.normalize("NFKC", text).lower()
     kinds: set[str] = set()
-    words = sorted(GROUND_WORDS, key=len, reverse=True)
+    words = _ground_words()
     i = 0
     while i < len(s):
         if s[i] in GROUND_SEPARATORS:
@@ -648,8 +653,9 @@ def _place(c: _Checker, line: int, v: dict[str, Cell], code: str | None) -> tupl
 
 def _outside(c: _Checker, line: int, key: str, place: str | None, level: str) -> None:
     if place is None:
-        c.error(line, key, "outside_jurisdiction", N_("The {level} is missing; your jurisdiction is {scope}, so every "
-                                                      "row must name it."), level=level, scope=c.scope.describe())
+        msgid = (N_("The city is missing; your jurisdiction is {scope}, so every row must name it.") if level == "city"
+                 else N_("The county is missing; your jurisdiction is {scope}, so every row must name it."))
+        c.error(line, key, "outside_jurisdiction", msgid, scope=c.scope.describe())
     else:
         c.error(line, key, "outside_jurisdiction", N_("{place} is outside your jurisdiction {scope}."), place=place,
                 scope=c.scope.describe())

@@ -234,4 +234,16 @@ QUESTIONS: dict[str, Question] = {
            "The next round is due within five years of it."),
         _date_choices(N_("Never audited")), _date_reader("last_audit_completed_on", "从未"),
     ),
+    "evaluated_on": Question(
+        "evaluated_on",
+        N_("If the audit report has passed evaluation (评估), on what day (for example 2026-08-20)? Acceptance "
+           "(验收) is due within a year of it."),
+        _date_choices(N_("Not evaluated yet")), _date_reader("evaluated_on", "没有"),
+    ),
+    "accepted_on": Question(
+        "accepted_on",
+        N_("If a voluntary audit of the enterprise has passed acceptance (验收), on what day (for example "
+           "2025-12-01)? A re-review (复审) is due every four years."),
+        _date_choices(N_("No voluntary audit yet")), _date_reader("accepted_on", "没有"),
+    ),
 }

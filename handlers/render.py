@@ -32,6 +32,8 @@ FACT_LABELS = {
     "central_enterprise": N_("whether it is a central enterprise"),
     "list_published_on": N_("the day the list was published"),
     "last_audit_completed_on": N_("the day the last audit was completed"),
+    "evaluated_on": N_("the day the audit report passed evaluation"),
+    "accepted_on": N_("the day the voluntary audit passed acceptance"),
 }
 
 

@@ -233,6 +233,16 @@ class Engine:
             notes=self._notes(facts, as_of),
         )
 
+    def clock_facts(self, province: str | None, obligation: str, kinds: frozenset[str]) -> frozenset[str]:
+        """The date facts from which a document binding `province` (national ones always) counts a
+        deadline for this verdict and these grounds: what an interview asks once the verdict is known.
+        Dates are not checked here: whether a document governs a clock depends on the day it starts."""
+        return frozenset(
+            rule.from_ for p in self.packs if p.national or p.jurisdiction == province
+            for rule in p.deadlines
+            if rule.obligation == obligation and (rule.kinds is None or not kinds.isdisjoint(rule.kinds))
+        )
+
     def _missing(self, facts: Facts, as_of: date, undecided: list[list[str]]) -> tuple[str, ...]:
         """Facts that could still change the verdict. With the province unknown, a fact counts only if
         it matters in some province where no ground already holds (a Shanxi cement maker needs no

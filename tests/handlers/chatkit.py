@@ -68,3 +68,10 @@ class ChatBot:
                 self.push("否", user)
             else:
                 return
+
+    def skip_follow_ups(self, user: str = "u1", limit: int = 5) -> None:
+        """Answer "none" (not on a list / never audited / not evaluated) to the remaining date questions."""
+        for _ in range(limit):
+            if self.choice_ids() != ["none"]:
+                return
+            self.pick("none", user)

@@ -66,7 +66,7 @@ def test_shanxi_cement_maker_is_mandatory_under_the_annex(bot: ChatBot, sessions
     assert "名单" in bot.pop()              # follow-up: the list's publication date
     bot.push("2026年3月31日")
     assert "上一轮" in bot.text or "审核" in bot.text
-    bot.pick("none")
+    bot.skip_follow_ups()
     assert "2026-04-30" in bot.text        # disclosure: one month after 2026-03-31
     assert "2026-05-31" in bot.text        # start: two months
     assert "2027-03-31" in bot.text        # report: one year
@@ -154,8 +154,7 @@ def test_forget_deletes_the_contacts_data(bot: ChatBot, sessions: sessionmaker[S
     bot.start(code=CODE)
     bot.push("山西")
     bot.push("是")                         # mandatory at once
-    bot.pick("none")
-    bot.pick("none")
+    bot.skip_follow_ups()
     bot.push("删除我的数据")
     assert bot.choice_ids() == ["forget:yes", "forget:no"]
     bot.pick("forget:yes")
@@ -176,7 +175,7 @@ def test_a_second_contact_of_the_same_enterprise_reuses_its_answers(
     bot.push("山西", user="alice")
     bot.push("是", user="alice")            # exceeds an emission standard: mandatory
     bot.push("2026-03-31", user="alice")
-    bot.pick("none", user="alice")
+    bot.skip_follow_ups(user="alice")
     bot.start(user="bob", code=CODE.lower())
     assert "同事" in bot.text                # the enterprise is known
     assert "强制性清洁生产审核" in bot.text   # the verdict comes without asking again

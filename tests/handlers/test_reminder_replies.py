@@ -26,7 +26,7 @@ def bot(sessions: sessionmaker[Session]) -> ChatBot:
     bot.push("山西")
     bot.push("是")                         # exceeds an emission standard: mandatory
     bot.push("2026-03-31")                 # the list was published today: the clock starts
-    bot.pick("none")                       # never audited before
+    bot.skip_follow_ups()                  # never audited before, not evaluated
     return bot
 
 
@@ -87,6 +87,7 @@ def test_snooze_and_unsubscribe(bot: ChatBot, sessions: sessionmaker[Session]) -
     bot.pick(f"snooze:{ms['start'].id}")
     assert "2026-04-07" in bot.text
     assert _milestones(sessions)["start"].snoozed_until == date(2026, 4, 7)
+    assert "snooze_2026-04-07" in _pending_reminders(sessions, ms["start"].id)   # sent on 2026-04-08
     bot.pick("unsubscribe")
     assert "恢复提醒" in bot.text
     with sessions() as s:
@@ -112,3 +113,31 @@ def test_status_lists_the_deadlines_and_a_calendar_link_that_serves_an_ics(
     events = [c for c in Calendar.from_ical(body).walk("VEVENT")]
     assert {str(e["dtstart"].dt) for e in events} >= {"2026-04-30", "2026-05-31", "2027-03-31"}
     assert calendar_ics(sessions, "not-a-token-at-all") is None
+
+
+def test_a_henan_voluntary_audit_gets_its_four_yearly_re_review(sessions: sessionmaker[Session]) -> None:
+    bot = ChatBot(sessions, date(2026, 11, 22))
+    bot.start(code=credit_code("91410100MA4A7777K"))
+    bot.push("河南")
+    bot.deny_grounds()
+    bot.push("3011")                        # cement: industrial (section C)
+    bot.push("是")                          # above designated size
+    assert "符合条件" in bot.text and "验收" in bot.text   # eligible; asked when a voluntary audit passed acceptance
+    bot.push("2025-12-01")
+    assert "2029-12-01" in bot.text          # re-review every four years (七、（二）)
+    bot.push("我的期限")
+    assert "2029-12-01" in bot.text
+
+
+def test_a_shanxi_enterprise_is_asked_for_its_evaluation_day_and_gets_the_acceptance_deadline(
+    sessions: sessionmaker[Session],
+) -> None:
+    bot = ChatBot(sessions, date(2026, 11, 22))
+    bot.start(code=credit_code("91140100MA0K6666R"))
+    bot.push("山西")
+    bot.push("是")                          # over an emission standard
+    bot.pick("none")                        # not on a list yet
+    bot.pick("none")                        # never audited
+    assert "评估" in bot.text                # Shanxi counts acceptance from the evaluation
+    bot.push("2026-08-20")
+    assert "2027-08-20" in bot.text          # acceptance within a year of the evaluation

@@ -41,7 +41,10 @@ def cli(sessions: sessionmaker[Session]) -> Cli:
 
 def add(cli: Cli, province: str = "shanxi", *extra: str) -> int:
     assert cli("add", "--name", "王五", "--role", "ecology", "--province", province, *extra) == 0, cli.err
-    return int(cli.out.split(":")[0].split()[-1])
+    with cli.sessions() as s:
+        newest = max(o.id for o in Repositories(s).officers.list_all())
+    assert str(newest) in cli.out
+    return newest
 
 
 def test_add_prints_the_id_and_a_code_and_keeps_a_password_hash(cli: Cli, sessions: sessionmaker[Session]) -> None:

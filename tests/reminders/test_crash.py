@@ -1,9 +1,9 @@
 """Crash tests with real processes on a real PostgreSQL: `kill -9` the worker while it sends.
 
-2,000 due reminders are created through the repositories; the worker (`python -m bot.worker`, the
-scheduler `qingshen run` starts, on a clock moved to a working morning) pushes them through the
-webhook channel to a local receiver that, like a real idempotent receiver, accepts each
-Idempotency-Key once. The worker is killed with SIGKILL five times at random moments and restarted.
+2,000 due reminders are created through the repositories; `qingshen run` (on a clock moved to a
+working morning, serving on a free loopback port) pushes them through the webhook channel to a local
+receiver that, like a real idempotent receiver, accepts each Idempotency-Key once. A process is
+killed with SIGKILL five times at random moments and restarted; alone, then with two at once.
 Then, once the outbox is drained: every key was accepted, none is missing, and re-sends (attempts
 beyond one per key) number at most one per kill, the message in flight when it died.
 """
@@ -37,6 +37,7 @@ KILLS = 5
 DAY = date(2026, 3, 2)  # a Monday
 FAKE_NOW = at(DAY, 10)
 DRAIN_TIMEOUT = 120.0
+COMMAND = ("run", "--host", "127.0.0.1", "--port", "0")  # `qingshen run`; ("worker",) for bot.worker
 
 
 @dataclass
@@ -93,7 +94,7 @@ class Workers:
         self.started += 1
         log = (self.run.logs / f"worker{self.started}.log").open("wb")
         return subprocess.Popen(
-            [sys.executable, str(LAUNCHER), FAKE_NOW.isoformat(), repr(self.epoch)],
+            [sys.executable, str(LAUNCHER), FAKE_NOW.isoformat(), repr(self.epoch), *COMMAND],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from reminder_kit import add_contact, add_milestone, add_site
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import Milestone, Repositories, make_engine, reminder_key, session_factory
+from storage import Message, Milestone, Repositories, make_engine, reminder_key, session_factory
 
 NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 D = date(2026, 3, 2)
@@ -103,6 +103,21 @@ class TestCancel:
         assert cycle is not None
         repos.cycles.supersede(cycle, NOW)
         assert statuses(repos, m) == {"on_day": "cancelled"}
+
+
+class TestMessages:
+    def test_add_messages_skips_keys_already_queued(self, repos: Repositories) -> None:
+        def message(n: int) -> Message:
+            return Message(f"rem:{n}:1", "api", f"u{n}", {"text": f"m{n}", "choices": []}, NOW + timedelta(hours=n))
+
+        assert repos.reminders.add_messages([message(1), message(2)]) == 2
+        assert repos.reminders.add_messages([message(2), message(3)]) == 1
+        assert repos.reminders.add_messages([]) == 0
+        row = repos.outbox.get_by_key("rem:3:1")
+        assert row is not None
+        assert (row.status, row.attempts, row.channel, row.address) == ("pending", 0, "api", "u3")
+        assert row.next_attempt_at == NOW + timedelta(hours=3) and row.payload["text"] == "m3"
+        assert repos.outbox.count_by_status() == {"pending": 3}
 
 
 class TestTargets:

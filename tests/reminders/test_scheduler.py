@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -98,3 +99,14 @@ class TestPushSettings:
         with pytest.raises(ConfigError) as caught:
             PushSettings.from_env({name: value})
         assert name in str(caught.value)
+
+
+class TestWorker:
+    def test_refuses_an_unmigrated_database(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        from bot.worker import main
+
+        monkeypatch.setenv("QINGSHEN_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+        assert main([]) == 2
+        assert "qingshen migrate" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from bot.channels.base import DeliveryError, PushChannel
 from bot.channels.testsink import WebhookSink
 from bot.channels.webhook import WebhookChannel, retry_after
 from bot.sender import Sender, TokenBucket
-from storage import OutboxMessage, OutboxRepository
+from storage import OutboxMessage, OutboxRepository, Repositories
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -103,6 +103,25 @@ class TestFailures:
         dead = row(sessions, key)
         assert (dead.status, dead.attempts) == ("dead", 1) and "400" in (dead.last_error or "")
         assert sink.accepted_keys() == set()
+
+    def test_a_dead_message_is_handed_to_the_dead_hook_in_the_same_transaction(
+        self, sessions: sessionmaker[Session], sink: WebhookSink
+    ) -> None:
+        sink.set_responder(lambda key, n: (403, {}))
+        [key] = queue(sessions, 1)
+        seen: list[tuple[str, str]] = []
+
+        def on_dead(repos: Repositories, message: OutboxMessage) -> None:
+            seen.append((message.idempotency_key, message.address))
+            repos.outbox.add_if_absent(message.idempotency_key + ":fallback", channel="web", address="other",
+                                       payload=message.payload)
+
+        sender = Sender(sessions, {"api": WebhookChannel(sink.url, timeout=2)}, rates={}, worker="t",
+                        on_dead=on_dead)
+        assert sender.drain(NOW) == 0
+        assert seen == [(key, "user0")]
+        assert row(sessions, key).status == "dead"
+        assert row(sessions, key + ":fallback").status == "pending"
 
     def test_dead_after_max_attempts(self, sessions: sessionmaker[Session], sink: WebhookSink) -> None:
         sink.set_responder(lambda key, n: (503, {}))

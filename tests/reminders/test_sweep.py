@@ -84,6 +84,22 @@ class TestQueueing:
         assert [c["id"] for c in payload["choices"]] == [f"done:{m.id}", f"snooze:{m.id}", "unsubscribe"]
         assert reminder_statuses(sessions, m.id) == {"on_day": "queued", "overdue_1": "pending"}
 
+    def test_a_person_on_two_channels_is_reminded_once_on_the_preferred_one(
+        self, sessions: sessionmaker[Session]
+    ) -> None:
+        with sessions.begin() as session:
+            repos = Repositories(session)
+            site = add_site(repos, "甲", users=())
+            telegram = add_contact(repos, site.enterprise_id, "4242", channel="telegram")
+            wecom = add_contact(repos, site.enterprise_id, "zhangsan", channel="wecom")
+            colleague = add_contact(repos, site.enterprise_id, "lisi", channel="wecom")
+            for contact, name in ((telegram, "张三"), (wecom, "张三"), (colleague, "李四")):
+                repos.contacts.update_display_name(contact, name)
+            repos.contacts.update_settings(wecom, preferred=True)
+            add_milestone(repos, site, MONDAY, reminders=[("on_day", MONDAY)])
+        assert sweep(sessions, now=TEN, policy=POLICY).messages == 2
+        assert {(r.channel, r.address) for r in outbox(sessions)} == {("wecom", "zhangsan"), ("wecom", "lisi")}
+
     def test_a_second_sweep_finds_nothing_to_do(self, sessions: sessionmaker[Session]) -> None:
         with sessions.begin() as session:
             repos = Repositories(session)

@@ -18,6 +18,13 @@ TABLES = {
     "outbox",
     "kv",
     "reminders",
+    "officers",
+    "officer_invitations",
+    "list_imports",
+    "list_entries",
+    "enterprise_invitations",
+    "broadcasts",
+    "broadcast_targets",
 }
 
 
