@@ -31,9 +31,15 @@ def plan_milestones(
 ) -> tuple[MilestonePlan, ...]:
     """The milestones of an assessment's deadlines, each with its reminders due today or later."""
     tr = gettext_for(locale)
+    publish = tr(N_("What to publish: {fields}")).format(fields=tr(N_(", ")).join(a.disclosure_fields))
+
+    def note(d: DeadlineHit) -> str:
+        text = note_text(d, tr)
+        return f"{text}\n{publish}" if d.kind == "disclosure" and a.disclosure_fields else text
+
     return tuple(
         MilestonePlan(
-            kind=d.kind, nominal=d.nominal, due=d.due, citation=d.citation, note=note_text(d, tr),
+            kind=d.kind, nominal=d.nominal, due=d.due, citation=d.citation, note=note(d),
             reminders=tuple((kind, day) for kind, day in schedule(d.nominal, policy) if day >= today),
         )
         for d in a.deadlines

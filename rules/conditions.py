@@ -138,31 +138,22 @@ _TESTS: dict[str, Callable[[object, str], Callable[[Any], bool]]] = {
 
 
 def _all(parts: Sequence[Condition]) -> Condition:
-    def value(facts: Facts) -> Tri:
-        result: Tri = True
-        for p in parts:
-            v = p.value(facts)
-            if v is False:
-                return False
-            if v is None:
-                result = None
-        return result
-
-    def waiting(facts: Facts) -> list[str]:
-        if value(facts) is not None:
-            return []
-        return [n for p in parts if p.value(facts) is None for n in p.waiting(facts)]
-
-    return Condition(value, waiting, frozenset().union(*(p.facts for p in parts)))
+    return _junction(parts, decisive=False)  # one false part makes the whole false
 
 
 def _any(parts: Sequence[Condition]) -> Condition:
+    return _junction(parts, decisive=True)  # one true part makes the whole true
+
+
+def _junction(parts: Sequence[Condition], *, decisive: bool) -> Condition:
+    """Kleene and/or: a part equal to `decisive` decides; otherwise any unknown part leaves it unknown."""
+
     def value(facts: Facts) -> Tri:
-        result: Tri = False
+        result: Tri = not decisive
         for p in parts:
             v = p.value(facts)
-            if v is True:
-                return True
+            if v is decisive:
+                return decisive
             if v is None:
                 result = None
         return result

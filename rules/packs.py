@@ -217,11 +217,21 @@ def _where(err: ValidationError) -> str:
     return f"{loc or '(top)'}: {msg}{extra}"
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML with dates left as text, so a bad date is reported by its key, not by PyYAML."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_pack(path: Path) -> Pack:
     """Read and validate one pack; errors name the file and the key."""
     raw_bytes = path.read_bytes()
     try:
-        raw = yaml.safe_load(raw_bytes)
+        raw = yaml.load(raw_bytes, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as e:
         raise RulePackError(f"{path.name}: not valid YAML: {e}") from None
     if not isinstance(raw, dict):

@@ -49,6 +49,7 @@ def test_the_verdict_opens_a_cycle_with_milestones_and_reminders(bot: ChatBot, s
     ms = _milestones(sessions)
     assert {"disclosure", "start", "report"} <= set(ms)
     assert ms["disclosure"].nominal == date(2026, 4, 30)
+    assert "企业名称" in ms["disclosure"].note            # a disclosure reminder says what to publish
     kinds = _pending_reminders(sessions, ms["report"].id)
     assert "before_30" in kinds and "on_day" in kinds and "overdue_w8" in kinds
     # the disclosure's 30-days-before reminder (2026-03-31) is today: still ahead, so it is planned
