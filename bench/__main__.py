@@ -30,7 +30,14 @@ def main(argv: list[str]) -> int:
     if http_bench is not None:
         sections["http"] = http_bench.run
     wanted = argv or list(sections)
-    report: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
+    unknown = [name for name in wanted if name not in sections]
+    if unknown:
+        print(f"bench: unknown section(s) {unknown}; choose from {list(sections)}", file=sys.stderr)
+        return 2
+    report: dict[str, Any] = {}
+    if argv and RESULTS.exists():  # a partial run updates its sections and keeps the others
+        report = json.loads(RESULTS.read_text(encoding="utf-8"))
+    report["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     for name in wanted:
         print(f"bench: {name} ...", flush=True)
         report[name] = sections[name]()

@@ -202,12 +202,16 @@ class Engine:
             for p in self.packs
         }
         self._doc_cache: dict[tuple[object, ...], DocumentStatus] = {}
+        self._docs_cache: dict[tuple[object, ...], tuple[DocumentStatus, ...]] = {}
+        self._notes_cache: dict[tuple[object, ...], tuple[Msg, ...]] = {}
 
     # -- the verdict -------------------------------------------------------------------------
 
     def assess(self, facts: Facts, as_of: date) -> Assessment:
         """`facts` are validated and derived (rules.facts.parse_facts + derive)."""
-        binding = [(p, self._jurisdiction(p, facts)) for p in self.packs]
+        province = facts.get("province")
+        binding = [(p, True if p.national else None if province is None else province == p.jurisdiction)
+                   for p in self.packs]
         hits, undecided = self._grounds(binding, facts, as_of)
         if hits:
             obligation = "mandatory"
@@ -224,14 +228,34 @@ class Engine:
             as_of=as_of,
             obligation=obligation,
             grounds=tuple(hits),
-            documents=self._documents(binding, facts, as_of, used_for_deadlines),
+            documents=self._documents_cached(binding, facts, as_of, used_for_deadlines),
             deadlines=deadlines,
             disclosure_fields=self._disclosure(binding, kinds, basis) if hits else (),
             report_to=self._offices(binding, facts, kinds, basis) if hits else (),
             voluntary=self._voluntary(binding, facts, as_of, obligation, hits),
             missing=missing,
-            notes=self._notes(facts, as_of),
+            notes=self._notes_cached(province, as_of),
         )
+
+    def _documents_cached(
+        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, as_of: date, used: set[str]
+    ) -> tuple[DocumentStatus, ...]:
+        key = (facts.get("province"), as_of, frozenset(used))
+        found = self._docs_cache.get(key)
+        if found is None:
+            if len(self._docs_cache) > 20_000:
+                self._docs_cache.clear()
+            found = self._docs_cache[key] = self._documents(binding, facts, as_of, used)
+        return found
+
+    def _notes_cached(self, province: str | None, as_of: date) -> tuple[Msg, ...]:
+        key = (province, as_of)
+        found = self._notes_cache.get(key)
+        if found is None:
+            if len(self._notes_cache) > 20_000:
+                self._notes_cache.clear()
+            found = self._notes_cache[key] = self._notes({"province": province} if province else {}, as_of)
+        return found
 
     def clock_facts(self, province: str | None, obligation: str, kinds: frozenset[str]) -> frozenset[str]:
         """The date facts from which a document binding `province` (national ones always) counts a
