@@ -16,19 +16,14 @@ RESULTS = Path(__file__).parent / "results.json"
 def main(argv: list[str]) -> int:
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the targets say
-    from bench import officers_bench, reminders_bench, rules_bench
+    from bench import http_bench, officers_bench, reminders_bench, rules_bench
 
     sections: dict[str, Any] = {
         "rules": rules_bench.run,
+        "http": http_bench.run,
         "reminders": reminders_bench.run,
         "officers": officers_bench.run,
     }
-    try:
-        import bench.http_bench as http_bench  # the HTTP figures, where that module exists
-    except ImportError:
-        http_bench = None
-    if http_bench is not None:
-        sections["http"] = http_bench.run
     wanted = argv or list(sections)
     unknown = [name for name in wanted if name not in sections]
     if unknown:

@@ -131,7 +131,7 @@ def measure(admin: Engine, total: int, per_milestone: int) -> dict[str, Any]:
             claims, sweeps = [], []
             for _ in range(REPEATS):
                 claims.append(timed(lambda: claim_only(sessions)))
-                result = {}
+                result: dict[str, Any] = {}
 
                 def run_sweep(out: dict[str, Any] = result) -> None:
                     out["result"] = sweep(sessions, now=NOW, policy=ReminderPolicy())
