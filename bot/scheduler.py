@@ -25,7 +25,7 @@ from bot.push_settings import PushSettings
 from bot.sender import DEFAULT_RATE, DeadHook, Sender
 from bot.sweep import sweep
 from handlers.reminders import ReminderPolicy
-from storage import DEFAULT_LEASE, utcnow
+from storage import DEFAULT_LEASE, Repositories, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ def sweep_job(sessions: sessionmaker[Session], policy: ReminderPolicy) -> None:
     now = utcnow()
     sweep(sessions, now=now, policy=policy)
     officer_sweep(sessions, now=now, policy=policy)  # officers' yearly dates ride on the same job
+    with sessions.begin() as session:  # expired shared values (MsgId dedupe, last-seen, tokens)
+        Repositories(session).kv.delete_expired(now)
 
 
 def send_job(sender: Sender) -> None:

@@ -126,6 +126,30 @@ class ListImportRepository:
             for kind, total, done, late in self.session.execute(stmt)
         }
 
+    def list_enterprise_milestones(self, import_id: int) -> list[tuple[ListEntry, Enterprise, Milestone | None]]:
+        """Each entry of the import with its enterprise and each milestone of its cycle (None when it has
+        none), by list line then milestone date (for the officer dashboard and its exports)."""
+        stmt = (
+            select(ListEntry, Enterprise, Milestone)
+            .join(Enterprise, Enterprise.id == ListEntry.enterprise_id)
+            .outerjoin(Milestone, Milestone.cycle_id == ListEntry.cycle_id)
+            .where(ListEntry.import_id == import_id)
+            .order_by(ListEntry.line, ListEntry.id, Milestone.nominal, Milestone.id)
+        )
+        return [(entry, enterprise, milestone) for entry, enterprise, milestone in self.session.execute(stmt)]
+
+    def list_milestone_dates(self, import_ids: Sequence[int]) -> list[tuple[int, str, date, datetime | None]]:
+        """(import id, kind, legal due day, done at) of every milestone of these imports' cycles."""
+        out: list[tuple[int, str, date, datetime | None]] = []
+        for chunk in _chunks(import_ids):
+            stmt = (
+                select(ListEntry.import_id, Milestone.kind, Milestone.due, Milestone.done_at)
+                .join(ListEntry, ListEntry.cycle_id == Milestone.cycle_id)
+                .where(ListEntry.import_id.in_(chunk))
+            )
+            out.extend((imp, kind, due, done_at) for imp, kind, due, done_at in self.session.execute(stmt))
+        return out
+
     # -- applying an import ----------------------------------------------------------------------
 
     def apply(

@@ -32,6 +32,17 @@ class KeyValueRepository:
         )
         self.session.execute(stmt)
 
+    def add_if_absent(self, key: str, value: str, *, expires_at: datetime | None, now: datetime) -> bool:
+        """Set the value unless a live one exists; True if this call set it. Atomic across processes:
+        an expired row is taken over by a conditional upsert, a live one is left alone."""
+        stmt = insert_for(self.session, KeyValue).values(key=key, value=value, expires_at=expires_at)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": stmt.excluded.value, "expires_at": stmt.excluded.expires_at},
+            where=(KeyValue.expires_at.is_not(None) & (KeyValue.expires_at <= now)),
+        )
+        return self.session.execute(stmt.returning(KeyValue.key)).scalar_one_or_none() is not None
+
     def delete(self, key: str) -> None:
         self.session.execute(delete(KeyValue).where(KeyValue.key == key))
 

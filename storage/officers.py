@@ -54,6 +54,9 @@ class OfficerRepository:
             stmt = stmt.where(Officer.province == province)
         return list(self.session.scalars(stmt.order_by(Officer.id)))
 
+    def list_by_name(self, name: str) -> list[Officer]:
+        return list(self.session.scalars(select(Officer).where(Officer.name == name.strip()).order_by(Officer.id)))
+
     def add(
         self,
         *,

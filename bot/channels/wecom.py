@@ -136,21 +136,14 @@ class TokenGuard:
         return fn()
 
 
-_SEEN_LOCK = threading.Lock()
 
 
 def first_time(sessions: sessionmaker[Session], key: str, keep_for: timedelta = DEDUPE_FOR) -> bool:
-    """True the first time `key` is seen within `keep_for` (remembered in the kv table).
-
-    Check-then-put, serialised within the process; two processes could both pass within the same few
-    milliseconds (the kv repository has no insert-if-absent yet). Tencent's retries come seconds apart."""
+    """True the first time `key` is seen within `keep_for` (remembered in the kv table; one atomic
+    insert-if-absent, so two processes receiving the same retried callback handle it once)."""
     now = utcnow()
-    with _SEEN_LOCK, sessions.begin() as session:
-        kv = Repositories(session).kv
-        if kv.get_by_key(key, now=now) is not None:
-            return False
-        kv.put(key, "1", expires_at=now + keep_for)
-    return True
+    with sessions.begin() as session:
+        return Repositories(session).kv.add_if_absent(key, "1", expires_at=now + keep_for, now=now)
 
 
 def delivery_error(channel: str, error: Exception) -> DeliveryError:

@@ -424,3 +424,22 @@ class TestKeyValue:
         repos.kv.put("k", "v", expires_at=datetime(2026, 3, 2, 18, 0, tzinfo=beijing))
         assert repos.kv.get_by_key("k", now=datetime(2026, 3, 2, 9, 59, tzinfo=UTC)) == "v"
         assert repos.kv.get_by_key("k", now=datetime(2026, 3, 2, 10, 0, tzinfo=UTC)) is None
+
+
+class TestKeyValueAddIfAbsent:
+    def test_only_the_first_caller_sets_a_live_value(self, sessions: sessionmaker[Session]) -> None:
+        from datetime import timedelta
+
+        from storage import utcnow
+
+        now = utcnow()
+        with sessions.begin() as s:
+            assert Repositories(s).kv.add_if_absent("k", "a", expires_at=now + timedelta(hours=1), now=now)
+        with sessions.begin() as s:
+            assert not Repositories(s).kv.add_if_absent("k", "b", expires_at=now + timedelta(hours=1), now=now)
+            assert Repositories(s).kv.get_by_key("k", now=now) == "a"
+        later = now + timedelta(hours=2)     # the first one expired: the key may be taken again
+        with sessions.begin() as s:
+            assert Repositories(s).kv.add_if_absent("k", "c", expires_at=later + timedelta(hours=1), now=later)
+            assert Repositories(s).kv.get_by_key("k", now=later) == "c"
+            assert Repositories(s).kv.delete_expired(later + timedelta(hours=5)) == 1
