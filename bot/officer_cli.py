@@ -84,7 +84,17 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("officer", type=int)
     p.add_argument("import_id", type=int)
     p.add_argument("file")
+    _register_henan(sub)
     return parser
+
+
+# -- Henan voluntary applications (handlers/henan_form.py) ----------------------------------------
+
+
+def _register_henan(sub: Any) -> None:
+    p = sub.add_parser("applicants", help="Henan enterprises that filled the voluntary-audit application form")
+    p.add_argument("officer", type=int)
+    p.add_argument("--xlsx", metavar="FILE", help="also write them, with every field of the form, to FILE")
 
 
 def china_today() -> date:
@@ -320,6 +330,27 @@ class _Command:
             if self.args.watch is None or (report.pending == 0 and report.status == "done"):
                 return 0
             time.sleep(max(0.5, self.args.watch))
+
+    # -- Henan voluntary applications (handlers/henan_form.py) ------------------------------------
+
+    def cmd_applicants(self) -> int:
+        from handlers.henan_form import applicants_xlsx, list_applicants
+
+        with self.sessions() as session:
+            repos = Repositories(session)
+            applicants = list_applicants(repos, self.officer(repos))
+        for a in applicants:
+            f = a.answers
+            place = "".join(p for p in (a.city, a.county) if p) or "-"
+            print("\t".join(str(v) for v in (a.enterprise_id, f.get("name", ""), f.get("credit_code", ""),
+                                               f.get("industry_code", ""), place, f.get("contact_name", ""),
+                                               f.get("mobile", ""), a.submitted_on)), file=self.out)
+        if not applicants:
+            print(_("No applicants."), file=self.out)
+        if self.args.xlsx:
+            Path(self.args.xlsx).write_bytes(applicants_xlsx(applicants))
+            print(_("Wrote the applicants to {file}.").format(file=self.args.xlsx), file=self.out)
+        return 0
 
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FORBIDDEN", "main", "register", "run"]

@@ -478,8 +478,6 @@ def application_xlsx(answers: Mapping[str, Any]) -> bytes:
     return out.getvalue()
 
 
-APPLICANT_COLUMNS = ("enterprise_id", "submitted_on", "city", "county")
-
 
 def applicants_xlsx(applicants: Sequence[Applicant]) -> bytes:
     """One row per applicant: the enterprise id, the date, the place, then every field of the form."""
@@ -489,7 +487,7 @@ def applicants_xlsx(applicants: Sequence[Applicant]) -> bytes:
     ws = book.active
     assert ws is not None
     ws.title = "自愿性审核申请企业"
-    fields = [f for f in FORM_FIELDS]
+    fields = list(FORM_FIELDS)
     ws.append(["企业编号", "申请日期", "市", "县（区）", *(f.label for f in fields)])
     for a in applicants:
         values = []
@@ -530,5 +528,14 @@ def henan_routes(sessions: sessionmaker[Session]) -> list[BaseRoute]:
     return [Route("/forms/henan/{token}.xlsx", form, methods=["GET"])]
 
 
-__all__ = ["FORM_FIELDS", "Applicant", "FormField", "application_xlsx", "applicants_xlsx", "apply_step", "handle",
-           "henan_routes", "list_applicants"]
+__all__ = [
+    "FORM_FIELDS",
+    "Applicant",
+    "FormField",
+    "applicants_xlsx",
+    "application_xlsx",
+    "apply_step",
+    "handle",
+    "henan_routes",
+    "list_applicants",
+]

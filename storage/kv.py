@@ -23,6 +23,12 @@ class KeyValueRepository:
             return None
         return row.value
 
+    def list_by_prefix(self, prefix: str, *, now: datetime) -> list[tuple[str, str]]:
+        """(key, value) of every unexpired entry whose key starts with `prefix`, by key."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = select(KeyValue).where(KeyValue.key.like(escaped + "%", escape="\\")).order_by(KeyValue.key)
+        return [(r.key, r.value) for r in self.session.scalars(stmt) if r.expires_at is None or r.expires_at > now]
+
     def put(self, key: str, value: str, *, expires_at: datetime | None = None) -> None:
         """Set (or replace) the value; it is gone once `expires_at` is reached."""
         stmt = insert_for(self.session, KeyValue).values(key=key, value=value, expires_at=expires_at)
