@@ -180,13 +180,14 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
     from bot.push_settings import PushSettings
     from bot.scheduler import start_from_env, stop_scheduler
     from bot.server import create_app
+    from handlers.henan_form import henan_routes
 
     settings = Settings.from_env()
     overrides = {k: v for k, v in (("host", host), ("port", port), ("demo", demo)) if v is not None}
     settings = Settings.model_validate({**settings.model_dump(), **overrides})
     dispatcher, db_check, sessions = open_conversation(settings)
     channels = build_channels(ChannelSettings.from_env(), sessions)
-    routes = [*channel_routes(channels, dispatcher.dispatch), *calendar_routes(sessions)]
+    routes = [*channel_routes(channels, dispatcher.dispatch), *calendar_routes(sessions), *henan_routes(sessions)]
     app = create_app(settings, dispatcher, db_check=db_check, routes=routes)
     if settings.demo and settings.host not in LOOPBACK:
         warning = _("Warning: demo mode on {host}: anyone who can reach it can use the API without a key.")

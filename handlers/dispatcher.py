@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers import confirm as confirm_mod
+from handlers import henan_form
 from handlers.cycles import open_cycle, plan_milestones
 from handlers.interview import Interview, Step
 from handlers.messages import Choice, Inbound, Outbound
@@ -62,6 +63,10 @@ class Dispatcher:
                 redeemed = redeem(repos, contact, inbound.text)  # an invitation code from a written notice
                 if redeemed is not None:
                     return redeemed
+            form = henan_form.handle(repos, contact, state, inbound, today=self.today(),
+                                     file_url=henan_form.form_url_from(self.calendar_url))
+            if form is not None:  # the Henan voluntary-audit application form (申请表)
+                return form
             handled = self._reminder_reply(repos, contact, state, inbound)
             if handled is not None:
                 return handled

@@ -15,10 +15,12 @@ Storage (no schema change): the finished answers live in the `kv` table.
 "Applicants" (what a Henan officer sees, `list_applicants`) are the enterprises with a
 `henan:apply:` entry that are in Henan and whose latest assessment is still voluntary and eligible.
 
-Wiring in handlers/dispatcher.py (`Dispatcher.dispatch`, right after the invitation-code `redeem`):
+Wiring in handlers/dispatcher.py: `from handlers import henan_form`, and in `Dispatcher.dispatch`, right
+after the invitation-code `redeem` block (before the reminder replies and the interview):
 
-    handled = henan_form.handle(repos, contact, state, inbound, today=self.today(), file_url=self.form_url)
-    if handled is not None: return handled
+    if (form := henan_form.handle(repos, contact, state, inbound, today=self.today(),
+                                  file_url=henan_form.form_url_from(self.calendar_url))) is not None:
+        return form
 
 and `routes = [..., *henan_routes(sessions)]` in bot/cli.py's run_server.
 """
@@ -156,7 +158,7 @@ def apply_step(state: dict[str, Any], text: str, known: dict[str, Any]) -> tuple
         return st, [Outbound(tr(N_("The application form was cancelled; nothing was stored. Type 申请表 to "
                                     "start again.")))], True
     if asking is not None:
-        value, problem = read_value(FIELDS[asking], t)
+        value, problem = read_value(FIELDS[asking], text or "")
         if problem is not None:
             replies.append(Outbound(tr(problem)))
             replies.append(_question(FIELDS[asking], tr))
@@ -182,8 +184,9 @@ def next_field(answers: Mapping[str, Any]) -> FormField | None:
 
 
 def read_value(f: FormField, text: str) -> tuple[Any, str | None]:
-    """(value, None) or (None, a msgid saying what is wrong)."""
-    t = text.strip()
+    """(value, None) or (None, a msgid saying what is wrong). Free text is kept as typed."""
+    raw = text.strip()
+    t = parse.normalize(raw)
     if f.kind == "yes_no":
         yes = {"yes": True, "no": False}.get(t.lower())
         if yes is None:
@@ -205,7 +208,7 @@ def read_value(f: FormField, text: str) -> tuple[Any, str | None]:
     if f.kind == "email":
         if not EMAIL.fullmatch(t):
             return None, N_("That does not look like an email address (name@example.com).")
-        return t, None
+        return t, None  # normalised: full-width characters become ASCII
     if f.kind == "credit_code":
         code = t.upper().replace(" ", "")
         if not CREDIT_CODE.fullmatch(code):
@@ -215,9 +218,9 @@ def read_value(f: FormField, text: str) -> tuple[Any, str | None]:
         if not INDUSTRY_CODE.fullmatch(t):
             return None, N_("An industry code has four digits, e.g. 2614.")
         return t, None
-    if len(t) > 500:
+    if len(raw) > 500:
         return None, N_("That answer is too long (500 characters at most).")
-    return t, None
+    return raw, None
 
 
 def _question(f: FormField, tr: Gettext) -> Outbound:
@@ -326,12 +329,28 @@ def handle(
 
 
 def _save(repos: Repositories, contact: Contact, state: dict[str, Any] | None, sub: dict[str, Any] | None) -> None:
-    base = dict(state) if state is not None else {"stage": "new", "locale": contact.locale}
+    """Keep the sub-interview in the conversation; a contact who had none gets it back empty afterwards."""
+    base: dict[str, Any] = dict(state) if state is not None else {"locale": contact.locale}
     if sub is None:
         base.pop(STATE_KEY, None)
+        if state is None or set(base) <= {"locale"}:
+            repos.conversations.delete(contact.id)
+            return
     else:
         base[STATE_KEY] = sub
     repos.conversations.save(contact.id, base)
+
+
+def form_url_from(calendar_url: Callable[[str], str] | None) -> Callable[[str], str] | None:
+    """The form's link builder from the dispatcher's calendar one (both hang off the public base URL):
+    `.../calendar/{token}.ics` gives `.../forms/henan/{token}.xlsx`; None if there is no such link."""
+    if calendar_url is None:
+        return None
+    probe, suffix = calendar_url("TOKEN"), "/calendar/TOKEN.ics"
+    if not probe.endswith(suffix):
+        return None
+    base = probe[: -len(suffix)]
+    return lambda token: f"{base}/forms/henan/{token}.xlsx"
 
 
 # -- storage in kv --------------------------------------------------------------------------------

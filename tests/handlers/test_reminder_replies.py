@@ -142,3 +142,15 @@ def test_a_shanxi_enterprise_is_asked_for_its_evaluation_day_and_gets_the_accept
     assert "评估" in bot.text                # Shanxi counts acceptance from the evaluation
     bot.push("2026-08-20")
     assert "2027-08-20" in bot.text          # acceptance within a year of the evaluation
+
+
+def test_an_eligible_henan_contact_can_ask_for_the_application_form(sessions: sessionmaker[Session]) -> None:
+    bot = ChatBot(sessions, date(2026, 11, 22))
+    bot.start(code=credit_code("91410100MA4A8888L"))
+    bot.push("河南")
+    bot.deny_grounds()
+    bot.push("3011")
+    bot.push("是")                           # above designated size: eligible
+    bot.skip_follow_ups()
+    bot.push("申请表")
+    assert "取消" in bot.text and "申请表" in bot.text          # the form starts, one question at a time
