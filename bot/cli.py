@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -177,6 +178,7 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
     from bot.calendar import calendar_routes
     from bot.channel_settings import ChannelSettings
     from bot.channels.registry import build_channels, channel_routes, close_channels, start_channels
+    from bot.dashboard import dashboard_routes
     from bot.push_settings import PushSettings
     from bot.scheduler import start_from_env, stop_scheduler
     from bot.server import create_app
@@ -187,7 +189,15 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
     settings = Settings.model_validate({**settings.model_dump(), **overrides})
     dispatcher, db_check, sessions = open_conversation(settings)
     channels = build_channels(ChannelSettings.from_env(), sessions)
-    routes = [*channel_routes(channels, dispatcher.dispatch), *calendar_routes(sessions), *henan_routes(sessions)]
+    secret = os.environ.get("QINGSHEN_SESSION_SECRET", "")
+    if secret and len(secret) < 32:
+        raise QingshenError("QINGSHEN_SESSION_SECRET: use at least 32 random characters (the value is not shown).")
+    dashboard = dashboard_routes(
+        sessions, secure_cookies=(settings.public_url or "").startswith("https://"),
+        session_secret=secret.encode() if secret else None,  # unset: a random key, sessions end on restart
+    )
+    routes = [*channel_routes(channels, dispatcher.dispatch), *calendar_routes(sessions), *henan_routes(sessions),
+              *dashboard]
     app = create_app(settings, dispatcher, db_check=db_check, routes=routes)
     if settings.demo and settings.host not in LOOPBACK:
         warning = _("Warning: demo mode on {host}: anyone who can reach it can use the API without a key.")
