@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.registry import one_per_person
-from handlers.reminders import ReminderPolicy, next_send_slot, outbound_payload, reminder_message
+from handlers.reminders import ReminderPolicy, next_send_slot, next_weekly, outbound_payload, reminder_message
 from rules.periods import is_working_day
 from storage import DueMilestone, Message, Reminder, Repositories, reminder_key
 
@@ -111,10 +111,17 @@ def sweep_batch(
     superseded: list[int] = []
     cancelled: list[int] = []
     messages: list[Message] = []
+    today = now.astimezone(zone(policy.timezone, "Asia/Shanghai")).date()
+    chained: list[tuple[int, list[tuple[str, date]]]] = []
     for milestone_id, reminders in by_milestone.items():
         latest = max(reminders, key=lambda r: (r.send_on, r.id))
         superseded.extend(r.id for r in reminders if r is not latest)
         target = targets.get(milestone_id)
+        if target is not None and latest.kind.startswith("overdue_") and target.milestone.done_at is None \
+                and target.cycle.superseded_at is None:
+            following = next_weekly(target.milestone.nominal, policy, max(latest.send_on, today))
+            if following is not None:  # while it stays overdue, the next weekly reminder
+                chained.append((milestone_id, [following]))
         reason = skip_reason(target, latest)
         if target is None or reason is not None:
             log.debug("reminder %s (%s) not sent: %s", latest.id, latest.kind, reason)
@@ -122,6 +129,8 @@ def sweep_batch(
             continue
         messages.extend(_messages(target, latest, now, policy))
         queued.append(latest.id)
+    for milestone_id, items in chained:
+        repos.reminders.add_for_milestone(milestone_id, items)
     written = repos.reminders.add_messages(messages)
     repos.reminders.mark_superseded(superseded)
     repos.reminders.mark_cancelled(cancelled)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from handlers.listimport import Preview, assess_listed
 from handlers.officers import authorize
-from handlers.reminders import ReminderPolicy, schedule
+from handlers.reminders import ReminderPolicy, initial_reminders
 from rules.engine import Assessment, DeadlineHit
 from rules.errors import QingshenError
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
@@ -40,7 +40,7 @@ def plan_milestones(
     return tuple(
         MilestonePlan(
             kind=d.kind, nominal=d.nominal, due=d.due, citation=d.citation, note=note(d),
-            reminders=tuple((kind, day) for kind, day in schedule(d.nominal, policy) if day >= today),
+            reminders=tuple(initial_reminders(d.nominal, policy, today)),
         )
         for d in a.deadlines
     )

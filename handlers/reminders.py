@@ -155,6 +155,20 @@ def schedule(nominal: date, policy: ReminderPolicy) -> list[tuple[str, date]]:
     return unique
 
 
+def initial_reminders(nominal: date, policy: ReminderPolicy, today: date) -> list[tuple[str, date]]:
+    """What is planned when a milestone is stored: every reminder still ahead, but of the weekly overdue
+    ones only the first; the sweep plans each next weekly one as it sends one (`next_weekly`). The
+    days are the same as `schedule`'s; fewer rows wait (about 6 a milestone instead of 13)."""
+    ahead = [(kind, day) for kind, day in schedule(nominal, policy) if day >= today]
+    weekly = [kd for kd in ahead if kd[0].startswith("overdue_w")]
+    return [kd for kd in ahead if not kd[0].startswith("overdue_w")] + weekly[:1]
+
+
+def next_weekly(nominal: date, policy: ReminderPolicy, after: date) -> tuple[str, date] | None:
+    """The first weekly overdue reminder after `after` (None once the policy's weeks are used up)."""
+    return next(((k, d) for k, d in schedule(nominal, policy) if k.startswith("overdue_w") and d > after), None)
+
+
 def next_send_slot(send_on: date, now: datetime, tz: ZoneInfo, policy: ReminderPolicy) -> datetime:
     """The UTC moment to send: send_on at the send time local, or the next working-hours moment."""
     local_now = now.astimezone(tz)

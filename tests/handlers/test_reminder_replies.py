@@ -51,7 +51,8 @@ def test_the_verdict_opens_a_cycle_with_milestones_and_reminders(bot: ChatBot, s
     assert ms["disclosure"].nominal == date(2026, 4, 30)
     assert "企业名称" in ms["disclosure"].note            # a disclosure reminder says what to publish
     kinds = _pending_reminders(sessions, ms["report"].id)
-    assert "before_30" in kinds and "on_day" in kinds and "overdue_w8" in kinds
+    assert "before_30" in kinds and "on_day" in kinds and "overdue_w1" in kinds
+    assert "overdue_w2" not in kinds                    # the sweep plans each next weekly one as it sends one
     # the disclosure's 30-days-before reminder (2026-03-31) is today: still ahead, so it is planned
     assert "before_30" in _pending_reminders(sessions, ms["disclosure"].id)
 
