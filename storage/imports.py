@@ -373,12 +373,26 @@ def bulk_insert(
     convert = [_converter(c, dialect) for c in columns]
     target = f"INSERT INTO {model.__tablename__} ({', '.join(names)})"
     tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
+    if dialect.name == "postgresql" and not conflict and not any(isinstance(c.type, JSON) for c in columns):
+        _copy_rows(connection, model.__tablename__, names, convert, rows)  # nothing can conflict: COPY
+        return
     if dialect.name == "postgresql":
         _unnest_insert(connection, target + " SELECT {picks} FROM unnest({arrays}) AS t({names})" + tail,
                        names, columns, convert, rows)
         return
     sql = f"{target} VALUES ({', '.join('?' for _ in names)}){tail}"
     connection.exec_driver_sql(sql, [tuple(f(r[n]) for f, n in zip(convert, names, strict=True)) for r in rows])
+
+
+def _copy_rows(
+    connection: Any, table: str, names: Sequence[str], convert: Sequence[Any], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """PostgreSQL COPY ... FROM STDIN on the session's own connection (same transaction), for rows that
+    cannot conflict with existing ones (e.g. the reminders of milestones created in this transaction)."""
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row([f(r[n]) for f, n in zip(convert, names, strict=True)])
 
 
 def _unnest_insert(
