@@ -43,6 +43,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from handlers.listimport import template_csv, template_xlsx
 from handlers.officers import ForbiddenError, authorize, hash_password, verify_password
 from handlers.render import KIND_LABELS
 from rules.i18n import N_, Gettext, gettext_for
@@ -361,8 +362,10 @@ def index_body(tr: Gettext, summaries: list[ImportSummary]) -> str:
         for s in summaries)
     empty = f'<p>{h(tr(N_("No imported list is in your jurisdiction yet.")))}</p>' if not summaries else ""
     head = "".join(f"<th>{h(tr(x))}</th>" for x in heads)
-    return f'<h1>{h(tr(N_("Imported lists")))}</h1>{empty}<table class="imports"><thead><tr>{head}</tr></thead>' \
-           f"<tbody>{rows}</tbody></table>"
+    templates = (f'<p class="templates">{h(tr(N_("List template:")))} <a href="/officer/template.xlsx">XLSX</a> · '
+                 f'<a href="/officer/template.csv">CSV</a></p>')
+    return f'<h1>{h(tr(N_("Imported lists")))}</h1>{templates}{empty}<table class="imports"><thead><tr>{head}</tr>' \
+           f"</thead><tbody>{rows}</tbody></table>"
 
 
 def chart_svg(tr: Gettext, rates: dict[str, tuple[int, int]]) -> str:
@@ -569,6 +572,18 @@ def dashboard_routes(sessions: sessionmaker[Session], *, secure_cookies: bool = 
             return _error(404, "not_found", tr(NOT_FOUND))
         return view, status, industry
 
+    async def template(request: Request) -> Response:
+        """The list template (the columns an import expects); public, it holds no data."""
+        fmt = request.path_params["fmt"]
+        if fmt == "xlsx":
+            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            return Response(template_xlsx(), media_type=media,
+                            headers={"Content-Disposition": 'attachment; filename="list-template.xlsx"'})
+        if fmt == "csv":
+            return Response(template_csv(), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="list-template.csv"'})
+        return _error(404, "not_found", gettext_for("zh_CN")(N_("There is nothing at this address.")))
+
     async def list_page(request: Request) -> Response:
         who = await current(request)
         if who is None:
@@ -604,6 +619,7 @@ def dashboard_routes(sessions: sessionmaker[Session], *, secure_cookies: bool = 
 
     return [
         Route("/officer/", index, methods=["GET"]),
+        Route("/officer/template.{fmt}", template, methods=["GET"]),
         Route("/officer/login", login_form, methods=["GET"]),
         Route("/officer/login", login, methods=["POST"]),
         Route("/officer/logout", logout, methods=["POST"]),

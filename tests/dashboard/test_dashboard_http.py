@@ -244,3 +244,15 @@ class TestStatuses:
             ("远期企业有限公司", "report"): "done_on_time", ("远期企业有限公司", "disclosure"): "pending",
         }
         assert on_time_rates([], TODAY) == {}
+
+
+def test_the_list_template_is_downloadable_without_logging_in(client: httpx.Client) -> None:
+    import openpyxl
+
+    xlsx = client.get("/officer/template.xlsx")
+    assert xlsx.status_code == 200
+    header = [c.value for c in next(openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.iter_rows())]
+    assert "统一社会信用代码" in " ".join(str(v) for v in header)
+    csv_file = client.get("/officer/template.csv")
+    assert csv_file.status_code == 200 and "统一社会信用代码" in csv_file.content.decode("utf-8-sig")
+    assert client.get("/officer/template.pdf").status_code == 404
