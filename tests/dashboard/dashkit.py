@@ -4,19 +4,14 @@ passwords, a real uvicorn server with `dashboard_routes`, and logging in with ht
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import httpx
-import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp
 from stdnum.cn import uscc
+from webkit import serve  # noqa: F401 - re-exported for the dashboard tests
 
 from bot.config import Settings
 from bot.dashboard import dashboard_routes
@@ -113,29 +108,6 @@ def app_for(sessions: sessionmaker[Session]) -> ASGIApp:
     settings = Settings.model_validate({"database_url": "sqlite://", "api_keys": ("k" * 24,)})
     routes = dashboard_routes(sessions, session_secret=SECRET, today=lambda: TODAY)
     return create_app(settings, NoConversation(), routes=routes)
-
-
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Run `app` under uvicorn on 127.0.0.1:<free port> in a daemon thread; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 def csrf_of(page: str) -> str:
