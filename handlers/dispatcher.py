@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,15 +19,18 @@ from handlers import henan_form
 from handlers.cycles import open_cycle, plan_milestones
 from handlers.interview import Interview, Step
 from handlers.messages import Choice, Inbound, Outbound
-from handlers.officers import redeem
+from handlers.officers import read_code, redeem
 from handlers.reminders import ReminderPolicy
 from handlers.render import KIND_LABELS
 from rules import Engine, default_engine
 from rules.engine import Assessment
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
 from storage import Contact, Repositories, utcnow
+from storage.officers import new_code
 
 log = logging.getLogger(__name__)
+INVITE_WORDS = ("邀请同事", "invite colleague", "/invite")
+COLLEAGUE_TTL = timedelta(days=7)
 CHINA = ZoneInfo("Asia/Shanghai")
 
 
@@ -59,6 +62,9 @@ class Dispatcher:
             state = dict(conversation.state) if conversation is not None else None
             if state is not None and "locale" not in state:
                 state["locale"] = contact.locale
+            colleague = self._colleague(repos, contact, state, inbound)
+            if colleague is not None:
+                return colleague
             if inbound.text is not None and state is not None:
                 redeemed = redeem(repos, contact, inbound.text)  # an invitation code from a written notice
                 if redeemed is not None:
@@ -91,6 +97,44 @@ class Dispatcher:
                 out.append(Outbound(str(payload.get("text", "")), choices))
                 repos.outbox.mark_sent(row.id, now=now)
             return out
+
+    # -- colleagues of one enterprise -----------------------------------------------------------
+
+    def _colleague(
+        self, repos: Repositories, contact: Contact, state: dict[str, Any] | None, inbound: Inbound
+    ) -> list[Outbound] | None:
+        """邀请同事 gives a bound contact a one-time code; 绑定 <code> lets a colleague join the enterprise
+        (its answers, deadlines and reminders). None when the message is neither."""
+        if state is None or inbound.text is None:
+            return None
+        tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
+        text = inbound.text.strip()
+        if text in INVITE_WORDS:
+            if contact.consented_at is None or contact.enterprise_id is None:
+                return [Outbound(tr(N_("Only a contact who has joined an enterprise can invite colleagues: give the "
+                                       "enterprise's unified social credit code first.")))]
+            invite = new_code()
+            repos.kv.put(f"colleague:{invite}", str(contact.enterprise_id), expires_at=utcnow() + COLLEAGUE_TTL)
+            return [Outbound(tr(N_("Ask your colleague to send, within 7 days: 绑定 {code} (the code works once)."))
+                             .format(code=invite))]
+        code, _explicit = read_code(text)
+        if code is None:
+            return None
+        enterprise_id = repos.kv.get_by_key(f"colleague:{code}", now=utcnow())
+        if enterprise_id is None:
+            return None  # perhaps an officer's or a written notice's code: redeem() decides
+        if contact.consented_at is None:
+            return [Outbound(tr(N_("Please agree to the privacy notice first (send 开始), then send the code again.")))]
+        repos.kv.delete(f"colleague:{code}")
+        repos.contacts.bind_enterprise(contact, int(enterprise_id))
+        latest = repos.assessments.list_by_enterprise(int(enterprise_id), limit=1)
+        known = dict(latest[0].facts) if latest else {}
+        step = self.interview.resume({**state, "stage": "interview"}, known)
+        step.replies.insert(0, Outbound(tr(N_("You have joined your colleague's enterprise; I use the answers "
+                                              "given so far (type 返回 to change one)."))))
+        step = self._apply(repos, contact, step)
+        repos.conversations.save(contact.id, step.state)
+        return step.replies
 
     # -- replies to reminders ------------------------------------------------------------------
 
@@ -159,15 +203,18 @@ class Dispatcher:
         enterprise = repos.enterprises.get_by_credit_code(code)
         known: dict[str, Any] = {}
         tr = gettext_for(step.state.get("locale") or DEFAULT_LOCALE)
-        if enterprise is None:
-            enterprise = repos.enterprises.add(credit_code=code)
-        else:
-            latest = repos.assessments.list_by_enterprise(enterprise.id, limit=1)
-            if latest:
-                known = dict(latest[0].facts)
-                step.replies.append(Outbound(tr(N_(
-                    "This enterprise is already known: I will use the answers a colleague gave "
-                    "(type 返回 to change one)."))))
+        if enterprise is not None:
+            # A credit code is public (it is on the business licence): knowing it proves nothing. A known
+            # enterprise's answers, deadlines and confirmations need an invitation code.
+            step.replies.append(Outbound(tr(N_(
+                "This enterprise already uses 清审. To protect its information you join it with an invitation "
+                "code: ask a colleague who already joined to send 邀请同事, or use the code in the authorities' "
+                "written notice, then send 绑定 followed by the code. Until then I answer for you alone."))))
+            step.state = {**step.state, "credit_code": None}
+            resumed = self.interview.resume(step.state, {})
+            resumed.replies[:0] = step.replies
+            return resumed
+        enterprise = repos.enterprises.add(credit_code=code)
         repos.contacts.bind_enterprise(contact, enterprise.id)
         resumed = self.interview.resume(step.state, known)
         resumed.replies[:0] = step.replies

@@ -98,7 +98,10 @@ class Interview:
     def resume(self, state: dict[str, Any], extra_facts: dict[str, Any]) -> Step:
         """Continue after the dispatcher merged facts known for a bound enterprise."""
         st = dict(state)
+        inherited = [k for k in extra_facts if k not in st["facts"]]
         st["facts"] = {**extra_facts, **st["facts"]}
+        # each inherited answer can be undone with 返回, like one given here
+        st["history"] = [*st["history"], *({"fact": k, "set": [k]} for k in inherited if k in QUESTIONS)]
         return self._advance(Step(st))
 
     # -- stages --------------------------------------------------------------------------------

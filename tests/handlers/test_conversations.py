@@ -3,6 +3,7 @@ forget, consent and a second contact of the same enterprise. Each runs on SQLite
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -168,7 +169,7 @@ def test_forget_deletes_the_contacts_data(bot: ChatBot, sessions: sessionmaker[S
         assert repos.assessments.list_by_contact(contact.id) == []
 
 
-def test_a_second_contact_of_the_same_enterprise_reuses_its_answers(
+def test_a_second_contact_of_the_same_enterprise_joins_with_a_colleagues_invitation(
     bot: ChatBot, sessions: sessionmaker[Session]
 ) -> None:
     bot.start(user="alice", code=CODE)
@@ -176,9 +177,20 @@ def test_a_second_contact_of_the_same_enterprise_reuses_its_answers(
     bot.push("是", user="alice")            # exceeds an emission standard: mandatory
     bot.push("2026-03-31", user="alice")
     bot.skip_follow_ups(user="alice")
+    # a credit code is public: giving it is not enough to see or act on the enterprise's data
     bot.start(user="bob", code=CODE.lower())
-    assert "同事" in bot.text                # the enterprise is known
-    assert "强制性清洁生产审核" in bot.text   # the verdict comes without asking again
+    assert "邀请同事" in bot.text and "2026-03-31" not in bot.text
+    with sessions() as s:
+        bob = Repositories(s).contacts.get_by_address("test", "bob")
+        assert bob is not None and bob.enterprise_id is None
+    bot.push("邀请同事", user="alice")
+    invite = re.search(r"绑定 ([A-Z0-9]{8})", bot.text)
+    assert invite is not None, bot.text
+    bot.push(f"绑定 {invite.group(1)}", user="bob")
+    assert "同事" in bot.text and "强制性清洁生产审核" in bot.text   # the verdict comes without asking again
+    bot.push("返回", user="bob")                                      # an inherited answer can be undone
+    assert "已撤销" in bot.text
+    bot.push(f"绑定 {invite.group(1)}", user="carol")                 # the code worked once
     with sessions() as s:
         repos = Repositories(s)
         alice = repos.contacts.get_by_address("test", "alice")
@@ -186,6 +198,8 @@ def test_a_second_contact_of_the_same_enterprise_reuses_its_answers(
         assert alice is not None and bob is not None
         assert alice.enterprise_id == bob.enterprise_id is not None
         assert repos.enterprises.count_all() == 1
+        carol = repos.contacts.get_by_address("test", "carol")
+        assert carol is None or carol.enterprise_id is None
 
 
 def test_an_invalid_credit_code_is_refused_with_a_reason(bot: ChatBot) -> None:
