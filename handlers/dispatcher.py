@@ -78,9 +78,7 @@ class Dispatcher:
                 return handled
             step = self.interview.step(state, inbound)
             step = self._apply(repos, contact, step)
-            if step.effects.forget:
-                repos.conversations.delete(contact.id)
-            else:
+            if not step.effects.forget:  # forgetting deleted the contact and, with it, the conversation
                 repos.conversations.save(contact.id, step.state)
             return step.replies
 
@@ -195,9 +193,9 @@ class Dispatcher:
         return step
 
     def _forget(self, repos: Repositories, contact: Contact) -> None:
+        """Refused or withdrawn consent: nothing about this person stays, not even the chat id."""
         repos.assessments.delete_by_contact(contact.id)
-        if contact.consented_at is not None:
-            repos.contacts.withdraw_consent(contact)
+        repos.contacts.delete(contact)
 
     def _bind(self, repos: Repositories, contact: Contact, step: Step, code: str) -> Step:
         enterprise = repos.enterprises.get_by_credit_code(code)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage._dialect import insert_for
 from storage.columns import utcnow
 from storage.errors import ConsentError, DuplicateError, FieldError
-from storage.models import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Contact, Enterprise
+from storage.models import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Contact, Enterprise, OutboxMessage
 
 
 def _check_timezone(name: str) -> str:
@@ -109,6 +109,16 @@ class ContactRepository:
             contact.preferred = preferred
         self.session.flush()
         return contact
+
+    def delete(self, contact: Contact) -> None:
+        """Erase the contact (withdrawn or refused consent, 个人信息保护法): its conversation goes with it
+        (ON DELETE CASCADE), references to it become NULL (a milestone keeps that it was done, not by
+        whom), and messages still waiting for it are dropped."""
+        self.session.execute(delete(OutboxMessage).where(
+            OutboxMessage.channel == contact.channel, OutboxMessage.address == contact.user_id,
+            OutboxMessage.status == "pending"))
+        self.session.execute(delete(Contact).where(Contact.id == contact.id))
+        self.session.expunge(contact)
 
     def record_consent(self, contact: Contact, at: datetime) -> Contact:
         contact.consented_at = at
