@@ -237,7 +237,11 @@ class Dispatcher:
         listed = state["facts"].get("list_published_on")
         locale = state.get("locale") or DEFAULT_LOCALE
         if a.obligation == "mandatory" and listed:
-            open_cycle(repos, enterprise_id, a, list_published_on=date.fromisoformat(listed), source="chat",
+            published = date.fromisoformat(listed)
+            for other in repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False):
+                if other.source == "chat" and other.list_published_on != published:
+                    repos.cycles.supersede(other, utcnow())  # corrected in chat: the last answer decides
+            open_cycle(repos, enterprise_id, a, list_published_on=published, source="chat",
                        today=self.today(), policy=self.policy, locale=locale)
             return
         if a.deadlines and a.obligation != "undetermined":
@@ -250,10 +254,18 @@ class Dispatcher:
         if cycle is None:
             cycle = repos.cycles.add(enterprise_id, source="chat", grounds=[g.id for g in a.grounds])
         for plan in plan_milestones(a, today=self.today(), policy=self.policy, locale=locale):
-            if repos.milestones.get_by_kind(cycle.id, plan.kind) is None:
+            milestone = repos.milestones.get_by_kind(cycle.id, plan.kind)
+            if milestone is None:
                 milestone = repos.milestones.add(cycle.id, kind=plan.kind, nominal=plan.nominal, due=plan.due,
                                                  citation=plan.citation, note=plan.note)
-                repos.reminders.add_for_milestone(milestone.id, plan.reminders)
+            elif milestone.done_at is None and (milestone.nominal, milestone.due) != (plan.nominal, plan.due):
+                repos.reminders.cancel_for_milestone(milestone.id)  # its start date was corrected
+                repos.milestones.reschedule(milestone, nominal=plan.nominal, due=plan.due, citation=plan.citation,
+                                            note=plan.note)
+            else:
+                continue
+            repos.reminders.add_for_milestone(milestone.id, [
+                (f"{kind}@{plan.nominal.isoformat()}", day) for kind, day in plan.reminders])
 
     def _status(self, repos: Repositories, contact: Contact, state: dict[str, Any]) -> str:
         tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)

@@ -217,6 +217,14 @@ class MilestoneRepository:
         self.session.flush()
         return milestone
 
+    def reschedule(self, milestone: Milestone, *, nominal: date, due: date, citation: str, note: str) -> Milestone:
+        """Move an open milestone to the days counted from a corrected start (its reminders are the caller's)."""
+        if due < nominal:
+            raise FieldError("due", f"the legal last day {due} is before the nominal day {nominal}")
+        milestone.nominal, milestone.due, milestone.citation, milestone.note = nominal, due, citation, note
+        self.session.flush()
+        return milestone
+
     def reopen(self, milestone: Milestone) -> Milestone:
         """Undo `mark_done`."""
         milestone.done_at = None

@@ -155,3 +155,45 @@ def test_an_eligible_henan_contact_can_ask_for_the_application_form(sessions: se
     bot.skip_follow_ups()
     bot.push("申请表")
     assert "取消" in bot.text and "申请表" in bot.text          # the form starts, one question at a time
+
+
+def test_correcting_the_list_date_in_chat_moves_the_deadlines_and_their_reminders(
+    sessions: sessionmaker[Session],
+) -> None:
+    bot = ChatBot(sessions, date(2026, 3, 1))
+    bot.start(code=credit_code("91140100MA0K7777X"))
+    bot.push("山西")
+    bot.push("是")
+    bot.push("2026-06-30")                   # a typo: the list was published on 2026-03-31
+    bot.skip_follow_ups()
+    bot.push("重新开始")
+    bot.push("山西")
+    bot.push("是")
+    bot.push("2026-03-31")
+    bot.skip_follow_ups()
+    with sessions() as s:
+        repos = Repositories(s)
+        contact = repos.contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.enterprise_id is not None
+        current = repos.cycles.get_by_enterprise(contact.enterprise_id)
+        assert current is not None and current.list_published_on == date(2026, 3, 31)
+        cycles = repos.cycles.list_by_enterprise(contact.enterprise_id)
+        wrong = next(c for c in cycles if c.list_published_on == date(2026, 6, 30))
+        assert wrong.superseded_at is not None
+        for m in repos.milestones.list_by_cycle(wrong.id):      # the mistaken clock reminds nobody
+            assert all(r.status != "pending" for r in repos.reminders.list_by_milestone(m.id))
+    bot.push("我的期限")
+    assert "2026-04-30" in bot.text and "2026-07-30" not in bot.text
+
+
+def test_correcting_the_last_audit_day_moves_the_five_year_round(sessions: sessionmaker[Session]) -> None:
+    bot = ChatBot(sessions, date(2026, 11, 22))
+    bot.start(code=credit_code("91650100MA7H1111T"))
+    bot.push("新疆")
+    bot.push("是")                            # over an emission standard
+    bot.pick("none")                          # no list yet
+    bot.push("2022-06-30")                    # last audit completed
+    bot.push("返回")
+    bot.push("2023-06-30")                    # corrected
+    bot.push("我的期限")
+    assert "2028-06-30" in bot.text and "2027-06-30" not in bot.text
