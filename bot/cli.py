@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -189,12 +188,9 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
     settings = Settings.model_validate({**settings.model_dump(), **overrides})
     dispatcher, db_check, sessions = open_conversation(settings)
     channels = build_channels(ChannelSettings.from_env(), sessions)
-    secret = os.environ.get("QINGSHEN_SESSION_SECRET", "")
-    if secret and len(secret) < 32:
-        raise QingshenError("QINGSHEN_SESSION_SECRET: use at least 32 random characters (the value is not shown).")
     dashboard = dashboard_routes(
         sessions, secure_cookies=(settings.public_url or "").startswith("https://"),
-        session_secret=secret.encode() if secret else None,  # unset: a random key, sessions end on restart
+        session_secret=settings.session_secret.encode() if settings.session_secret else None,
     )
     routes = [*channel_routes(channels, dispatcher.dispatch), *calendar_routes(sessions), *henan_routes(sessions),
               *dashboard]

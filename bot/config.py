@@ -52,6 +52,7 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024, le=16 * 1024 * 1024)
     public_url: str | None = None
     webhook_url: str | None = None
+    session_secret: str | None = None  # the officers' dashboard sessions; None: a random key per process
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +66,7 @@ class Settings(BaseModel):
             max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1024, 16 * 1024 * 1024),
             public_url=_url(env, "PUBLIC_URL"),
             webhook_url=_url(env, "WEBHOOK_URL"),
+            session_secret=_secret(env, "SESSION_SECRET"),
         )
 
     @property
@@ -79,6 +81,16 @@ def default_database_url() -> str:
     except ImportError:
         return FALLBACK_DATABASE_URL
     return str(default_url())
+
+
+def _secret(env: Mapping[str, str], name: str, minimum: int = 32) -> str | None:
+    raw = env.get(PREFIX + name, "")
+    if not raw:
+        return None
+    if len(raw) < minimum:
+        raise ConfigError(_("{name}: use at least {length} random characters (the value is not shown).").format(
+            name=PREFIX + name, length=minimum))
+    return raw
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

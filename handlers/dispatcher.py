@@ -258,14 +258,14 @@ class Dispatcher:
             if milestone is None:
                 milestone = repos.milestones.add(cycle.id, kind=plan.kind, nominal=plan.nominal, due=plan.due,
                                                  citation=plan.citation, note=plan.note)
+                repos.reminders.add_for_milestone(milestone.id, plan.reminders)
             elif milestone.done_at is None and (milestone.nominal, milestone.due) != (plan.nominal, plan.due):
                 repos.reminders.cancel_for_milestone(milestone.id)  # its start date was corrected
                 repos.milestones.reschedule(milestone, nominal=plan.nominal, due=plan.due, citation=plan.citation,
                                             note=plan.note)
-            else:
-                continue
-            repos.reminders.add_for_milestone(milestone.id, [
-                (f"{kind}@{plan.nominal.isoformat()}", day) for kind, day in plan.reminders])
+                # the cancelled rows keep their kinds (unique per milestone): the new schedule is told apart
+                repos.reminders.add_for_milestone(milestone.id, [
+                    (f"{kind}@{plan.nominal.isoformat()}", day) for kind, day in plan.reminders])
 
     def _status(self, repos: Repositories, contact: Contact, state: dict[str, Any]) -> str:
         tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)

@@ -64,3 +64,13 @@ def test_settings_are_frozen() -> None:
     s = Settings.from_env({})
     with pytest.raises(ValueError):
         s.port = 1
+
+
+def test_a_short_session_secret_is_refused_by_name_and_not_echoed() -> None:
+    from bot.config import ConfigError, Settings
+
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"QINGSHEN_SESSION_SECRET": "short-secret"})
+    assert "QINGSHEN_SESSION_SECRET" in str(info.value) and "short-secret" not in str(info.value)
+    assert Settings.from_env({"QINGSHEN_SESSION_SECRET": "s" * 40}).session_secret == "s" * 40
+    assert Settings.from_env({}).session_secret is None
