@@ -192,9 +192,8 @@ class Interview:
             st["asked_follow"] = [*st["asked_follow"], fact]
             st["history"] = [*st["history"], {"fact": fact, "set": []}]
             return self._advance(step)
-        problem = self._check(st, answer.facts)
-        if problem:
-            return self._reask(step, fact, problem)
+        if not self._valid(st, answer.facts):
+            return self._reask(step, fact)
         st["facts"] = {**st["facts"], **answer.facts}
         st["history"] = [*st["history"], {"fact": fact, "set": sorted(answer.facts)}]
         st["candidates"] = []
@@ -202,12 +201,13 @@ class Interview:
             st["asked_follow"] = [*st["asked_follow"], fact]
         return self._advance(step)
 
-    def _check(self, st: dict[str, Any], new: dict[str, Any]) -> str | None:
+    def _valid(self, st: dict[str, Any], new: dict[str, Any]) -> bool:
+        """Whether the answer makes valid facts (the engine's own English message is for the API, not chat)."""
         try:
             parse_facts({**st["facts"], **new})
-        except FactError as e:
-            return e.message
-        return None
+        except FactError:
+            return False
+        return True
 
     # -- the engine decides what comes next ----------------------------------------------------
 
@@ -350,12 +350,8 @@ class Interview:
         step.replies.append(Outbound(text, choices))
         return step
 
-    def _reask(self, step: Step, fact: str, problem: str | None = None) -> Step:
-        tr = self._tr(step)
-        sorry = tr(N_("Sorry, I could not read that answer."))
-        if problem:
-            sorry = f"{sorry} {problem}"
-        step.replies.append(Outbound(sorry))
+    def _reask(self, step: Step, fact: str) -> Step:
+        step.replies.append(Outbound(self._tr(step)(N_("Sorry, I could not read that answer."))))
         return self._ask(step, fact)
 
     def _say(self, step: Step, text: str, choices: tuple[tuple[str, str], ...]) -> Step:
