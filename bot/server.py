@@ -6,8 +6,20 @@
 | `POST /api/v1/messages` | key | `{"replies": [{"text", "choices": [{"id", "label"}]}]}` |
 | `POST /api/v1/assess` | key | the `qingshen assess` contract: object -> object, array -> array |
 | `GET /api/v1/users/{user_id}/inbox` | key | `{"messages": [...]}` (pending pushes, marked delivered) |
+| `GET /api/v1/users/{user_id}/inbox/events` | key | `text/event-stream`: one `push` event per pending push (below) |
+| `POST /api/v1/users/{user_id}/inbox/ack` | key | `{"ids": [n, ...]}` -> `{"acknowledged": [n, ...]}` (now delivered) |
 | `GET /api/v1/ping` | key | `{"pong": true}` (the benchmark's baseline) |
 | `GET /healthz` | none | `{"status": "ok"}`, or 503 `{"status": "unavailable"}` when the database is not |
+
+The live inbox (the web chat page's; any client may use it). The stream starts with `retry: 3000` and an
+`event: locale` (`{"locale": "zh_CN" | "en" | null}`, the contact's language), then sends each due push
+not yet acknowledged as `id: <n>` / `event: push` / `data: {"id": n, "text", "choices": [...]}`, checking
+for new ones every few seconds, with a `: keepalive` comment in between; it ends after a few minutes and
+the client reconnects. A push counts as delivered only when acknowledged: by `POST .../inbox/ack`, or by
+reconnecting with `Last-Event-ID: <n>` (acknowledges push n). Until then it stays pending and is sent
+again on the next connection, so a receiver drops ids it has already shown. The channel is
+X-Qingshen-Channel (or `?channel=` for EventSource, which cannot set headers). `POST /api/v1/messages`
+answers with `Content-Language: zh-CN | en`, the contact's language after the message.
 
 Every error is JSON, `{"error": {"error": kind, "field": name | null, "message": sentence}}`, the object
 `qingshen assess` prints. `/api/*` needs `Authorization: Bearer <key>` unless the server runs in demo mode.
@@ -15,18 +27,22 @@ Every error is JSON, `{"error": {"error": kind, "field": name | null, "message":
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,6 +51,7 @@ from bot.channels import web
 from bot.channels.web import ApiError
 from bot.cli import InputError, assess_payload, load_json, parse_as_of
 from bot.config import Settings
+from handlers import inbox as inbox_mod
 from handlers.messages import Inbound, Outbound
 from rules.i18n import DEFAULT_LOCALE, N_, gettext_for
 
@@ -66,14 +83,20 @@ TOO_MANY = N_("At most {limit} fact objects can be assessed in one request.")
 NOT_FOUND = N_("There is nothing at this address.")
 NOT_ALLOWED = N_("This address does not accept the method {method}.")
 HTTP_ERROR = N_("The request failed with HTTP status {status}.")
+BAD_ACK = N_("ids must be a list of 1 to {limit} message ids (positive whole numbers).")
+
+INBOX_POLL_SECONDS = 2.0  # how often a live inbox looks for new pushes (they may come from another process)
+KEEPALIVE_SECONDS = 15.0
+STREAM_SECONDS = 300.0  # a live inbox connection ends after this long; the client reconnects
+RETRY_MS = 3000
+MAX_ACK = inbox_mod.MAX_BATCH
+LOCALE_TAGS = {"zh_CN": "zh-CN", "en": "en"}
 
 
 class Conversation(Protocol):
     """What the server needs of handlers.dispatcher.Dispatcher."""
 
     def dispatch(self, inbound: Inbound) -> list[Outbound]: ...
-
-    def inbox(self, channel: str, user_id: str) -> list[Outbound]: ...
 
 
 def _tr(msgid: str) -> str:
@@ -193,15 +216,55 @@ def _json(content: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(content, status_code=status)
 
 
+def _user_id(request: Request) -> str:
+    user_id = str(request.path_params["user_id"])
+    if not web.valid_user_id(user_id):
+        raise ApiError(400, "invalid_field", "user_id", web.rule_message("user_id"))
+    return user_id
+
+
+def _ack_ids(payload: object) -> list[int]:
+    """The ids of `{"ids": [n, ...]}`; ApiError(400) for anything else."""
+    ids = payload.get("ids") if isinstance(payload, dict) and set(payload) == {"ids"} else None
+    if not (isinstance(ids, list) and 1 <= len(ids) <= MAX_ACK
+            and all(type(i) is int and 0 < i < 2**63 for i in ids)):
+        raise ApiError(400, "invalid_field", "ids", _tr(BAD_ACK).format(limit=MAX_ACK))
+    return sorted(set(ids))
+
+
+def _event_id(header: str | None) -> int | None:
+    """The push a reconnecting client says it got last (SSE Last-Event-ID), if it is one of ours."""
+    value = (header or "").strip()
+    return int(value) if value.isdigit() and len(value) <= 18 and int(value) > 0 else None
+
+
+def sse(event: str, data: Any, event_id: int | None = None) -> str:
+    """One server-sent event; the JSON is on one line, so it is one `data:` field."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
 def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callable[[], object] | None = None,
-               routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The whole HTTP surface; `routes` adds channel webhooks, `db_check` backs /healthz."""
+               routes: Sequence[BaseRoute] = (), sessions: sessionmaker[Session] | None = None,
+               inbox_poll_seconds: float = INBOX_POLL_SECONDS, stream_seconds: float = STREAM_SECONDS) -> Starlette:
+    """The whole HTTP surface; `routes` adds channel webhooks, `db_check` backs /healthz.
+
+    `sessions` backs the inboxes (handlers.inbox); by default the dispatcher's own. Without any (a
+    stand-in conversation in tests), `GET .../inbox` asks the stand-in's `inbox(channel, user_id)` and the
+    live inbox answers 204 No Content (which tells an SSE client not to reconnect)."""
+    store: sessionmaker[Session] | None = sessions if sessions is not None else getattr(dispatcher, "sessions", None)
+
+    def answer(inbound: Inbound) -> tuple[list[Outbound], str | None]:
+        replies = dispatcher.dispatch(inbound)
+        locale = inbox_mod.locale_of(store, inbound.channel, inbound.user_id) if store is not None else None
+        return replies, locale
 
     async def messages(request: Request) -> Response:
         channel = web.channel_of(request.headers.get(web.CHANNEL_HEADER))
         inbound = web.parse_message(await read_json(request, settings.max_body_bytes), channel)
-        replies = await run_in_threadpool(dispatcher.dispatch, inbound)
-        return _json({"replies": web.render_all(replies)})
+        replies, locale = await run_in_threadpool(answer, inbound)
+        headers = {"Content-Language": LOCALE_TAGS[locale]} if locale in LOCALE_TAGS else None
+        return JSONResponse({"replies": web.render_all(replies)}, headers=headers)
 
     async def assess(request: Request) -> Response:
         as_of = parse_as_of(request.query_params.get("as_of"), "as_of")
@@ -212,11 +275,51 @@ def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callab
 
     async def inbox(request: Request) -> Response:
         channel = web.channel_of(request.headers.get(web.CHANNEL_HEADER))
-        user_id = request.path_params["user_id"]
-        if not web.valid_user_id(user_id):
-            raise ApiError(400, "invalid_field", "user_id", web.rule_message("user_id"))
-        pending = await run_in_threadpool(dispatcher.inbox, channel, user_id)
+        user_id = _user_id(request)
+        if store is not None:
+            pending = await run_in_threadpool(inbox_mod.fetch, store, channel, user_id)
+        else:
+            legacy: Callable[[str, str], list[Outbound]] | None = getattr(dispatcher, "inbox", None)
+            pending = await run_in_threadpool(legacy, channel, user_id) if legacy is not None else []
         return _json({"messages": web.render_all(pending)})
+
+    async def inbox_events(request: Request) -> Response:
+        channel = web.channel_of(request.headers.get(web.CHANNEL_HEADER) or request.query_params.get("channel"))
+        user_id = _user_id(request)
+        if store is None:
+            return Response(status_code=204)
+        last = _event_id(request.headers.get("last-event-id"))
+        if last is not None:  # a reconnecting client got this one
+            await run_in_threadpool(inbox_mod.acknowledge, store, channel, user_id, [last])
+        locale = await run_in_threadpool(inbox_mod.locale_of, store, channel, user_id)
+
+        async def stream() -> AsyncIterator[str]:
+            yield f"retry: {RETRY_MS}\n\n" + sse("locale", {"locale": locale})
+            shown: set[int] = set()  # sent on this connection; pending until acknowledged
+            started = beat = time.monotonic()
+            while True:
+                pushes = await run_in_threadpool(inbox_mod.pending, store, channel, user_id, exclude=shown)
+                for push in pushes:
+                    shown.add(push.id)
+                    yield sse("push", {"id": push.id, **web.render(push.message)}, push.id)
+                    beat = time.monotonic()
+                now = time.monotonic()
+                if now - started >= stream_seconds:
+                    return
+                if now - beat >= KEEPALIVE_SECONDS:
+                    yield ": keepalive\n\n"
+                    beat = now
+                await asyncio.sleep(inbox_poll_seconds)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"})
+
+    async def inbox_ack(request: Request) -> Response:
+        channel = web.channel_of(request.headers.get(web.CHANNEL_HEADER))
+        user_id = _user_id(request)
+        ids = _ack_ids(await read_json(request, settings.max_body_bytes))
+        done = await run_in_threadpool(inbox_mod.acknowledge, store, channel, user_id, ids) if store else []
+        return _json({"acknowledged": done})
 
     async def ping(request: Request) -> Response:
         return _json({"pong": True})
@@ -240,6 +343,8 @@ def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callab
         Route("/api/v1/messages", messages, methods=["POST"]),
         Route("/api/v1/assess", assess, methods=["POST"]),
         Route("/api/v1/users/{user_id}/inbox", inbox, methods=["GET"]),
+        Route("/api/v1/users/{user_id}/inbox/events", inbox_events, methods=["GET"]),
+        Route("/api/v1/users/{user_id}/inbox/ack", inbox_ack, methods=["POST"]),
         *routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -10,7 +10,7 @@ SQLite's one-writer-at-a-time model has the same effect.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -147,3 +147,51 @@ class OutboxRepository:
             .values(**values)
             .execution_options(synchronize_session="fetch")
         )
+
+    # -- inboxes (users who fetch their pushes: the generic API, the web chat page) ---------------
+
+    def list_due_for_address(
+        self,
+        channel: str,
+        address: str,
+        *,
+        now: datetime,
+        after_id: int | None = None,
+        exclude: Collection[int] = (),
+        limit: int = 100,
+    ) -> list[OutboxMessage]:
+        """Pending messages of one address that are due (`next_attempt_at <= now`: a reminder waiting for
+        the contact's 09:30 is not shown before it), oldest first; `after_id` and `exclude` leave out
+        rows the caller already has."""
+        stmt = select(OutboxMessage).where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+        )
+        if after_id is not None:
+            stmt = stmt.where(OutboxMessage.id > after_id)
+        if exclude:
+            stmt = stmt.where(OutboxMessage.id.not_in(list(exclude)))
+        return list(self.session.scalars(stmt.order_by(OutboxMessage.id).limit(limit)))
+
+    def mark_delivered(self, channel: str, address: str, ids: Collection[int], *, now: datetime) -> list[int]:
+        """Mark the address's pending rows among `ids` sent (the receiver has them); returns the ids marked.
+
+        Rows of another address, or no longer pending (already acknowledged), are left alone, so an
+        acknowledgement can be repeated and cannot touch someone else's messages."""
+        if not ids:
+            return []
+        stmt = (
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(ids)),
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.status == "pending",
+            )
+            .values(status="sent", sent_at=now, last_error=None)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(self.session.scalars(stmt))
