@@ -12,6 +12,7 @@ from datetime import date, datetime
 from handlers.listimport import Preview, assess_listed
 from handlers.officers import authorize
 from handlers.reminders import ReminderPolicy, initial_reminders
+from handlers.status import original
 from rules.engine import Assessment, DeadlineHit
 from rules.errors import QingshenError
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
@@ -23,7 +24,8 @@ class ImportRefused(QingshenError):
 
 
 def note_text(d: DeadlineHit, tr: Gettext) -> str:
-    return "；".join(p if isinstance(p, str) else p.render(tr) for p in d.note)
+    """The deadline's note as reminders show it: a document's own words marked as such outside Chinese."""
+    return "；".join(original(p, tr) if isinstance(p, str) else p.render(tr) for p in d.note)
 
 
 def plan_milestones(
@@ -31,7 +33,7 @@ def plan_milestones(
 ) -> tuple[MilestonePlan, ...]:
     """The milestones of an assessment's deadlines, each with its reminders due today or later."""
     tr = gettext_for(locale)
-    publish = tr(N_("What to publish: {fields}")).format(fields=tr(N_(", ")).join(a.disclosure_fields))
+    publish = tr(N_("What to publish: {fields}")).format(fields=original(tr(N_(", ")).join(a.disclosure_fields), tr))
 
     def note(d: DeadlineHit) -> str:
         text = note_text(d, tr)

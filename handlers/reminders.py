@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.messages import Choice, Outbound
 from handlers.render import KIND_LABELS
+from handlers.status import StatusItem, action_lines, original, penalty_lines, state_of
 from rules.errors import QingshenError
 from rules.i18n import N_, gettext_for
 from rules.periods import is_working_day
@@ -187,7 +188,9 @@ def next_send_slot(send_on: date, now: datetime, tz: ZoneInfo, policy: ReminderP
 def reminder_message(
     milestone: Milestone, reminder_kind: str, *, enterprise_name: str | None, locale: str, today: date
 ) -> Outbound:
-    """What is due, by when (nominal and legal last day), what to do, the article, how to confirm."""
+    """What is due, by when (nominal and legal last day), what to do, the article, how to confirm. Once the
+    nominal day has passed: by when it is still lawful, or, past the legal last day, the penalty the law
+    attaches (with its article) and what to do now (handlers.status)."""
     tr = gettext_for(locale)
     what = tr(KIND_LABELS.get(milestone.kind, milestone.kind))
     days_left = (milestone.nominal - today).days
@@ -205,7 +208,11 @@ def reminder_message(
     if milestone.note and milestone.note != milestone.kind:
         parts.append(milestone.note)
     if milestone.citation:
-        parts.append(tr(N_("Basis: {citation}")).format(citation=milestone.citation))
+        parts.append(tr(N_("Basis: {citation}")).format(citation=original(milestone.citation, tr)))
+    item = StatusItem.from_milestone(milestone)
+    if state_of(item, today)[0] == "overdue":
+        parts.extend(penalty_lines(item, tr))
+    parts.extend(action_lines(item, today, tr))
     parts.append(tr(N_("When it is done, press the button below or reply {word}.")).format(
         word=DONE_WORDS.get(milestone.kind, ("已完成",))[0]))
     choices = (

@@ -1,0 +1,353 @@
+"""Where each deadline stands on a given day: done, due in N days, due today, or overdue by N days,
+with the penalty the law attaches and what to do now. Pure functions: no database, no clock.
+
+The legal data (penalty articles, the provincial articles that refer to them with the numbering they
+cite, extension procedures) is in rules/data/penalties.yaml; only the sentences around it are here,
+as gettext messages. Which provincial article applies is read from the deadline's own citation: a
+provincial document is cited for a penalty or a remedy only if it governs that deadline (the Shandong
+细则 governs a deadline whose clock started while it was in force, not a later one).
+
+Days: "due in N days" counts to the nominal day (the day reminders aim at); "overdue by N days"
+counts from the legal last day (`due`, after 民法典 第二百零三条). Between the two the target day has
+passed but the legal last day has not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from rules import default_packs
+from rules.engine import DeadlineHit
+from rules.i18n import N_, Gettext
+
+if TYPE_CHECKING:
+    from handlers.reminders import ReminderPolicy
+
+PENALTIES_FILE = Path(__file__).resolve().parent.parent / "rules" / "data" / "penalties.yaml"
+CHINA = ZoneInfo("Asia/Shanghai")
+
+State = Literal["done", "ahead", "today", "grace", "overdue"]
+
+# What each kind of milestone is (handlers.render re-exports it as before).
+KIND_LABELS = {
+    "disclosure": N_("Publish the enterprise's information"),
+    "start": N_("Start the audit"),
+    "report": N_("Complete the audit and submit the report"),
+    "evaluation": N_("Audit evaluation"),
+    "acceptance": N_("Pass acceptance (验收)"),
+    "reaudit": N_("Complete the next audit round"),
+    "review": N_("Voluntary audit re-review (复审)"),
+}
+
+
+def original(text: str, tr: Gettext) -> str:
+    """Text taken verbatim from a Chinese document (a citation, a quote, an office as the law names it):
+    as is in Chinese, between 「」 in English, so that an English reader sees it is the original wording
+    (and tests/handlers/english.py lets it through)."""
+    return tr(N_("「{text}」")).format(text=text) if text else ""
+
+
+def in_documents_language(tr: Gettext) -> bool:
+    """The reply is in the documents' own language (Chinese): `original` leaves text as it is."""
+    return tr(N_("「{text}」")) == "{text}"
+
+
+# -- the items --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusItem:
+    """One milestone as this module sees it (from an assessment's deadline, its JSON, or a stored milestone)."""
+
+    kind: str
+    nominal: date
+    due: date
+    citation: str = ""
+    note: str = ""
+    done_on: date | None = None
+
+    @classmethod
+    def from_hit(cls, hit: DeadlineHit, tr: Gettext | None = None) -> StatusItem:
+        note = "" if tr is None else "; ".join(p if isinstance(p, str) else p.render(tr) for p in hit.note)
+        return cls(hit.kind, hit.nominal, hit.due, hit.citation, note)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> StatusItem:
+        """A deadline of `Assessment.to_dict()` (as stored in assessments.result)."""
+        return cls(str(d["kind"]), date.fromisoformat(str(d["nominal"])), date.fromisoformat(str(d["due"])),
+                   str(d.get("citation") or ""), str(d.get("note") or ""))
+
+    @classmethod
+    def from_milestone(cls, m: Any) -> StatusItem:
+        """A storage Milestone (anything with kind, nominal, due, citation, note, done_at)."""
+        return cls(m.kind, m.nominal, m.due, m.citation or "", m.note or "", _done_day(m.done_at))
+
+
+def _done_day(done_at: datetime | date | None) -> date | None:
+    if done_at is None:
+        return None
+    if isinstance(done_at, datetime):
+        if done_at.tzinfo is None:  # stored as naive UTC
+            done_at = done_at.replace(tzinfo=ZoneInfo("UTC"))
+        return done_at.astimezone(CHINA).date()
+    return done_at
+
+
+def state_of(item: StatusItem, today: date) -> tuple[State, int]:
+    """(state, days): days to the nominal day (ahead), or to the legal last day (grace), or past the
+    legal last day (overdue); 0 for done and today."""
+    if item.done_on is not None:
+        return "done", 0
+    if today < item.nominal:
+        return "ahead", (item.nominal - today).days
+    if today == item.nominal:
+        return "today", 0
+    if today <= item.due:
+        return "grace", (item.due - today).days
+    return "overdue", (today - item.due).days
+
+
+# -- the data ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Penalty:
+    id: str
+    kinds: frozenset[str]
+    article: str
+    old_article: str
+    sanction: str
+    fine_min: int | None
+    fine_max: int
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """A provincial article that refers a miss to the law's penalty article, citing `cites`."""
+
+    pack: str
+    kinds: frozenset[str]
+    article: str
+    cites: str
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class Remedy:
+    pack: str
+    kinds: frozenset[str]
+    article: str
+    action: str
+    office: str
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class PenaltyTable:
+    law_title: str
+    penalties: tuple[Penalty, ...]
+    provincial: tuple[Referral, ...]
+    remedies: tuple[Remedy, ...]
+    titles: Mapping[str, str]        # pack id -> title
+    jurisdictions: Mapping[str, str]  # pack id -> province id
+
+
+@lru_cache(maxsize=1)
+def penalty_table() -> PenaltyTable:
+    raw = yaml.safe_load(PENALTIES_FILE.read_text(encoding="utf-8"))
+    packs = {p.id: p for p in default_packs()}
+    law = packs[raw["law_pack"]]
+    return PenaltyTable(
+        law_title=law.title,
+        penalties=tuple(
+            Penalty(str(p["id"]), frozenset(p["kinds"]), str(p["article"]), str(p.get("old_article") or ""),
+                    str(p["sanction"]), p.get("fine_min_10k_yuan"), int(p["fine_max_10k_yuan"]))
+            for p in raw["penalties"]
+        ),
+        provincial=tuple(
+            Referral(str(r["pack"]), frozenset(r["kinds"]), str(r["article"]), str(r["cites"]), str(r["quote"]))
+            for r in raw.get("provincial", [])
+        ),
+        remedies=tuple(
+            Remedy(str(r["pack"]), frozenset(r["kinds"]), str(r["article"]), str(r["action"]),
+                   str(r.get("office") or ""), str(r["quote"]))
+            for r in raw.get("remedies", [])
+        ),
+        titles={p.id: p.title for p in packs.values()},
+        jurisdictions={p.id: p.jurisdiction for p in packs.values()},
+    )
+
+
+def _governs(pack_id: str, item: StatusItem, province: str | None, table: PenaltyTable) -> bool:
+    """The pack governs this deadline: its title is in the deadline's citation (or, for an item without
+    a citation, the pack is the enterprise's province's)."""
+    title = table.titles.get(pack_id, "")
+    if item.citation:
+        return bool(title) and title in item.citation
+    return province is not None and table.jurisdictions.get(pack_id) == province
+
+
+# -- the sentences ------------------------------------------------------------------------------
+
+
+def _what(kind: str, tr: Gettext) -> str:
+    return tr(KIND_LABELS.get(kind, kind))
+
+
+def _wan(n: int, tr: Gettext) -> str:
+    # n is in 万元 (10,000 yuan): "10万元" in Chinese, "100,000 yuan" in English (n followed by 0,000).
+    return tr(N_("{wan}0,000 yuan")).format(wan=n)
+
+
+def status_text(item: StatusItem, today: date, tr: Gettext) -> str:
+    """The status alone, e.g. "overdue by 216 days: the legal last day was 2026-04-30"."""
+    state, days = state_of(item, today)
+    args = {"days": days, "nominal": item.nominal.isoformat(), "due": item.due.isoformat(),
+            "done": item.done_on.isoformat() if item.done_on else ""}
+    if state == "done":
+        msg = N_("done on {done}")
+    elif state == "ahead":
+        msg = N_("due tomorrow, {nominal} (legal last day {due})") if days == 1 else \
+            N_("due in {days} days, by {nominal} (legal last day {due})")
+    elif state == "today":
+        msg = N_("due today, {nominal} (legal last day {due})")
+    elif state == "grace":
+        msg = N_("the target day {nominal} has passed; the legal last day is today, {due}") if days == 0 else \
+            N_("the target day {nominal} has passed; the legal last day is {due}, in {days} days")
+    else:
+        msg = N_("OVERDUE by 1 day: the legal last day was {due} (target day {nominal})") if days == 1 else \
+            N_("OVERDUE by {days} days: the legal last day was {due} (target day {nominal})")
+    return tr(msg).format(**args)
+
+
+def status_line(item: StatusItem, today: date, tr: Gettext) -> str:
+    """One milestone on one line: "• Publish the enterprise's information: OVERDUE by 216 days: …"."""
+    return tr(N_("• {what}: {status}")).format(what=_what(item.kind, tr), status=status_text(item, today, tr))
+
+
+def penalty_lines(item: StatusItem, tr: Gettext, *, province: str | None = None) -> list[str]:
+    """The penalty risk of missing this milestone, citing the law's article (and the 2002 number where the
+    provincial document that governs the deadline cites it); [] for a kind the law attaches none to."""
+    table = penalty_table()
+    out: list[str] = []
+    for p in table.penalties:
+        if item.kind not in p.kinds:
+            continue
+        law = original(f"{table.law_title}{p.article}", tr)
+        if p.sanction == "publish_fine":
+            text = tr(N_("Risk: under {law} the authority orders the enterprise to publish the information and "
+                         "may fine it up to {max}.")).format(law=law, max=_wan(p.fine_max, tr))
+        else:
+            text = tr(N_("Risk: under {law} the authority orders the enterprise to correct within a time limit; "
+                         "if it refuses, a fine of {min} to {max}.")).format(
+                law=law, min=_wan(p.fine_min or 0, tr), max=_wan(p.fine_max, tr))
+        out.append(text)
+        for r in table.provincial:
+            if item.kind in r.kinds and _governs(r.pack, item, province, table):
+                ref = original(f"{table.titles[r.pack]}{r.article}", tr)
+                if r.cites == p.old_article and r.cites != p.article:
+                    out.append(tr(N_("{provincial} refers to it by its 2002 number, {old}; the article is now "
+                                     "{new}.")).format(provincial=ref, old=original(r.cites, tr),
+                                                       new=original(p.article, tr)))
+                else:
+                    out.append(tr(N_("{provincial} refers such a case to it.")).format(provincial=ref))
+    return out
+
+
+def action_lines(item: StatusItem, today: date, tr: Gettext, *, province: str | None = None) -> list[str]:
+    """What to do now for a milestone whose target day has passed (empty for one still ahead or done)."""
+    state, _ = state_of(item, today)
+    if state in ("done", "ahead"):
+        return []
+    if state == "overdue":
+        out = [tr(N_("What to do now: do it now, and tell the authority that sent you the list notice, in "
+                     "writing, that it is late and by when it will be done."))]
+    else:
+        out = [tr(N_("What to do now: do it by {due}, the legal last day.")).format(due=item.due.isoformat())]
+    table = penalty_table()
+    for r in table.remedies:
+        if item.kind in r.kinds and _governs(r.pack, item, province, table):
+            ref = original(f"{table.titles[r.pack]}{r.article}", tr)
+            if r.action == "extension_request":
+                out.append(tr(N_("If the enterprise really cannot finish in time, it submits a written explanation "
+                                 "and an extension request (延期申请) to {office} ({ref}); if granted, it rolls into "
+                                 "the next round's list. I only explain this; the authority decides.")).format(
+                    office=original(r.office, tr), ref=ref))
+            elif r.action == "acceptance_extension":
+                out.append(tr(N_("With special circumstances the enterprise may apply to {office} for a later "
+                                 "acceptance, at most within one audit cycle ({ref}).")).format(
+                    office=original(r.office, tr), ref=ref))
+    return out
+
+
+def item_lines(item: StatusItem, today: date, tr: Gettext, *, province: str | None = None,
+               indent: str = "  ") -> list[str]:
+    """The status line, then, for a passed target day, the penalty risk and what to do (indented)."""
+    lines = [status_line(item, today, tr)]
+    state, _ = state_of(item, today)
+    if state == "overdue":
+        lines += [indent + x for x in penalty_lines(item, tr, province=province)]
+    lines += [indent + x for x in action_lines(item, today, tr, province=province)]
+    return lines
+
+
+def reminder_promise(items: Sequence[StatusItem], today: date, tr: Gettext, *, policy: ReminderPolicy) -> str:
+    """What reminders the contact still gets, true to `policy`: before each milestone still ahead; weekly
+    for a passed one while the policy's weekly overdue reminders last; nothing for the rest."""
+    from handlers.reminders import schedule  # here: handlers.reminders imports this module
+
+    ahead, weekly, none = [], [], []
+    for item in items:
+        if item.done_on is not None:
+            continue
+        sends = [(k, d) for k, d in schedule(item.nominal, policy) if d >= today]
+        if item.nominal >= today:
+            ahead.append(item)
+        elif any(k.startswith("overdue") for k, _ in sends):
+            weekly.append((item, sum(1 for k, _ in sends if k.startswith("overdue"))))
+        else:
+            none.append(item)
+    sep = tr(N_(", "))
+    out = []
+    if ahead:
+        out.append(tr(N_("I will remind you before each deadline that is still ahead ({whats}).")).format(
+            whats=sep.join(_what(i.kind, tr) for i in ahead)))
+    for item, left in weekly:
+        out.append(tr(N_("{what} is past its day: I will send an overdue reminder every week until you confirm "
+                         "it is done (at most {left} more).")).format(what=_what(item.kind, tr), left=left))
+    if none:
+        out.append(tr(N_("No more reminders are planned for what is long overdue ({whats}): do it now and tell "
+                         "the authority.")).format(whats=sep.join(_what(i.kind, tr) for i in none)))
+    return "\n".join(out)
+
+
+def render_status(
+    items: Iterable[StatusItem],
+    today: date,
+    tr: Gettext,
+    *,
+    province: str | None = None,
+    policy: ReminderPolicy | None = None,
+    header: bool = True,
+) -> str:
+    """Every milestone as of `today` (for 我的期限 and the verdict's deadline block); with `policy`, the
+    reminders still planned at the end."""
+    items = list(items)
+    if not items:
+        return ""
+    lines = [tr(N_("Your deadlines as of {today}:")).format(today=today.isoformat())] if header else []
+    for item in items:
+        lines += item_lines(item, today, tr, province=province)
+    if policy is not None:
+        promise = reminder_promise(items, today, tr, policy=policy)
+        if promise:
+            lines += ["", promise]
+    return "\n".join(lines)
