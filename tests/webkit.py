@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,3 +62,27 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def watch_errors(page: Any) -> list[str]:
+    """Collect the page's uncaught errors and console errors in `page.errors` (a test asserts it is empty)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.errors = errors
+    return errors
+
+
+def screenshot_dir() -> Path:
+    """Where browser tests put screenshots for a person to look at: $QINGSHEN_SCREENSHOTS, or
+    tests/artifacts/screenshots/ (ignored by git). Created when missing."""
+    root = Path(__file__).resolve().parent / "artifacts" / "screenshots"
+    folder = Path(os.environ.get("QINGSHEN_SCREENSHOTS") or root)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def announce_screenshots(capsys: pytest.CaptureFixture[str], names: list[str]) -> None:
+    """Print where the screenshots went, past pytest's capture, so `make test` (-q) shows it."""
+    with capsys.disabled():
+        print(f"\nscreenshots: {screenshot_dir()}/ ({', '.join(names)})")

@@ -12,11 +12,8 @@ tests/artifacts/screenshots/ (or $QINGSHEN_SCREENSHOTS), whose path the test pri
 from __future__ import annotations
 
 import json
-import os
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,13 +30,6 @@ from storage import OutboxMessage, Repositories
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 WEB = {**AUTH, "X-Qingshen-Channel": "web"}
 POLL = 0.2  # the test servers look for new pushes this often (the default is 2 s)
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def screenshot_dir() -> Path:
-    folder = Path(os.environ.get("QINGSHEN_SCREENSHOTS") or ROOT / "tests" / "artifacts" / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def queue(sessions: sessionmaker[Session], key: str, address: str, text: str, *, channel: str = "web",
@@ -253,4 +243,293 @@ def test_a_stand_in_conversation_has_no_live_inbox() -> None:
                                                     ).headers
 
 
-_ = (re, date)  # used by the browser tests below
+# -- in Chromium -------------------------------------------------------------------------------------
+
+def browser_test(test: Any) -> Any:
+    """Marked `browser`, and skipped where Debian's Chromium is missing."""
+    from webkit import BROWSER_MARKS
+
+    for mark in BROWSER_MARKS:
+        test = mark(test)
+    return test
+
+
+WAIT = 30_000  # ms: generous, so a slow machine waits longer instead of failing; no speed is asserted
+MONDAY = date(2026, 3, 2)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from webkit import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def page_url(real_sessions: sessionmaker[Session]) -> Iterator[str]:
+    app = create_app(settings(demo=True, api_keys=()), real_conversation(real_sessions), inbox_poll_seconds=POLL)
+    with serve(app) as url:
+        yield url
+
+
+def new_context(browser: Any, viewport: dict[str, int]) -> Any:
+    """One browser profile (its localStorage keeps the user id across pages, as a returning visitor's)."""
+    return browser.new_context(viewport=viewport, locale="zh-CN")
+
+
+def open_page(context: Any, url: str) -> Any:
+    from webkit import watch_errors
+
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    watch_errors(page)
+    page.goto(url + "/")
+    return page
+
+
+def bot_says(page: Any, text: str) -> Any:
+    found = page.locator(".msg.bot .bubble", has_text=text).last
+    found.wait_for(timeout=WAIT)
+    return found
+
+
+def join(page: Any) -> str:
+    """Start and consent on the page; the user id it chats as."""
+    page.locator("button.choice:not([disabled])", has_text="开始").first.click()
+    bot_says(page, "是否同意")
+    page.locator("button.choice:not([disabled])", has_text="同意").first.click()
+    bot_says(page, "统一社会信用代码")
+    user_id = page.evaluate("localStorage.getItem('qingshen.user_id')")
+    assert isinstance(user_id, str) and user_id.startswith("web-")
+    return user_id
+
+
+def bind_to_new_enterprise(sessions: sessionmaker[Session], user_id: str, name: str, province: str) -> int:
+    with sessions.begin() as session:
+        repos = Repositories(session)
+        contact = repos.contacts.get_by_address("web", user_id)
+        assert contact is not None and contact.consented_at is not None
+        enterprise = repos.enterprises.add(name=name, province=province)
+        repos.contacts.bind_enterprise(contact, enterprise.id)
+        return enterprise.id
+
+
+def broadcast(sessions: sessionmaker[Session], province: str, text: str) -> int:
+    """An officer's general broadcast to the province, fanned out by the real handlers.broadcast code."""
+    from handlers.broadcast import Filters, fan_out, plan_general
+
+    with sessions.begin() as session:
+        repos = Repositories(session)
+        officer = repos.officers.add(name=f"officer-{text[:6]}", role="ecology", province=province)
+        planned = plan_general(repos, officer, text, Filters())
+        session.flush()
+        officer_id, broadcast_id = officer.id, planned.id
+    with sessions() as session:
+        sender = Repositories(session).officers.get_by_id(officer_id)
+        assert sender is not None
+        session.expunge(sender)
+    progress = fan_out(sessions, sender, broadcast_id, today=date.today())
+    assert progress.queued >= 1, progress
+    return broadcast_id
+
+
+def rows_of(sessions: sessionmaker[Session], user_id: str) -> list[OutboxMessage]:
+    with sessions() as session:
+        found = Repositories(session).outbox.list_by_address("web", user_id, statuses=("pending", "sent", "dead"))
+        for r in found:
+            session.expunge(r)
+        return found
+
+
+def wait_until_delivered(sessions: sessionmaker[Session], user_id: str, text: str) -> OutboxMessage:
+    """The row of that push once the page has acknowledged it (waits as long as the page takes)."""
+    import time
+
+    deadline = time.monotonic() + WAIT / 1000
+    while True:
+        found = [r for r in rows_of(sessions, user_id) if text in str(r.payload.get("text"))]
+        assert len(found) == 1, found
+        if found[0].status == "sent" or time.monotonic() > deadline:
+            return found[0]
+        time.sleep(0.1)
+
+
+def shots(page: Any, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Screenshots of the page now at the phone and desktop sizes, in the folder the test prints."""
+    from webkit import DESKTOP, PHONE, announce_screenshots, screenshot_dir
+
+    folder = screenshot_dir()
+    written = []
+    for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(100)  # a layout pass after the resize (not an assertion)
+        target = folder / f"{name}-{size}.png"
+        page.screenshot(path=str(target))
+        written.append(target.name)
+    announce_screenshots(capsys, written)
+
+
+@browser_test
+def test_a_broadcast_reaches_the_open_page_and_one_sent_while_it_was_closed_appears_once(
+    browser: Any, page_url: str, real_sessions: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = new_context(browser, {"width": 390, "height": 844})
+    page = open_page(context, page_url)
+    user_id = join(page)
+    bind_to_new_enterprise(real_sessions, user_id, "晋阳焦化有限公司", "shanxi")
+    broadcast(real_sessions, "shanxi", "请于本月底前报送 2026 年度清洁生产审核进展。")
+    live = bot_says(page, "请于本月底前报送")  # on the open page, no reload
+    assert "来自" in live.inner_text()
+    assert page.locator(".msg.push", has_text="请于本月底前报送").count() == 1
+    assert wait_until_delivered(real_sessions, user_id, "请于本月底前报送").status == "sent"
+    shots(page, "broadcast-received", capsys)
+    assert page.errors == []
+    page.close()
+
+    broadcast(real_sessions, "shanxi", "名单更新：新增重点行业企业，请查看您的期限。")
+    pending = [r for r in rows_of(real_sessions, user_id) if "名单更新" in str(r.payload.get("text"))]
+    assert [r.status for r in pending] == ["pending"]  # nobody has it yet: not delivered
+    page = open_page(context, page_url)
+    bot_says(page, "名单更新")
+    assert wait_until_delivered(real_sessions, user_id, "名单更新").status == "sent"
+    assert page.locator(".msg.push").count() == 1  # the one from while it was closed, not the earlier one
+    page.reload()
+    page.locator("#welcome").wait_for()
+    third = "第三条：确认页面仍在接收。"
+    broadcast(real_sessions, "shanxi", third)
+    bot_says(page, "第三条")  # the stream is live after the reload ...
+    assert page.locator(".msg.push").count() == 1  # ... and shows nothing twice
+    assert page.locator(".msg.push", has_text="名单更新").count() == 0
+    assert page.errors == []
+    context.close()
+
+
+@browser_test
+def test_the_buttons_of_a_pushed_reminder_confirm_the_milestone(
+    browser: Any, page_url: str, real_sessions: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.sweep import sweep
+    from handlers.reminders import ReminderPolicy
+
+    context = new_context(browser, {"width": 390, "height": 844})
+    page = open_page(context, page_url)
+    user_id = join(page)
+    enterprise_id = bind_to_new_enterprise(real_sessions, user_id, "太原铸造有限公司", "shanxi")
+    with real_sessions.begin() as session:
+        repos = Repositories(session)
+        cycle = repos.cycles.add(enterprise_id, source="chat", list_published_on=date(2025, 12, 1))
+        milestone = repos.milestones.add(cycle.id, kind="start", nominal=MONDAY, due=MONDAY,
+                                         citation="第十一条", note="start")
+        repos.reminders.add_for_milestone(milestone.id, [("on_day", MONDAY)])
+        milestone_id = milestone.id
+    ten = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+    assert sweep(real_sessions, now=ten, policy=ReminderPolicy()).messages == 1  # the real reminder sweep
+    reminder = bot_says(page, "太原铸造有限公司")
+    assert "2026-03-02" in reminder.inner_text()
+    assert wait_until_delivered(real_sessions, user_id, "太原铸造有限公司").status == "sent"
+    push = page.locator(".msg.push", has_text="太原铸造有限公司")
+    shots(page, "reminder-received", capsys)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("#text").fill("帮助")  # a message in between leaves the reminder's buttons usable
+    page.locator("#text").press("Enter")
+    bot_says(page, "帮助")
+    push.locator("button.choice:not([disabled])", has_text="已开展").click()
+    bot_says(page, "已记录")
+    assert push.locator("button.choice.picked", has_text="已开展").is_disabled()
+    with real_sessions() as session:
+        done = Repositories(session).milestones.get_by_id(milestone_id)
+        assert done is not None and done.done_at is not None
+    assert page.errors == []
+    context.close()
+
+
+@browser_test
+def test_links_in_a_push_are_short_clickable_and_safe(
+    browser: Any, page_url: str, real_sessions: sessionmaker[Session]
+) -> None:
+    context = new_context(browser, {"width": 1280, "height": 800})
+    page = open_page(context, page_url)
+    user_id = page.evaluate("localStorage.getItem('qingshen.user_id')")
+    health = f"{page_url}/healthz"
+    long_link = f"{page_url}/calendar/0123456789abcdef0123456789abcdef.ics"
+    text = (f"日历：{long_link}。健康检查（{health}）\n"
+            '不是链接：javascript:alert(1) <img src=x onerror="window.__pwned=1"> http://x.test/"><script>x</script>')
+    queue(real_sessions, "links:1", user_id, text)
+    bubble = bot_says(page, "日历")
+    links = bubble.locator("a")
+    assert links.count() == 3
+    assert links.nth(0).get_attribute("href") == long_link
+    shown = links.nth(0).inner_text()
+    assert len(shown) < len(long_link) and shown.endswith(".ics") and "…" in shown
+    assert links.nth(1).get_attribute("href") == health  # CJK brackets and the full stop are not part of it
+    assert links.nth(1).inner_text() == health.split("://")[1]
+    assert links.nth(2).get_attribute("href") == "http://x.test/"
+    assert all(links.nth(i).get_attribute("rel") == "noopener noreferrer" for i in range(3))
+    assert page.locator(".log img, .log script").count() == 0 and page.evaluate("window.__pwned") is None
+    assert "<img src=x" in bubble.inner_text() and "javascript:alert(1)" in bubble.inner_text()
+    with page.expect_popup() as opened:
+        links.nth(1).click()
+    popup = opened.value
+    popup.wait_for_load_state()
+    assert popup.url == health and '"ok"' in popup.content()
+    assert page.errors == []
+    context.close()
+
+
+@browser_test
+def test_the_page_chrome_follows_the_contacts_language(browser: Any, page_url: str) -> None:
+    from playwright.sync_api import expect
+
+    context = new_context(browser, {"width": 390, "height": 844})
+    page = open_page(context, page_url)
+
+    def chrome() -> tuple[str, str, str, str]:
+        return (page.inner_text("header .title"), page.get_attribute("#text", "placeholder") or "",
+                page.inner_text("#send"), page.inner_text("#restart"))
+
+    assert chrome() == ("清审 · 清洁生产审核助手", "输入回答，按回车发送", "发送", "重新开始")
+    page.locator("button.choice", has_text="开始").first.click()
+    bot_says(page, "是否同意")
+    page.fill("#text", "language")
+    page.press("#text", "Enter")
+    bot_says(page, "English")
+    expect(page.locator("html")).to_have_attribute("lang", "en", timeout=WAIT)
+    assert chrome() == ("Qingshen · cleaner-production audit assistant", "Type your answer, press Enter to send",
+                        "Send", "Start over")
+    page.evaluate("localStorage.removeItem('qingshen.locale')")  # the server remembers it, not only the page
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "en", timeout=WAIT)
+    assert chrome()[2:] == ("Send", "Start over")
+    assert "Hello" in page.inner_text("#welcome")
+    page.click("#restart")  # sends the English command word
+    assert page.locator(".msg.user .bubble").last.inner_text() == "Start over"
+    page.locator(".msg.bot:not(.typing) .bubble").nth(1).wait_for()
+    page.fill("#text", "语言")
+    page.press("#text", "Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN", timeout=WAIT)
+    assert chrome() == ("清审 · 清洁生产审核助手", "输入回答，按回车发送", "发送", "重新开始")
+    assert page.errors == []
+    context.close()
+
+
+@browser_test
+def test_on_a_phone_a_long_push_is_shown_from_its_first_line(
+    browser: Any, page_url: str, real_sessions: sessionmaker[Session]
+) -> None:
+    context = new_context(browser, {"width": 390, "height": 844})
+    page = open_page(context, page_url)
+    user_id = page.evaluate("localStorage.getItem('qingshen.user_id')")
+    lines = "\n".join(f"{n}. 第{n}项期限：2026-0{1 + n % 9}-15 前完成，逾期将按第十八条处理。" for n in range(1, 40))
+    queue(real_sessions, "long:1", user_id, "判定结果：长消息的第一行\n" + lines)
+    bubble = bot_says(page, "长消息的第一行")
+    # the page scrolls in the same task that adds the message: nothing to wait for
+    box = bubble.bounding_box()
+    log_box = page.locator("#log").bounding_box()
+    assert box is not None and log_box is not None
+    assert box["height"] > log_box["height"]  # longer than the screen ...
+    assert log_box["y"] <= box["y"] + 1 and box["y"] < log_box["y"] + log_box["height"] / 2  # ... its start in view
+    assert page.errors == []
+    context.close()

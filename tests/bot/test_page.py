@@ -6,15 +6,13 @@ gets a mandatory verdict), HTML in replies shown as text, and screenshots at pho
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from bot_testkit import SCRIPT, FakeConversation, real_conversation, serve, settings
 from sqlalchemy.orm import Session, sessionmaker
-from webkit import BROWSER_MARKS, DESKTOP, PHONE, chromium
+from webkit import BROWSER_MARKS, DESKTOP, PHONE, announce_screenshots, chromium, screenshot_dir
 
 from bot.server import create_app
 
@@ -66,8 +64,8 @@ def type_and_enter(page: Any, text: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
-def test_a_whole_interview_to_a_mandatory_verdict(browser: Any, real_url: str, tmp_path: Path, name: str,
-                                                   viewport: dict[str, int]) -> None:
+def test_a_whole_interview_to_a_mandatory_verdict(browser: Any, real_url: str, name: str, viewport: dict[str, int],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     requests: list[str] = []
     page = open_page(browser, real_url, viewport, requests)
     click(page, "开始")
@@ -88,9 +86,12 @@ def test_a_whole_interview_to_a_mandatory_verdict(browser: Any, real_url: str, t
     verdict = page.locator(".msg.bot .bubble", has_text="应当实施强制性清洁生产审核").last
     assert "\n" in verdict.inner_text()  # line breaks are kept
     assert page.locator(".msg.user .bubble").count() >= 7
-    page.screenshot(path=str(tmp_path / f"interview-{name}.png"), full_page=False)
-    if os.environ.get("QINGSHEN_SCREENSHOTS"):
-        page.screenshot(path=os.path.join(os.environ["QINGSHEN_SCREENSHOTS"], f"interview-{name}.png"))
+    # the view shows the verdict from its first line, not its end (on a phone it is taller than the screen)
+    box, log_box = verdict.bounding_box(), page.locator("#log").bounding_box()
+    assert box is not None and log_box is not None
+    assert log_box["y"] - 1 <= box["y"] < log_box["y"] + log_box["height"] / 2, (box, log_box)
+    page.screenshot(path=str(screenshot_dir() / f"verdict-{name}.png"), full_page=False)
+    announce_screenshots(capsys, [f"verdict-{name}.png"])
     assert all(u.startswith(real_url) or u.startswith("data:") for u in requests), requests
     assert page.errors == []
     page.close()
