@@ -1,385 +1,446 @@
-"""Henan's 自愿性清洁生产审核申请表: the sub-interview, the XLSX, who may apply, the download and the officers' list."""
+"""Henan's 自愿性清洁生产审核申请表 in chat: every field checked by what it is, commands never stored as values,
+the summary to confirm or correct, the typed sub-state (old rows still resumable), English."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-from datetime import UTC, date, datetime
-from pathlib import Path
+import re
 from typing import Any
 
-import httpx
-import openpyxl
 import pytest
+from henankit import FILL, STORED, TODAY, Chat, add_enterprise, henan_code
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.applications import Starlette
-from stdnum.cn import uscc
 
-from bot import officer_cli
 from handlers import henan_form
-from handlers.henan_form import FORM_FIELDS, STAMP_NOTE, TITLE, application_xlsx, apply_step, handle, henan_routes
-from handlers.messages import Inbound, Outbound
-from handlers.officers import create_officer
+from handlers.henan_fields import FIELDS, FORM_FIELDS, Value
+from handlers.henan_form import (
+    CHOICE_ID,
+    CONFIRM_ID,
+    EDIT_PREFIX,
+    HenanFormState,
+    apply_step,
+    is_offered,
+    offer_choice,
+    start_state,
+)
+from rules.i18n import gettext_for
 from storage import Repositories
 
-TODAY = date(2026, 4, 1)
-NOW = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
-LABELS = {f.key: f.label for f in FORM_FIELDS}
+ZH = gettext_for("zh_CN")
+EN = gettext_for("en")
+KNOWN: dict[str, Any] = {"name": "郑州清源化工有限公司", "credit_code": henan_code(1),
+                         "industry_name": "有机化学原料制造", "industry_code": "2614", "filled_on": "2026-04-01"}
 
-ANSWERS: dict[str, Any] = {
-    "name": "郑州清源化工有限公司", "address": "河南省郑州市金水区经三路1号", "legal_representative": "王强",
-    "credit_code": "91410100MA0000001X", "industry_name": "有机化学原料制造", "industry_code": "2614",
-    "output_10k_yuan": 12000.0, "energy_tce": 3500.5, "pollutants": "COD 12吨，SO2 3吨",
-    "products": "甲醇 5万吨", "contact_name": "李华", "contact_title": "环保科长", "mobile": "13812345678",
-    "email": "lihua@example.com", "eia_accepted": True, "eia_number": "豫环审〔2020〕8号", "has_permit": False,
-    "auditor_intent": True, "auditor_name": "河南绿源环境咨询有限公司", "restructuring": False,
-    "filled_by": "李华", "filled_on": "2026-04-01",
+# A wrong value for every field the contact can be asked, and a right one.
+WRONG_AND_RIGHT: dict[str, tuple[str, str]] = {
+    "name": ("王强", "郑州清源化工有限公司"),
+    "address": ("王强", "河南省郑州市金水区经三路1号"),
+    "legal_representative": ("河南省郑州市金水区经三路1号", "王强"),
+    "credit_code": ("91410100MA0000001", henan_code(1)),
+    "industry_name": ("13812345678", "有机化学原料制造"),
+    "industry_code": ("9999", "2614"),
+    "output_10k_yuan": ("很多", "两个亿"),
+    "energy_tce": ("不清楚", "1.2万吨"),
+    "pollutants": ("很多", "COD 12吨"),
+    "products": ("甲醇", "甲醇 5万吨"),
+    "contact_name": ("13812345678", "李华"),
+    "contact_title": ("13812345678", "环保科长"),
+    "mobile": ("1381234567", "0371-65509953"),
+    "email": ("lihua at example", "lihua@example.com"),
+    "eia_accepted": ("也许吧", "是"),
+    "eia_number": ("有", "豫环审〔2020〕8号"),
+    "has_permit": ("说不好", "是"),
+    "permit_number": ("91130200699229617X001", "91130200699229617X001P"),
+    "auditor_intent": ("可能吧", "yes"),
+    "auditor_name": ("李华", "河南绿源环境咨询有限公司"),
+    "restructuring": ("也许", "否"),
+    "filled_by": ("经理", "李华"),
+    "filled_on": ("明天", "2026-04-02"),
 }
 
 
-def henan_code(n: int) -> str:
-    body = f"914101{n:011d}"
-    return body + uscc.calc_check_digit(body)
+def asking(key: str, locale: str = "zh_CN") -> HenanFormState:
+    """A form asking `key`, with the yes/no fields that make it asked answered 是."""
+    answers: dict[str, Value] = {k: True for k in ("eia_accepted", "has_permit", "auditor_intent") if k != key}
+    return HenanFormState(locale=locale, stage="asking", asking=key, answers=answers)
 
 
-def add_enterprise(sessions: sessionmaker[Session], user: str, *, province: str = "henan",
-                   obligation: str = "voluntary", eligible: bool | None = True,
-                   n: int = 1, city: str | None = "郑州市") -> int:
-    """A consented contact bound to an enterprise whose latest assessment has the given verdict."""
-    with sessions.begin() as session:
-        repos = Repositories(session)
-        enterprise = repos.enterprises.add(credit_code=henan_code(n), name=f"河南企业{n}有限公司", province=province,
-                                           city=city, industry_code="2614")
-        repos.assessments.add(facts={"province": province, "industry_code": "2614"}, as_of=TODAY,
-                              obligation=obligation, result={"voluntary": {"eligible": eligible}},
-                              pack_versions={}, enterprise_id=enterprise.id)
-        contact = repos.contacts.add("test", user)
-        repos.contacts.record_consent(contact, NOW)
-        repos.contacts.bind_enterprise(contact, enterprise.id)
-        repos.conversations.save(contact.id, {"stage": "done", "locale": "zh_CN", "facts": {}})
-        return enterprise.id
+# -- every field, by what it is ----------------------------------------------------------------------
 
 
-class Chat:
-    """Messages through `henan_form.handle` as the dispatcher calls it first; None means 'for the interview'."""
-
-    def __init__(self, sessions: sessionmaker[Session], user: str) -> None:
-        self.sessions, self.user = sessions, user
-        self.links: list[str] = []
-
-    def say(self, text: str | None = None, choice: str | None = None) -> list[Outbound] | None:
-        with self.sessions.begin() as session:
-            repos = Repositories(session)
-            contact = repos.contacts.add_if_absent("test", self.user)
-            conversation = repos.conversations.get_by_contact_id(contact.id)
-            state = dict(conversation.state) if conversation is not None else None
-            return handle(repos, contact, state, Inbound("test", self.user, text=text, choice=choice), today=TODAY,
-                          file_url=self.link)
-
-    def link(self, token: str) -> str:
-        self.links.append(token)
-        return f"https://qs.example/forms/henan/{token}.xlsx"
-
-    def text(self, text: str) -> str:
-        out = self.say(text)
-        assert out is not None
-        return "\n".join(o.text for o in out)
+@pytest.mark.parametrize("key", list(WRONG_AND_RIGHT))
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_a_wrong_value_is_refused_naming_the_field_and_nothing_is_stored(key: str, locale: str) -> None:
+    tr = gettext_for(locale)
+    wrong, right = WRONG_AND_RIGHT[key]
+    form = asking(key, locale)
+    step = apply_step(form, wrong, {})
+    assert step.outcome == "open"
+    assert key not in step.state.answers and step.state.asking == key
+    problem, question = step.replies
+    assert tr(FIELDS[key].name) in problem.text, problem.text  # the field is named
+    assert question.text == tr(FIELDS[key].prompt)  # and asked again
+    step = apply_step(step.state, right, {})
+    assert key in step.state.answers and step.state.asking != key
 
 
-# -- the sub-interview -----------------------------------------------------------------------------
-
-
-def run(known: dict[str, Any], inputs: list[str]) -> tuple[dict[str, Any], list[list[Outbound]], bool]:
-    state = henan_form.start_state(known)
-    state, first, done = apply_step(state, "", known)
-    transcript = [first]
-    for text in inputs:
-        state, replies, done = apply_step(state, text, known)
-        transcript.append(replies)
-    return state, transcript, done
-
-
-def test_known_fields_are_not_asked_and_bad_inputs_are_asked_again() -> None:
-    known = {k: ANSWERS[k] for k in ("name", "credit_code", "industry_name", "industry_code", "filled_on")}
-    state, first, done = apply_step(henan_form.start_state(known), "", known)
-    assert not done and state["asking"] == "address"
-    assert "注册地址" in first[0].text
-    inputs = {
-        "address": [ANSWERS["address"]],
-        "legal_representative": [ANSWERS["legal_representative"]],
-        "output_10k_yuan": ["很多", "1.2亿"],
-        "energy_tce": ["不清楚", "3500.5吨标煤"],
-        "pollutants": [ANSWERS["pollutants"]],
-        "products": [ANSWERS["products"]],
-        "contact_name": [ANSWERS["contact_name"]],
-        "contact_title": [ANSWERS["contact_title"]],
-        "mobile": ["1381234567", "23812345678", "138 1234 5678"],
-        "email": ["lihua at example", ANSWERS["email"]],
-        "eia_accepted": ["也许吧", "是"],
-        "eia_number": [ANSWERS["eia_number"]],
-        "has_permit": ["否"],
-        "auditor_intent": ["yes"],
-        "auditor_name": [ANSWERS["auditor_name"]],
-        "restructuring": ["没有"],
-        "filled_by": [ANSWERS["filled_by"]],
-    }
-    reasked = []
-    for key, answers in inputs.items():
-        for i, text in enumerate(answers):
-            assert state["asking"] == key
-            state, replies, done = apply_step(state, text, known)
-            if i < len(answers) - 1:
-                assert not done and state["asking"] == key, (key, text)
-                assert len(replies) == 2  # what is wrong, then the question again
-                reasked.append(key)
-    assert done and state["asking"] is None
-    assert reasked == ["output_10k_yuan", "energy_tce", "mobile", "mobile", "email", "eia_accepted"]
-    assert state["answers"] == ANSWERS  # 1.2亿 is 12000 万元
-    assert state["answers"]["mobile"] == "13812345678"
-
-
-def test_a_no_skips_the_number_of_that_document_and_yes_no_buttons_are_offered() -> None:
-    known = {k: v for k, v in ANSWERS.items() if k not in ("has_permit", "permit_number", "eia_accepted", "eia_number")}
-    state, first, _ = apply_step(henan_form.start_state(known), "", known)
-    assert state["asking"] == "eia_accepted"
-    assert [c.id for c in first[-1].choices] == ["yes", "no"]
-    state, _, _ = apply_step(state, "no", known)
-    assert state["asking"] == "has_permit"
-    state, _, done = apply_step(state, "不是", known)
-    assert done
-    assert state["answers"]["eia_accepted"] is False and "eia_number" not in state["answers"]
-
-
-def test_cancel_stops_the_form() -> None:
-    state, transcript, done = run({}, ["取消"])
-    assert done and state["cancelled"] and "申请表" in transcript[-1][0].text
-
-
-# -- the XLSX ------------------------------------------------------------------------------------------
-
-
-def _sheet(data: bytes) -> Any:
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    return book.active
-
-
-def _right_of(ws: Any, label: str) -> Any:
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.value == label:
-                return ws.cell(row=cell.row, column=cell.column + 1).value
-    raise AssertionError(f"no cell {label!r}")
-
-
-def test_the_xlsx_has_every_answer_next_to_its_label() -> None:
-    ws = _sheet(application_xlsx(ANSWERS))
-    assert ws["A1"].value == TITLE
-    for key in ("name", "address", "legal_representative", "credit_code", "industry_name", "industry_code",
-                "pollutants", "products", "contact_name", "contact_title", "mobile", "email", "eia_number",
-                "auditor_name"):
-        assert _right_of(ws, LABELS[key]) == ANSWERS[key], key
-    assert _right_of(ws, LABELS["output_10k_yuan"]) == 12000
-    assert _right_of(ws, LABELS["energy_tce"]) == 3500.5
-    assert _right_of(ws, LABELS["permit_number"]) in ("", None)  # 否: no number
-    for key, yes in (("eia_accepted", True), ("has_permit", False), ("auditor_intent", True), ("restructuring", False)):
-        row = next(r for r in ws.iter_rows() if r[0].value == LABELS[key])
-        assert (row[1].value, row[2].value) == (("☑ 是", "☐ 否") if yes else ("☐ 是", "☑ 否")), key
-    assert _right_of(ws, "填表人：") == "李华"
-    assert _right_of(ws, "填表日期：") == "2026-04-01"
-    values = [c.value for r in ws.iter_rows() for c in r]
-    assert STAMP_NOTE in values
-    # the seed's order: name first, the four questions before 填表人
-    labels = [r[0].value for r in ws.iter_rows() if r[0].value]
-    assert labels.index(LABELS["name"]) < labels.index(LABELS["mobile"]) < labels.index(LABELS["restructuring"]) \
-        < labels.index("填表人：")
-
-
-# -- the conversation, the link and the download --------------------------------------------------------
-
-
-class Client:
-    def __init__(self, app: Starlette) -> None:
-        self.app = app
-
-    def get(self, path: str) -> httpx.Response:
-        async def fetch() -> httpx.Response:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://qs") as c:
-                return await c.get(path)
-
-        return asyncio.run(fetch())
-
-
-FILL = ["河南省郑州市金水区经三路1号", "王强", "12000", "3500", "COD 12吨", "甲醇 5万吨", "李华", "环保科长",
-        "13812345678", "lihua@example.com", "是", "豫环审〔2020〕8号", "否", "否", "否", "李华"]
-
-
-def test_an_eligible_henan_contact_fills_the_form_and_downloads_it(sessions: sessionmaker[Session]) -> None:
-    enterprise_id = add_enterprise(sessions, "u1")
-    chat = Chat(sessions, "u1")
-    assert chat.say("你好") is None  # not for the form: the interview answers
-    first = chat.text("申请表")
-    assert "注册地址" in first
-    for text in FILL[:-1]:
-        assert chat.say(text) is not None
-    with sessions() as session:
-        state = Repositories(session).conversations.get_by_contact_id(
-            Repositories(session).contacts.get_by_address("test", "u1").id).state  # type: ignore[union-attr]
-        assert state["henan_form"]["asking"] == "filled_by" and state["stage"] == "done"
-    last = chat.text(FILL[-1])
-    assert "加盖公章" in last and "https://qs.example/forms/henan/" in last
-    token = chat.links[-1]
-    with sessions() as session:
-        repos = Repositories(session)
-        state = repos.conversations.get_by_contact_id(repos.contacts.get_by_address("test", "u1").id).state  # type: ignore[union-attr]
-        assert "henan_form" not in state and state["stage"] == "done"
-        stored = henan_form.load_application(repos, enterprise_id)
-    assert stored is not None and stored["token"] == token
-    assert stored["answers"]["name"] == "河南企业1有限公司" and stored["answers"]["industry_code"] == "2614"
-    assert stored["answers"]["filled_on"] == "2026-04-01"
-    client = Client(Starlette(routes=henan_routes(sessions)))
-    response = client.get(f"/forms/henan/{token}.xlsx")
-    assert response.status_code == 200
-    ws = _sheet(response.content)
-    assert _right_of(ws, LABELS["name"]) == "河南企业1有限公司"
-    assert _right_of(ws, LABELS["mobile"]) == "13812345678"
-    assert client.get("/forms/henan/not-a-real-token-at-all.xlsx").status_code == 404
-    # applying again replaces the link
-    chat.text("申请表")
-    for text in FILL:
-        chat.say(text)
-    assert chat.links[-1] != token
-    assert client.get(f"/forms/henan/{token}.xlsx").status_code == 404
-    assert client.get(f"/forms/henan/{chat.links[-1]}.xlsx").status_code == 200
-
-
-@pytest.mark.parametrize(("province", "obligation", "eligible", "why"), [
-    ("shanxi", "voluntary", True, "河南"),
-    ("henan", "mandatory", None, "not voluntary"),
-    ("henan", "voluntary", False, "does not meet"),
-])
-def test_a_contact_who_may_not_apply_is_told_why(sessions: sessionmaker[Session], province: str, obligation: str,
-                                                 eligible: bool | None, why: str) -> None:
-    add_enterprise(sessions, "u2", province=province, obligation=obligation, eligible=eligible)
-    chat = Chat(sessions, "u2")
-    out = chat.say("申请表")
-    assert out is not None and len(out) == 1
-    from rules.i18n import gettext_for
-
-    msgids = {
-        "河南": "The 自愿性清洁生产审核申请表 is Henan's form: it is only for enterprises in Henan.",
-        "not voluntary": "The voluntary application form is only for enterprises that are not obliged to carry out "
-                         "an audit; my latest verdict for yours is not voluntary.",
-        "does not meet": "By my latest verdict your enterprise does not meet Henan's conditions for a voluntary "
-                         "audit, so I cannot fill the application form.",
-    }
-    assert out[0].text == gettext_for("zh_CN")(msgids[why])
-    assert chat.say("李华") is None  # no form was started
-
-
-def test_a_real_henan_verdict_opens_the_form(sessions: sessionmaker[Session]) -> None:
-    from rules import default_engine, derive, parse_facts
-
-    facts = {"province": "henan", "industry_code": "1811", "scale": "medium", "exceeds_emission_standard": False,
-             "exceeds_total_quota": False, "exceeds_energy_limit": False, "missed_energy_target": False,
-             "toxic_classes": [], "has_extraction": False, "has_industrial_coating": False,
-             "above_designated_size": True, "on_master_list": False}
-    a = default_engine().assess(derive(parse_facts(facts)), TODAY)
-    with sessions.begin() as session:
-        repos = Repositories(session)
-        enterprise = repos.enterprises.add(credit_code=henan_code(9), name="河南纺织有限公司", province="henan")
-        repos.assessments.add(facts=facts, as_of=TODAY, obligation=a.obligation, result=a.to_dict(),
-                              pack_versions=a.pack_versions, enterprise_id=enterprise.id)
-        contact = repos.contacts.add("test", "r1")
-        repos.contacts.record_consent(contact, NOW)
-        repos.contacts.bind_enterprise(contact, enterprise.id)
-    chat = Chat(sessions, "r1")
+def test_the_whole_form_with_a_wrong_value_in_every_field(sessions: sessionmaker[Session]) -> None:
+    """Through `handle` and the database: each field is first given a wrong value (refused, the field named,
+    not stored), then the right one; the permit and the auditor are answered 是 so their numbers are asked."""
+    enterprise_id = add_enterprise(sessions, "w1")
+    chat = Chat(sessions, "w1")
     assert "注册地址" in chat.text("申请表")
+    asked = []
+    while (form := chat.form()) is not None and form["stage"] == "asking":
+        key = form["asking"]
+        asked.append(key)
+        wrong, right = WRONG_AND_RIGHT[key]
+        reply = chat.text(wrong)
+        assert ZH(FIELDS[key].name) in reply, (key, reply)
+        after = chat.form()
+        assert after is not None and after["asking"] == key and key not in after["answers"], key
+        chat.text(right)
+    assert asked == [f.key for f in FORM_FIELDS if f.source == "ask"]  # every field the contact answers
+    assert chat.form()["stage"] == "summary"  # type: ignore[index]
+    out = chat.text("确认")
+    assert "加盖公章" in out and chat.links
     with sessions() as session:
-        repos = Repositories(session)
-        state = repos.conversations.get_by_contact_id(repos.contacts.get_by_address("test", "r1").id)  # type: ignore[union-attr]
-        assert state is not None and state.state["henan_form"]["answers"]["industry_code"] == "1811"
-    assert chat.text("取消")
-    with sessions() as session:
-        repos = Repositories(session)
-        assert repos.conversations.get_by_contact_id(repos.contacts.get_by_address("test", "r1").id) is None  # type: ignore[union-attr]
+        stored = henan_form.load_application(Repositories(session), enterprise_id)
+    assert stored is not None
+    answers = stored["answers"]
+    assert answers["output_10k_yuan"] == 20000.0 and answers["energy_tce"] == 12000.0  # 两个亿, 1.2万吨
+    assert answers["mobile"] == "0371-65509953" and answers["permit_number"] == "91130200699229617X001P"
+    assert answers["auditor_intent"] is True and answers["auditor_name"] == "河南绿源环境咨询有限公司"
+    for key, (wrong, _) in WRONG_AND_RIGHT.items():
+        assert answers.get(key) != wrong, key
 
 
-def test_the_form_link_hangs_off_the_calendar_base_url() -> None:
-    url = henan_form.form_url_from(lambda t: f"https://qs.example/app/calendar/{t}.ics")
-    assert url is not None and url("abc") == "https://qs.example/app/forms/henan/abc.xlsx"
-    assert henan_form.form_url_from(None) is None
-    assert henan_form.form_url_from(lambda t: f"https://x/{t}") is None
-
-
-def test_an_unbound_contact_is_told_to_give_the_credit_code(sessions: sessionmaker[Session]) -> None:
-    chat = Chat(sessions, "u3")
-    out = chat.say("自愿审核申请")
-    assert out is not None and len(out) == 1
-    with sessions() as session:
-        repos = Repositories(session)
-        assert repos.conversations.get_by_contact_id(repos.contacts.get_by_address("test", "u3").id) is None  # type: ignore[union-attr]
-
-
-# -- officers --------------------------------------------------------------------------------------------
-
-
-def add_officer(sessions: sessionmaker[Session], province: str, city: str | None = None) -> int:
-    with sessions.begin() as session:
-        officer, _ = create_officer(Repositories(session), name="张三", role="industry", province=province, city=city,
-                                    now=NOW)
-        return officer.id
-
-
-def cli(sessions: sessionmaker[Session], *argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = officer_cli.main(list(argv), sessions=sessions, out=out, err=err, stdin=io.StringIO(""), today=TODAY)
-    return code, out.getvalue(), err.getvalue()
-
-
-def submit(sessions: sessionmaker[Session], user: str) -> None:
-    chat = Chat(sessions, user)
+def test_a_persons_name_is_refused_as_the_address(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "a1")
+    chat = Chat(sessions, "a1")
     chat.text("申请表")
-    for text in FILL:
-        chat.say(text)
-    assert chat.links
+    reply = chat.text("王强")
+    assert "注册地址" in reply and "地址" in reply and "人名" in reply
+    assert chat.form()["asking"] == "address" and "address" not in chat.form()["answers"]  # type: ignore[index]
 
 
-def test_a_henan_officer_sees_the_applicants_and_a_shanxi_officer_is_refused(
-        sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    applicant = add_enterprise(sessions, "a1", n=1)
-    add_enterprise(sessions, "a2", n=2)  # eligible, but never asked for the form
-    other_city = add_enterprise(sessions, "a3", n=3, city="洛阳市")
-    submit(sessions, "a1")
-    submit(sessions, "a3")
-    henan, zhengzhou, shanxi = add_officer(sessions, "henan"), add_officer(sessions, "henan", "郑州市"), \
-        add_officer(sessions, "shanxi")
-
-    code, out, err = cli(sessions, "applicants", str(henan), "--xlsx", str(tmp_path / "a.xlsx"))
-    assert code == 0, err
-    lines = [line.split("\t") for line in out.splitlines() if "\t" in line]
-    assert [int(line[0]) for line in lines] == [applicant, other_city]
-    assert lines[0][1] == "河南企业1有限公司" and lines[0][2] == henan_code(1) and "13812345678" in lines[0]
-    ws = _sheet((tmp_path / "a.xlsx").read_bytes())
-    header = [c.value for c in ws[1]]
-    assert ws.max_row == 3 and ws.cell(row=2, column=1).value == applicant
-    assert ws.cell(row=2, column=header.index(LABELS["mobile"]) + 1).value == "13812345678"
-    assert ws.cell(row=2, column=header.index(LABELS["eia_accepted"]) + 1).value == "是"
-
-    code, out, _ = cli(sessions, "applicants", str(zhengzhou))
-    assert code == 0
-    assert [int(line.split("\t")[0]) for line in out.splitlines() if "\t" in line] == [applicant]
-
-    code, out, err = cli(sessions, "applicants", str(shanxi))
-    assert code == officer_cli.EXIT_FORBIDDEN
-    assert out == "" and err
+def test_a_phone_number_is_refused_as_the_job_title(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "t1")
+    chat = Chat(sessions, "t1")
+    chat.fill(upto="contact_title")
+    reply = chat.text("13812345678")
+    assert "职务" in reply and "电话号码" in reply
+    form = chat.form()
+    assert form is not None and form["asking"] == "contact_title" and "contact_title" not in form["answers"]
+    assert "手机号码" in chat.text("环保科长")  # the next question follows
+    assert chat.form()["answers"]["contact_title"] == "环保科长"  # type: ignore[index]
 
 
-def test_an_applicant_whose_verdict_changed_is_no_longer_listed(sessions: sessionmaker[Session]) -> None:
-    enterprise_id = add_enterprise(sessions, "b1")
-    submit(sessions, "b1")
-    henan = add_officer(sessions, "henan")
+# -- commands --------------------------------------------------------------------------------------------
+
+
+def test_back_at_the_legal_representative_is_never_saved_as_a_value(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "b1")
+    chat = Chat(sessions, "b1")
+    chat.text("申请表")
+    assert chat.text("河南省郑州市金水区经三路1号") == "法定代表人是谁？"
+    reply = chat.text("返回")  # undoes the address and asks it again
+    assert "已撤销" in reply and "注册地址" in reply and "企业的注册地址是什么" in reply
+    form = chat.form()
+    assert form is not None and form["asking"] == "address" and "address" not in form["answers"]
+    assert "返回" not in str(chat.state())
+    chat.text("河南省郑州市金水区经三路1号")
+    chat.text("back")  # English works too
+    assert chat.form()["asking"] == "address"  # type: ignore[index]
+    chat.text("河南省郑州市金水区经三路1号")
+    chat.text("王强")
+    form = chat.form()
+    assert form is not None and form["answers"]["legal_representative"] == "王强"
+    assert form["asking"] == "output_10k_yuan"
+    assert "返回" not in str(form) and "back" not in str(form["answers"])
+
+
+def test_back_at_the_first_question_has_nothing_to_undo(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "b2")
+    chat = Chat(sessions, "b2")
+    chat.text("申请表")
+    reply = chat.text("返回")
+    assert ZH("There is no earlier answer to undo.") in reply and "注册地址" in reply
+    assert chat.form()["answers"].get("address") is None  # type: ignore[index]
+
+
+def test_back_undoes_a_yes_and_the_number_it_asked(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "b3")
+    chat = Chat(sessions, "b3")
+    chat.fill(upto="eia_number")
+    chat.text("返回")  # at the approval number: back to the yes/no
+    form = chat.form()
+    assert form is not None and form["asking"] == "eia_accepted" and "eia_accepted" not in form["answers"]
+    assert chat.choice_ids() == ["yes", "no"]
+    chat.text(choice="no")
+    assert chat.form()["asking"] == "has_permit"  # type: ignore[index]
+
+
+def test_help_explains_the_form_and_how_to_leave_it(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "h1")
+    chat = Chat(sessions, "h1")
+    chat.fill(upto="legal_representative")
+    for word in ("帮助", "help"):
+        reply = chat.text(word)
+        assert "申请表" in reply and "取消" in reply and "返回" in reply and "法定代表人是谁？" in reply
+        form = chat.form()
+        assert form is not None and form["asking"] == "legal_representative"
+        assert "legal_representative" not in form["answers"]
+
+
+@pytest.mark.parametrize("word", ["取消", "cancel"])
+def test_cancel_leaves_the_form_and_stores_nothing(sessions: sessionmaker[Session], word: str) -> None:
+    enterprise_id = add_enterprise(sessions, "c1")
+    chat = Chat(sessions, "c1")
+    chat.fill(upto="email")
+    reply = chat.text(word)
+    assert "已取消" in reply
+    state = chat.state()
+    assert state is not None and "henan_form" not in state and state["stage"] == "done"
+    with sessions() as session:
+        assert henan_form.load_application(Repositories(session), enterprise_id) is None
+    assert chat.say("李华") is None  # the form is closed: the interview answers
+
+
+@pytest.mark.parametrize("word", ["重新开始", "restart", "删除我的数据"])
+def test_restart_and_forget_drop_the_form_and_are_left_to_the_interview(
+        sessions: sessionmaker[Session], word: str) -> None:
+    add_enterprise(sessions, "r1")
+    chat = Chat(sessions, "r1")
+    chat.fill(upto="mobile")
+    assert chat.say(word) is None
+    assert chat.passed_state is not None and "henan_form" not in chat.passed_state  # what the interview gets
+    state = chat.state()
+    assert state is not None and "henan_form" not in state
+
+
+@pytest.mark.parametrize("word", ["我的期限", "语言", "english"])
+def test_deadlines_and_language_go_to_the_interview_and_the_form_waits(
+        sessions: sessionmaker[Session], word: str) -> None:
+    add_enterprise(sessions, "s1")
+    chat = Chat(sessions, "s1")
+    chat.fill(upto="mobile")
+    assert chat.say(word) is None
+    form = chat.form()
+    assert form is not None and form["asking"] == "mobile"
+    assert "手机" in chat.text("我的手机")  # refused: no phone number
+    assert chat.form()["asking"] == "mobile"  # type: ignore[index]
+
+
+def test_a_reminder_button_is_not_for_the_form(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "k1")
+    chat = Chat(sessions, "k1")
+    chat.fill(upto="mobile")
+    assert chat.say(choice="remind:done:7") is None
+    assert chat.form()["asking"] == "mobile"  # type: ignore[index]
+
+
+# -- the summary ---------------------------------------------------------------------------------------
+
+
+def summary_lines(text: str) -> dict[int, str]:
+    return {int(m.group(1)): m.group(2) for m in re.finditer(r"^(\d+)\. (.*)$", text, re.M)}
+
+
+def test_the_summary_shows_every_value_numbered_and_only_confirm_makes_the_form(
+        sessions: sessionmaker[Session]) -> None:
+    enterprise_id = add_enterprise(sessions, "m1")
+    chat = Chat(sessions, "m1")
+    text = chat.fill()
+    assert "请核对申请表内容" in text and not chat.links
+    lines = summary_lines(text)
+    shown = [f for f in FORM_FIELDS if f.when is None or STORED.get(f.when) is True]
+    assert len(lines) == len(shown) == 21  # the permit's and the auditor's lines are left out (否)
+    assert lines[1] == "企业名称：河南企业1有限公司"
+    assert lines[2] == "注册地址：河南省郑州市金水区经三路1号"
+    assert lines[7] == "上一年工业产值：12000 万元" and lines[8] == "上一年用能总量：3500.5 吨标煤"
+    assert lines[13] == "手机：13812345678" and lines[15] == "是否已通过环评和环境保护设施竣工验收：是"
+    assert chat.choice_ids() == [EDIT_PREFIX + f.key for f in shown] + [CONFIRM_ID, henan_form.CANCEL_ID]
+    with sessions() as session:
+        assert henan_form.load_application(Repositories(session), enterprise_id) is None  # not yet
+    chat.text("不知道")  # neither a field nor confirm: the summary again
+    assert chat.form()["stage"] == "summary"  # type: ignore[index]
+    reply = chat.text("确认")
+    assert "申请表已生成" in reply and "https://qs.example/forms/henan/" in reply
+    with sessions() as session:
+        stored = henan_form.load_application(Repositories(session), enterprise_id)
+    assert stored is not None
+    assert stored["answers"] == {**STORED, "name": "河南企业1有限公司", "credit_code": henan_code(1),
+                                 "industry_name": "有机化学原料制造", "industry_code": "2614"}
+    assert "henan_form" not in chat.state()  # type: ignore[operator]
+
+
+def test_a_correction_from_the_summary(sessions: sessionmaker[Session]) -> None:
+    enterprise_id = add_enterprise(sessions, "m2")
+    chat = Chat(sessions, "m2")
+    chat.fill()
+    # by number: the address is line 2
+    reply = chat.text("2")
+    assert "“注册地址”目前为：河南省郑州市金水区经三路1号" in reply and "企业的注册地址是什么" in reply
+    assert chat.form()["stage"] == "correcting"  # type: ignore[index]
+    reply = chat.text("李华")  # a name is still no address
+    assert "注册地址" in reply and chat.form()["answers"]["address"] == "河南省郑州市金水区经三路1号"  # type: ignore[index]
+    reply = chat.text("河南省郑州市二七区大学路8号")
+    assert summary_lines(reply)[2] == "注册地址：河南省郑州市二七区大学路8号"
+    # by button: the phone
+    chat.text(choice=EDIT_PREFIX + "mobile")
+    assert "手机" in chat.text("返回")  # back keeps the old value and shows the summary again
+    assert chat.form()["answers"]["mobile"] == "13812345678" and chat.form()["stage"] == "summary"  # type: ignore[index]
+    # by name: a 否 turned into 是 asks for the permit's number before the summary
+    chat.text("改排污许可证")
+    assert chat.choice_ids() == ["yes", "no"]
+    reply = chat.text("是")
+    assert "排污许可证编号是什么" in reply
+    reply = chat.text("91130200699229617X001P")
+    lines = summary_lines(reply)
+    assert "排污许可证编号：91130200699229617X001P" in lines.values()
+    assert "“所属行业”目前为：有机化学原料制造" in chat.text("5")  # line 5 is the industry
+    chat.text("返回")
+    chat.text("确认")
+    with sessions() as session:
+        stored = henan_form.load_application(Repositories(session), enterprise_id)
+    assert stored is not None
+    assert stored["answers"]["address"] == "河南省郑州市二七区大学路8号"
+    assert stored["answers"]["has_permit"] is True and stored["answers"]["permit_number"] == "91130200699229617X001P"
+
+
+def test_a_yes_turned_no_in_the_summary_drops_its_number(sessions: sessionmaker[Session]) -> None:
+    enterprise_id = add_enterprise(sessions, "m3")
+    chat = Chat(sessions, "m3")
+    chat.fill()
+    chat.text("环评")
+    reply = chat.text("否")
+    assert "批文号" not in reply.split("请核对申请表内容")[-1]
+    chat.text(choice=CONFIRM_ID)
+    with sessions() as session:
+        stored = henan_form.load_application(Repositories(session), enterprise_id)
+    assert stored is not None and stored["answers"]["eia_accepted"] is False and "eia_number" not in stored["answers"]
+
+
+# -- the typed state ------------------------------------------------------------------------------------
+
+
+def test_the_state_is_the_typed_model_dumped_as_json(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "j1")
+    chat = Chat(sessions, "j1")
+    chat.fill(upto="energy_tce")
+    raw = chat.form()
+    form = HenanFormState.model_validate(raw)
+    assert form.stage == "asking" and form.asking == "energy_tce" and form.answers["output_10k_yuan"] == 12000.0
+    assert raw == form.model_dump(mode="json")
+    assert chat.state()["stage"] == "done"  # type: ignore[index]  # the conversation around it is kept
+
+
+def test_an_old_shape_state_row_is_still_resumable(sessions: sessionmaker[Session]) -> None:
+    enterprise_id = add_enterprise(sessions, "o1")
+    old = {"locale": "zh_CN", "asking": "filled_by",
+           "answers": {**{k: v for k, v in STORED.items() if k != "filled_by"}, "name": "河南企业1有限公司"}}
     with sessions.begin() as session:
-        Repositories(session).assessments.add(facts={"province": "henan"}, as_of=TODAY, obligation="mandatory",
-                                              result={}, pack_versions={}, enterprise_id=enterprise_id)
-    code, out, _ = cli(sessions, "applicants", str(henan))
-    assert code == 0 and "\t" not in out
+        repos = Repositories(session)
+        contact = repos.contacts.get_by_address("test", "o1")
+        assert contact is not None
+        repos.conversations.save(contact.id, {"stage": "done", "locale": "zh_CN", "facts": {}, "henan_form": old})
+    chat = Chat(sessions, "o1")
+    reply = chat.text("李华")
+    assert "请核对申请表内容" in reply
+    assert chat.form()["stage"] == "summary"  # type: ignore[index]
+    chat.text("确认")
+    with sessions() as session:
+        stored = henan_form.load_application(Repositories(session), enterprise_id)
+    assert stored is not None and stored["answers"]["filled_by"] == "李华"
+
+
+def test_an_old_row_missing_a_field_asks_it_before_the_form_is_made() -> None:
+    old = {"locale": "zh_CN", "asking": None, "answers": {k: v for k, v in STORED.items() if k != "email"}}
+    form = HenanFormState.model_validate(old)
+    step = apply_step(form, None, KNOWN)
+    assert step.state.asking == "email" and step.replies[-1].text == ZH(FIELDS["email"].prompt)
+
+
+def test_unreadable_or_unknown_keys_in_a_row_are_dropped() -> None:
+    form = HenanFormState.model_validate({"locale": "fr", "asking": "nope", "answers": {"nope": 1, "email": "a@b.cn"},
+                                          "cancelled": False})
+    assert form.locale == "zh_CN" and form.asking is None and form.answers == {"email": "a@b.cn"}
+
+
+# -- English -------------------------------------------------------------------------------------------
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def assert_english(text: str, allow: tuple[str, ...] = ()) -> None:
+    rest = text
+    for s in sorted(allow, key=len, reverse=True):
+        rest = rest.replace(s, " ")
+    assert not HAN.search(rest), text
+
+
+def test_an_english_contact_fills_the_form_in_english(sessions: sessionmaker[Session]) -> None:
+    enterprise_id = add_enterprise(sessions, "e1", locale="en")
+    chat = Chat(sessions, "e1")
+    first = chat.text("application form")
+    assert_english(first)
+    assert "registered address" in first
+    reply = chat.text("Wang Qiang")
+    assert_english(reply)
+    assert reply.startswith("Registered address must be an address")
+    values = [v for _, v in FILL]
+    for _, value in FILL:
+        reply = chat.text(value)
+        assert_english(reply, allow=(*values, "河南企业1有限公司", "有机化学原料制造"))
+    assert "Please check the application form" in reply
+    chat.text("help")
+    chat.text("correct 3")  # the legal representative
+    assert_english(chat.text("back"), allow=(*values, "河南企业1有限公司", "有机化学原料制造"))
+    reply = chat.text("confirm")
+    assert_english(reply)
+    assert "Download: https://qs.example/forms/henan/" in reply
+    with sessions() as session:
+        assert henan_form.load_application(Repositories(session), enterprise_id) is not None
+
+
+def test_english_cancel(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "e2", locale="en")
+    chat = Chat(sessions, "e2")
+    chat.text("application form")
+    reply = chat.text("cancel")
+    assert_english(reply)
+    assert "cancelled" in reply and chat.form() is None
+
+
+# -- the offer after a verdict ---------------------------------------------------------------------------
+
+
+def test_the_offered_choice_opens_the_form(sessions: sessionmaker[Session]) -> None:
+    choice = offer_choice(ZH)
+    assert choice.id == CHOICE_ID == "cmd:henan_form" and choice.label == "填写申请表"
+    assert offer_choice(EN).label == "Fill in the application form"
+    assert is_offered("henan", "voluntary", {"voluntary": {"eligible": True}})
+    assert not is_offered("henan", "voluntary", {"voluntary": {"eligible": False}})
+    assert not is_offered("shanxi", "voluntary", {"voluntary": {"eligible": True}})
+    add_enterprise(sessions, "v1")
+    chat = Chat(sessions, "v1")
+    assert "注册地址" in chat.text(choice=CHOICE_ID)
+
+
+def test_the_number_of_the_offered_choice_opens_the_form(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "v2")
+    with sessions.begin() as session:
+        repos = Repositories(session)
+        contact = repos.contacts.get_by_address("test", "v2")
+        assert contact is not None
+        repos.conversations.save(contact.id, {"stage": "done", "locale": "zh_CN", "facts": {},
+                                              "offered": ["cmd:status", CHOICE_ID]})
+    chat = Chat(sessions, "v2")
+    assert chat.say("1") is None
+    assert "注册地址" in chat.text("2")
+
+
+def test_the_first_question_comes_after_an_introduction() -> None:
+    step = apply_step(start_state(KNOWN), None, KNOWN)
+    assert step.state.asking == "address" and step.replies[-1].text == ZH(FIELDS["address"].prompt)
+    assert TODAY.isoformat() == step.state.answers["filled_on"]
