@@ -135,8 +135,10 @@ def _describe(p: Pack, as_of: date, tr: Gettext, packs: Sequence[Pack]) -> str:
     number = original(p.number, tr) if p.number else tr(N_("the text carries no document number (文号)"))
     lines = [tr(N_("{title}, issued by {issuer}; {number}.")).format(
         title=p.title, issuer=original(p.issuer, tr), number=number)]
-    validity = tr(N_(" (set by {citation})")).format(citation=original(p.validity_citation, tr)) \
-        if p.validity_citation else ""
+    cited = p.validity_citation.strip()
+    if cited.startswith("（") and cited.endswith("）") and cited.count("（") == 1:
+        cited = cited[1:-1]  # already a parenthesis in the pack: not two of them
+    validity = tr(N_(" (set by {citation})")).format(citation=original(cited, tr)) if cited else ""
     lines.append(tr(N_("Status on {as_of}: {status}{validity}.")).format(
         as_of=as_of.isoformat(), status=_status(p, as_of, tr), validity=validity))
     laid = [

@@ -16,6 +16,7 @@ import yaml
 
 from handlers.status import original
 from rules.engine import Assessment
+from rules.errors import RulePackError
 from rules.i18n import N_, Gettext
 
 OFFICES_FILE = Path(__file__).resolve().parent.parent / "rules" / "data" / "offices.yaml"
@@ -101,7 +102,17 @@ class _Table:
 
 @lru_cache(maxsize=1)
 def _table() -> _Table:
+    """rules/data/offices.yaml, checked: every office and level must have its name here (OFFICE_NAMES)."""
     raw = yaml.safe_load(OFFICES_FILE.read_text(encoding="utf-8"))
+    offices = {o for o, _ in OFFICE_NAMES}
+    levels = {lv for _, lv in OFFICE_NAMES}
+    for i, x in enumerate(raw["synonyms"]):
+        for o in (x["office"], *(x.get("also") or ())):
+            if o not in offices:
+                raise RulePackError(f"{OFFICES_FILE.name}: synonyms[{i}]: unknown office {o!r}")
+    for i, x in enumerate(raw["levels"]):
+        if x["level"] not in levels:
+            raise RulePackError(f"{OFFICES_FILE.name}: levels[{i}]: unknown level {x['level']!r}")
     return _Table(
         synonyms=tuple((str(s["match"]), str(s["office"]), tuple(s.get("also") or ())) for s in raw["synonyms"]),
         levels=tuple((str(x["match"]), str(x["level"]), bool(x.get("or_above", False))) for x in raw["levels"]),

@@ -198,6 +198,8 @@ def reminder_message(
         head = tr(N_("Reminder: {what} is due in {days} days, by {nominal} (legal last day {due})."))
     elif days_left == 0:
         head = tr(N_("Reminder: {what} is due today, {nominal} (legal last day {due})."))
+    elif today <= milestone.due:  # the target day fell on a holiday: still lawful until the legal last day
+        head = tr(N_("Reminder: the target day of {what}, {nominal}, has passed; the legal last day is {due}."))
     else:
         head = tr(N_("Overdue: {what} was due on {nominal} (legal last day {due}); it is {late} days late."))
     parts = [head.format(what=what, days=days_left, late=-days_left, nominal=milestone.nominal.isoformat(),

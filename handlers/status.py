@@ -26,6 +26,7 @@ import yaml
 
 from rules import default_packs
 from rules.engine import DeadlineHit
+from rules.errors import RulePackError
 from rules.i18n import N_, Gettext
 
 if TYPE_CHECKING:
@@ -160,10 +161,17 @@ class PenaltyTable:
     jurisdictions: Mapping[str, str]  # pack id -> province id
 
 
+SANCTIONS = ("publish_fine", "correct_fine")
+ACTIONS = ("extension_request", "acceptance_extension")
+
+
 @lru_cache(maxsize=1)
 def penalty_table() -> PenaltyTable:
+    """rules/data/penalties.yaml, checked: every pack id must exist, every sanction and action must have its
+    sentence here (RulePackError names the entry)."""
     raw = yaml.safe_load(PENALTIES_FILE.read_text(encoding="utf-8"))
     packs = {p.id: p for p in default_packs()}
+    _check_penalties(raw, packs.keys())
     law = packs[raw["law_pack"]]
     return PenaltyTable(
         law_title=law.title,
@@ -184,6 +192,26 @@ def penalty_table() -> PenaltyTable:
         titles={p.id: p.title for p in packs.values()},
         jurisdictions={p.id: p.jurisdiction for p in packs.values()},
     )
+
+
+def _check_penalties(raw: Any, pack_ids: Iterable[str]) -> None:
+    known = set(pack_ids)
+    where = PENALTIES_FILE.name
+    if not isinstance(raw, dict):
+        raise RulePackError(f"{where}: (top): expected a mapping")
+    if raw.get("law_pack") not in known:
+        raise RulePackError(f"{where}: law_pack: unknown pack {raw.get('law_pack')!r}")
+    for i, p in enumerate(raw.get("penalties") or []):
+        if p.get("sanction") not in SANCTIONS:
+            raise RulePackError(f"{where}: penalties[{i}].sanction: expected one of {list(SANCTIONS)}")
+        if p.get("sanction") == "correct_fine" and p.get("fine_min_10k_yuan") is None:
+            raise RulePackError(f"{where}: penalties[{i}].fine_min_10k_yuan: needed for correct_fine")
+    for section in ("provincial", "remedies"):
+        for i, r in enumerate(raw.get(section) or []):
+            if r.get("pack") not in known:
+                raise RulePackError(f"{where}: {section}[{i}].pack: unknown pack {r.get('pack')!r}")
+            if section == "remedies" and r.get("action") not in ACTIONS:
+                raise RulePackError(f"{where}: remedies[{i}].action: expected one of {list(ACTIONS)}")
 
 
 def _governs(pack_id: str, item: StatusItem, province: str | None, table: PenaltyTable) -> bool:

@@ -130,6 +130,7 @@ def test_overdue_reminder_states_the_penalty_and_what_to_do() -> None:
     assert "风险" not in before.text and "现在应当" not in before.text
     english = reminder_message(milestone(), "overdue_w1", enterprise_name=None, locale="en", today=ASKED)
     assert "Risk: under" in english.text and "What to do now" in english.text
+    assert_no_chinese(english.text, allow=("已公布",))        # the reply word confirm.py reads
 
 
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
@@ -144,3 +145,29 @@ def test_a_voluntary_audit_is_never_told_its_deadlines_count_from_a_list(locale:
                  render_verdict(a, tr, locale, today=ASKED)):
         assert "名单公布之日起算" not in text and "start from the day the list is published" not in text
     assert "自愿性清洁生产审核没有法定期限" in render_deadlines(a, ZH, "zh_CN")
+
+
+def test_a_reminder_between_the_target_day_and_the_legal_last_day_is_not_called_overdue() -> None:
+    start = milestone(kind="start", nominal=date(2026, 5, 31), due=date(2026, 6, 1))   # a Sunday
+    out = reminder_message(start, "overdue_1", enterprise_name=None, locale="zh_CN", today=date(2026, 6, 1))
+    assert "开展清洁生产审核的目标日2026-05-31已过，法定最后一日为2026-06-01" in out.text
+    assert "已逾期" not in out.text and "风险" not in out.text
+    assert "现在应当：在法定最后一日2026-06-01前办理完毕" in out.text
+
+
+def test_the_penalty_table_is_checked(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import handlers.status as status
+    from rules import RulePackError
+
+    bad = tmp_path / "penalties.yaml"
+    text = status.PENALTIES_FILE.read_text(encoding="utf-8").replace("pack: shandong_rules_2017", "pack: shandong_x")
+    bad.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(status, "PENALTIES_FILE", bad)
+    status.penalty_table.cache_clear()
+    try:
+        with pytest.raises(RulePackError, match=r"penalties.yaml: provincial\[4\].pack: unknown pack 'shandong_x'"):
+            status.penalty_table()
+    finally:
+        monkeypatch.undo()
+        status.penalty_table.cache_clear()
+    assert status.penalty_table().law_title == "《中华人民共和国清洁生产促进法》"
