@@ -237,6 +237,8 @@ def apply_step(form: HenanFormState, text: str | None, known: Mapping[str, Any])
                                             "application form to start again.")))], "cancelled")
     if command == "help":
         return FormStep(st, [Outbound(tr(HELP)), *_current(st, tr)])
+    if command == "henan_form" or (text is not None and _plain(text) in TRIGGERS):  # already open
+        return FormStep(st, [Outbound(tr(N_("The application form is already open."))), *_current(st, tr)])
     if st.stage == "summary":
         return _in_summary(st, text or "", command, known, tr)
     if command == "back":

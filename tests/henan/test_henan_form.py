@@ -231,6 +231,16 @@ def test_deadlines_and_language_go_to_the_interview_and_the_form_waits(
     assert chat.form()["asking"] == "mobile"  # type: ignore[index]
 
 
+def test_asking_for_the_form_again_repeats_the_question(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "q1")
+    chat = Chat(sessions, "q1")
+    chat.fill(upto="mobile")
+    for text, choice in (("申请表", None), (None, CHOICE_ID)):
+        reply = chat.text(text, choice)
+        assert "已在填写" in reply and "手机号码" in reply
+        assert chat.form()["asking"] == "mobile" and "mobile" not in chat.form()["answers"]  # type: ignore[index]
+
+
 def test_a_reminder_button_is_not_for_the_form(sessions: sessionmaker[Session]) -> None:
     add_enterprise(sessions, "k1")
     chat = Chat(sessions, "k1")
