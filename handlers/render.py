@@ -207,7 +207,9 @@ def _deadlines(
             body = item_lines(item, today, tr, province=province)
             lines.append(body[0])
             lines.append("  " + tr(N_("Basis: {citation}")).format(citation=citation))
-        note = tr(N_("; ")).join(s for s in (_text(p, tr, locale) for p in h.note) if s)
+        pieces = [s for s in (_text(p, tr, locale) for p in h.note) if s]
+        # joined with "; ": a piece's own full stop goes, except the last one's
+        note = tr(N_("; ")).join([x.rstrip("。.") for x in pieces[:-1]] + pieces[-1:])
         if note:
             lines.append(f"  {note}")
         if today is not None:

@@ -171,3 +171,13 @@ def test_the_penalty_table_is_checked(tmp_path: Any, monkeypatch: pytest.MonkeyP
         monkeypatch.undo()
         status.penalty_table.cache_clear()
     assert status.penalty_table().law_title == "《中华人民共和国清洁生产促进法》"
+
+
+def test_a_late_shanxi_acceptance_may_ask_for_a_later_acceptance_but_has_no_fine() -> None:
+    a = rules.assess({"province": "shanxi", "industry_code": "3011", "scale": "large", "evaluated_on": "2026-08-01"},
+                     ASKED)
+    text = render_deadlines(a, ZH, "zh_CN", today=date(2027, 9, 1))
+    assert "通过清洁生产审核验收：已逾期30天：法定最后一日为2027-08-02（目标日2027-08-01）" in text
+    assert "可向市生态环境局申请延期验收，但最长应在一个审核周期内完成验收" in text
+    assert "风险" not in text                                     # the law attaches no fine to a late acceptance
+    assert "；2027年法定节假日" in text and "。；" not in text      # notes joined without a doubled stop
