@@ -28,7 +28,8 @@ VALIDITY_WORDS = (
     "repealed", "current",
 )
 APPLICABLE_PHRASES = (
-    "适用哪些", "适用的文件", "适用什么", "适用哪个", "哪些文件", "什么文件", "依据哪些", "依据什么文件", "按哪些文件",
+    "适用哪些", "适用的文件", "适用什么", "适用哪个", "哪些文件", "什么文件", "哪个文件", "依据哪些", "依据什么文件",
+    "按哪些文件",
     "which documents", "what documents", "which rules apply", "documents apply", "documents applied",
     "which regulations", "what rules apply",
 )
