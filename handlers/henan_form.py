@@ -739,7 +739,7 @@ def applicants_xlsx(applicants: Sequence[Applicant]) -> bytes:
     assert ws is not None
     ws.title = "自愿性审核申请企业"
     fields = list(FORM_FIELDS)
-    ws.append(["企业编号", "申请日期", "市", "县（区）", *(f.label for f in fields)])
+    ws.append(["企业编号", "申请日期", "市", "县（区）", *(f.label.replace(" ", "") for f in fields)])
     for a in applicants:
         values = []
         for f in fields:

@@ -283,7 +283,8 @@ def test_a_henan_officer_sees_the_applicants_and_a_shanxi_officer_is_refused(
     ws = sheet((tmp_path / "a.xlsx").read_bytes())
     header = [c.value for c in ws[1]]
     assert ws.max_row == 3 and ws.cell(row=2, column=1).value == applicant
-    assert ws.cell(row=2, column=header.index(LABELS["mobile"]) + 1).value == "13812345678"
+    assert ws.cell(row=2, column=header.index("手机") + 1).value == "13812345678"
+    assert "职务" in header and "填表日期" in header
     assert ws.cell(row=2, column=header.index(LABELS["eia_accepted"]) + 1).value == "是"
 
     code, out, _ = cli(sessions, "applicants", str(zhengzhou))

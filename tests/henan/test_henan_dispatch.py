@@ -1,0 +1,63 @@
+"""The Henan form through the real dispatcher (tests/handlers/chatkit.py): a contact who has just been told
+the enterprise is eligible for a voluntary audit fills the form, with 返回, a refused value and a correction."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "handlers"))
+
+from chatkit import ChatBot, credit_code
+from henankit import FILL
+
+from handlers import henan_form
+from storage import Repositories
+
+
+def test_an_eligible_henan_contact_fills_the_form_through_the_dispatcher(sessions: sessionmaker[Session]) -> None:
+    bot = ChatBot(sessions, date(2026, 11, 22))
+    bot.start(code=credit_code("91410100MA4A8888L"))
+    bot.push("河南")
+    bot.deny_grounds()
+    bot.push("3011")
+    bot.push("是")                           # above designated size: eligible
+    bot.skip_follow_ups()
+    bot.push("申请表")
+    assert "取消" in bot.text
+    assert "企业的注册全称是什么？" in bot.text  # the interview knows the credit code, not the name
+    bot.push("13812345678")
+    assert "“企业名称”应填写单位全称" in bot.text
+    bot.push("河南纺织有限公司")
+    assert "注册地址" in bot.text
+    bot.push("王强")                          # a person's name is no address
+    assert "“注册地址”应填写地址" in bot.text
+    bot.push("河南省郑州市金水区经三路1号")
+    assert "法定代表人是谁？" in bot.text
+    bot.push("返回")                          # never stored as the legal representative
+    assert "已撤销" in bot.text
+    for _key, value in FILL:
+        bot.push(value)
+    assert "请核对申请表内容" in bot.text
+    assert "1. 企业名称：河南纺织有限公司" in bot.text
+    bot.push("3")                             # the legal representative
+    bot.push("王刚")
+    assert "法定代表人：王刚" in bot.text
+    bot.push("确认")
+    assert "申请表已生成" in bot.text
+    with sessions() as session:
+        repos = Repositories(session)
+        contact = repos.contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.enterprise_id is not None
+        stored = henan_form.load_application(repos, contact.enterprise_id)
+    assert stored is not None
+    answers = stored["answers"]
+    assert answers["name"] == "河南纺织有限公司" and answers["legal_representative"] == "王刚"
+    assert answers["address"] == "河南省郑州市金水区经三路1号"
+    assert answers["industry_code"] == "3011" and answers["output_10k_yuan"] == 12000.0
+    assert "返回" not in str(answers)
+    bot.push("我的期限")                       # the interview answers again once the form is done
+    assert "请核对" not in bot.text
