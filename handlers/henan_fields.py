@@ -225,7 +225,7 @@ def looks_like_address(text: str) -> bool:
             return False
         admin = sum(1 for w in ADMIN_WORDS if w in t)
         street = sum(1 for w in STREET_WORDS if w in t)
-        return (admin >= 1 and street >= 1) or admin >= 3
+        return street >= 1 and admin + street >= 2  # a road or a number, with a place or a second one
     words = re.findall(r"[a-z]+", t.lower())
     hits = sum(1 for w in words if w in LATIN_ADDRESS_WORDS)
     return hits >= 2 and len(t) >= 10 and bool(re.search(r"\d", t))
