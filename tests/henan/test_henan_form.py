@@ -454,3 +454,26 @@ def test_the_first_question_comes_after_an_introduction() -> None:
     step = apply_step(start_state(KNOWN), None, KNOWN)
     assert step.state.asking == "address" and step.replies[-1].text == ZH(FIELDS["address"].prompt)
     assert TODAY.isoformat() == step.state.answers["filled_on"]
+
+
+def test_back_from_the_summary_undoes_the_last_answer(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "z1")
+    chat = Chat(sessions, "z1")
+    chat.fill()
+    reply = chat.text("返回")
+    assert "已撤销" in reply and "填表人是谁？" in reply
+    form = chat.form()
+    assert form is not None and form["stage"] == "asking" and "filled_by" not in form["answers"]
+    assert "请核对申请表内容" in chat.text("李华")
+
+
+def test_an_unreadable_form_row_is_dropped_and_the_interview_answers(sessions: sessionmaker[Session]) -> None:
+    add_enterprise(sessions, "z2")
+    with sessions.begin() as session:
+        repos = Repositories(session)
+        contact = repos.contacts.get_by_address("test", "z2")
+        assert contact is not None
+        repos.conversations.save(contact.id, {"stage": "done", "locale": "zh_CN", "facts": {}, "henan_form": [1, 2]})
+    chat = Chat(sessions, "z2")
+    assert chat.say("李华") is None
+    assert chat.form() is None and chat.state()["stage"] == "done"  # type: ignore[index]
