@@ -227,6 +227,7 @@ def test_a_reply_says_the_contacts_language_in_content_language(client: httpx.Cl
         return r
 
     assert say(text="开始").headers["content-language"] == "zh-CN"
+    say(choice="consent:yes")
     assert say(text="language").headers["content-language"] == "en"
     events = read_events(client, "live-l", want=1)
     assert events[0] == ("locale", None, {"locale": "en"})
@@ -294,11 +295,15 @@ def bot_says(page: Any, text: str) -> Any:
     return found
 
 
+def button(page: Any, label: str) -> Any:
+    """The last usable button saying exactly `label` (steadier than a question's wording)."""
+    return page.locator("button.choice:not([disabled])").get_by_text(label, exact=True).last
+
+
 def join(page: Any) -> str:
     """Start and consent on the page; the user id it chats as."""
-    page.locator("button.choice:not([disabled])", has_text="开始").first.click()
-    bot_says(page, "是否同意")
-    page.locator("button.choice:not([disabled])", has_text="同意").first.click()
+    button(page, "开始").click()
+    button(page, "同意").click()
     bot_says(page, "统一社会信用代码")
     user_id = page.evaluate("localStorage.getItem('qingshen.user_id')")
     assert isinstance(user_id, str) and user_id.startswith("web-")
@@ -433,9 +438,12 @@ def test_the_buttons_of_a_pushed_reminder_confirm_the_milestone(
     push = page.locator(".msg.push", has_text="太原铸造有限公司")
     shots(page, "reminder-received", capsys)
     page.set_viewport_size({"width": 390, "height": 844})
+    from playwright.sync_api import expect
+
     page.locator("#text").fill("帮助")  # a message in between leaves the reminder's buttons usable
     page.locator("#text").press("Enter")
-    bot_says(page, "帮助")
+    expect(page.locator("#send")).to_be_enabled(timeout=WAIT)  # answered
+    assert page.locator(".msg.error").count() == 0
     push.locator("button.choice:not([disabled])", has_text="已开展").click()
     bot_says(page, "已记录")
     assert push.locator("button.choice.picked", has_text="已开展").is_disabled()
@@ -491,8 +499,7 @@ def test_the_page_chrome_follows_the_contacts_language(browser: Any, page_url: s
                 page.inner_text("#send"), page.inner_text("#restart"))
 
     assert chrome() == ("清审 · 清洁生产审核助手", "输入回答，按回车发送", "发送", "重新开始")
-    page.locator("button.choice", has_text="开始").first.click()
-    bot_says(page, "是否同意")
+    join(page)
     page.fill("#text", "language")
     page.press("#text", "Enter")
     bot_says(page, "English")

@@ -54,6 +54,11 @@ def bot_says(page: Any, text: str) -> None:
     page.locator(".msg.bot .bubble", has_text=text).last.wait_for()
 
 
+def offered(page: Any, label: str) -> None:
+    """Wait until a usable button says exactly `label` (steadier than waiting on the question's wording)."""
+    page.locator("button.choice:not([disabled])").get_by_text(label, exact=True).last.wait_for()
+
+
 def click(page: Any, label: str) -> None:
     page.locator("button.choice:not([disabled])", has_text=label).first.click()
 
@@ -69,7 +74,7 @@ def test_a_whole_interview_to_a_mandatory_verdict(browser: Any, real_url: str, n
     requests: list[str] = []
     page = open_page(browser, real_url, viewport, requests)
     click(page, "开始")
-    bot_says(page, "是否同意")
+    offered(page, "不同意")  # the consent question
     click(page, "同意")
     bot_says(page, "统一社会信用代码")
     click(page, "跳过")
