@@ -267,6 +267,20 @@ class Engine:
             if rule.obligation == obligation and (rule.kinds is None or not kinds.isdisjoint(rule.kinds))
         )
 
+    def duty_facts(self, facts: Facts, as_of: date, kinds: frozenset[str]) -> tuple[str, ...]:
+        """Unknown facts that change the duties (not the verdict) of an enterprise with these grounds: a
+        `when` on where to report that is still undecided (Xinjiang 第十六条: a central enterprise also
+        reports to the national authorities)."""
+        province = facts.get("province")
+        out: dict[str, None] = {}
+        for pack in self.packs:
+            if not (pack.national or pack.jurisdiction == province) or not pack.in_force(as_of):
+                continue
+            for entry in pack.report_to:
+                if not kinds.isdisjoint(entry.kinds) and entry.condition.value(facts) is None:
+                    out.update(dict.fromkeys(ASKED_AS.get(f, f) for f in entry.condition.waiting(facts)))
+        return tuple(out)
+
     def _missing(self, facts: Facts, as_of: date, undecided: list[list[str]]) -> tuple[str, ...]:
         """Facts that could still change the verdict. With the province unknown, a fact counts only if
         it matters in some province where no ground already holds (a Shanxi cement maker needs no
