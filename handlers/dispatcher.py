@@ -1,12 +1,17 @@
-"""Inbound -> list[Outbound]: load the contact and its conversation, run the interview, persist.
+"""Inbound -> list[Outbound]: load the contact and its conversation once, route the message, persist.
 
 One message is one unit of work: the conversation state, the consent, the enterprise binding, the
-stored assessment and the audit cycle it starts commit together or not at all.
+stored assessment and the audit cycle it starts commit together or not at all. The handlers are
+registered in `handlers.router` order: consent, colleague invitation, bind code, Henan form, reminder
+replies, commands, interview. A contact who declines consent is served from memory only
+(`AnonymousSessions`): the verdict without a single row written.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,24 +23,63 @@ from handlers import confirm as confirm_mod
 from handlers import henan_form
 from handlers.cycles import open_cycle, plan_milestones
 from handlers.interview import Interview, Step
-from handlers.messages import Choice, Inbound, Outbound
+from handlers.messages import Inbound, Outbound
 from handlers.officers import read_code, redeem
 from handlers.reminders import ReminderPolicy
-from handlers.render import KIND_LABELS
+from handlers.router import (
+    FuncHandler,
+    Handler,
+    Router,
+    Turn,
+    command_handler,
+    consent_handler,
+    documents_handler,
+    interview_handler,
+)
+from handlers.state import ConversationState, Stage
+from handlers.status import StatusItem, render_status
 from rules import Engine, default_engine
 from rules.engine import Assessment
-from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
+from rules.i18n import N_, Gettext, gettext_for
 from storage import Contact, Repositories, utcnow
 from storage.officers import new_code
 
 log = logging.getLogger(__name__)
-INVITE_WORDS = ("邀请同事", "invite colleague", "/invite")
+INVITE_WORDS = ("邀请同事", "invite colleague", "/invite", "invite", "邀请")
 COLLEAGUE_TTL = timedelta(days=7)
 CHINA = ZoneInfo("Asia/Shanghai")
+ANONYMOUS_TTL_S = 2 * 3600
+ANONYMOUS_MAX = 10_000
 
 
 def china_today() -> date:
     return datetime.now(CHINA).date()
+
+
+class AnonymousSessions:
+    """Conversations of contacts who declined consent: in this process's memory only, forgotten after two
+    idle hours (or when the oldest of 10,000 must make room). Nothing of them is ever written."""
+
+    def __init__(self, ttl_s: float = ANONYMOUS_TTL_S, limit: int = ANONYMOUS_MAX) -> None:
+        self.ttl_s = ttl_s
+        self.limit = limit
+        self._items: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> ConversationState | None:
+        item = self._items.get(key)
+        if item is None or item[0] < time.monotonic():
+            self._items.pop(key, None)
+            return None
+        return ConversationState.model_validate(item[1])
+
+    def put(self, key: tuple[str, str], state: ConversationState) -> None:
+        self._items[key] = (time.monotonic() + self.ttl_s, state.dump())
+        self._items.move_to_end(key)
+        while len(self._items) > self.limit:
+            self._items.popitem(last=False)
+
+    def pop(self, key: tuple[str, str]) -> None:
+        self._items.pop(key, None)
 
 
 class Dispatcher:
@@ -53,60 +97,107 @@ class Dispatcher:
         self.interview = Interview(engine or default_engine(), self.today)
         self.policy = policy or ReminderPolicy.from_env()
         self.calendar_url = calendar_url
+        self.anonymous = AnonymousSessions()
+        self._held: dict[tuple[str, str], str] = {}  # a first message with facts, read again after consent
+        iv = self.interview
+        self.router = Router(self._handlers(iv))
+
+    def _handlers(self, iv: Interview) -> list[Handler]:
+        return [
+            consent_handler(iv),
+            FuncHandler("colleague", self._is_colleague, self._colleague),
+            FuncHandler("bind_code", lambda t: t.consented and t.inbound.text is not None and t.command is None,
+                        self._redeem),
+            FuncHandler("henan_form", lambda t: t.repos is not None and t.state.stage != Stage.NEW, self._henan),
+            FuncHandler("reminder_reply", lambda t: t.consented, self._reminder_reply),
+            command_handler(iv),
+            documents_handler(iv),
+            interview_handler(iv),
+        ]
+
+    # -- one message ---------------------------------------------------------------------------
 
     def dispatch(self, inbound: Inbound) -> list[Outbound]:
+        key = (inbound.channel, inbound.user_id)
+        anonymous = self.anonymous.get(key)
+        if anonymous is not None:
+            return self._dispatch_anonymous(key, inbound, anonymous)
         with self.sessions.begin() as session:
             repos = Repositories(session)
             contact = repos.contacts.add_if_absent(inbound.channel, inbound.user_id)
             conversation = repos.conversations.get_by_contact_id(contact.id)
-            state = dict(conversation.state) if conversation is not None else None
-            if state is not None and "locale" not in state:
-                state["locale"] = contact.locale
-            colleague = self._colleague(repos, contact, state, inbound)
-            if colleague is not None:
-                return colleague
-            if inbound.text is not None and state is not None:
-                redeemed = redeem(repos, contact, inbound.text)  # an invitation code from a written notice
-                if redeemed is not None:
-                    return redeemed
-            form = henan_form.handle(repos, contact, state, inbound, today=self.today(),
-                                     file_url=henan_form.form_url_from(self.calendar_url))
-            if form is not None:  # the Henan voluntary-audit application form (申请表)
-                return form
-            handled = self._reminder_reply(repos, contact, state, inbound)
-            if handled is not None:
-                return handled
-            step = self.interview.step(state, inbound)
-            step = self._apply(repos, contact, step)
-            if not step.effects.forget:  # forgetting deleted the contact and, with it, the conversation
-                repos.conversations.save(contact.id, step.state)
-            return step.replies
+            if conversation is None:
+                state = ConversationState.new(inbound.locale or contact.locale)
+            else:
+                state = ConversationState.model_validate({"locale": contact.locale, **conversation.state})
+            turn = Turn(inbound, state, self.today(), repos, contact)
+            replies = self._route(turn)
+            if turn.saved:
+                return replies
+            if turn.effects.forget:  # forgetting deleted the contact and, with it, the conversation
+                if turn.state.anonymous:
+                    self.anonymous.put(key, turn.state)
+                return replies
+            repos.conversations.save(contact.id, turn.state.dump())
+            return replies
 
-    def inbox(self, channel: str, user_id: str) -> list[Outbound]:
-        """Pending pushes for a generic-API user; they count as delivered once fetched."""
-        with self.sessions.begin() as session:
-            repos = Repositories(session)
-            now = utcnow()
-            rows = [r for r in repos.outbox.list_by_address(channel, user_id) if r.next_attempt_at <= now]
-            out = []
-            for row in rows:  # a reminder waiting for the contact's 09:30 is not shown before it
-                payload = row.payload or {}
-                choices = tuple(Choice(str(c["id"]), str(c["label"])) for c in payload.get("choices", []))
-                out.append(Outbound(str(payload.get("text", "")), choices))
-                repos.outbox.mark_sent(row.id, now=now)
-            return out
+    def _route(self, turn: Turn) -> list[Outbound]:
+        key = (turn.inbound.channel, turn.inbound.user_id)
+        first = turn.state.stage == Stage.NEW
+        replies = self._apply(turn, self.router.route(turn))
+        if first and turn.inbound.text and turn.reading.candidates:
+            self._held[key] = turn.inbound.text  # in memory, not stored: read again once consent is answered
+            replies.insert(0, Outbound(turn.tr(N_("Thank you, I will read your description once you have "
+                                                  "answered this question."))))
+        if (turn.effects.consent or turn.effects.forget) and key in self._held:
+            again = Turn(Inbound(key[0], key[1], text=self._held.pop(key)), turn.state, turn.today)
+            if not turn.state.anonymous:
+                again.repos, again.contact = turn.repos, turn.contact
+            if again.state.stage == Stage.CREDIT_CODE:
+                replies = replies[:-1]  # the description answers the credit-code question
+            replies += self._apply(again, self.router.route(again))
+            turn.state = again.state
+        return replies
+
+    def _dispatch_anonymous(self, key: tuple[str, str], inbound: Inbound, state: ConversationState) -> list[Outbound]:
+        turn = Turn(inbound, state, self.today())
+        replies = self.router.route(turn)
+        if turn.effects.consent:  # agreed after all: from now on the conversation is stored
+            self.anonymous.pop(key)
+            with self.sessions.begin() as session:
+                repos = Repositories(session)
+                contact = repos.contacts.add_if_absent(inbound.channel, inbound.user_id)
+                turn.repos, turn.contact = repos, contact
+                replies = self._apply(turn, replies)
+                repos.conversations.save(contact.id, turn.state.dump())
+            return replies
+        if turn.effects.forget:
+            self.anonymous.pop(key)
+            return replies
+        if turn.effects.status:
+            replies.append(Outbound(turn.tr(N_("Nothing is stored for you, so I keep no deadlines: send 同意 to "
+                                               "have them kept and reminded."))))
+            replies += self.interview.repeat(Step(turn.state)).replies
+        self.anonymous.put(key, turn.state)
+        return replies
 
     # -- colleagues of one enterprise -----------------------------------------------------------
 
-    def _colleague(
-        self, repos: Repositories, contact: Contact, state: dict[str, Any] | None, inbound: Inbound
-    ) -> list[Outbound] | None:
+    def _is_colleague(self, turn: Turn) -> bool:
+        if turn.repos is None or turn.inbound.text is None:
+            return False
+        text = turn.inbound.text.strip().lower()
+        if text in INVITE_WORDS:
+            return True
+        code, _explicit = read_code(text)
+        return code is not None and turn.repos.kv.get_by_key(f"colleague:{code}", now=utcnow()) is not None
+
+    def _colleague(self, turn: Turn) -> list[Outbound]:
         """邀请同事 gives a bound contact a one-time code; 绑定 <code> lets a colleague join the enterprise
-        (its answers, deadlines and reminders). None when the message is neither."""
-        if state is None or inbound.text is None:
-            return None
-        tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
-        text = inbound.text.strip()
+        (its answers, deadlines and reminders)."""
+        repos, contact, tr = turn.repos, turn.contact, turn.tr
+        assert repos is not None and contact is not None and turn.inbound.text is not None
+        text = turn.inbound.text.strip().lower()
         if text in INVITE_WORDS:
             if contact.consented_at is None or contact.enterprise_id is None:
                 return [Outbound(tr(N_("Only a contact who has joined an enterprise can invite colleagues: give the "
@@ -116,45 +207,60 @@ class Dispatcher:
             return [Outbound(tr(N_("Ask your colleague to send, within 7 days: 绑定 {code} (the code works once)."))
                              .format(code=invite))]
         code, _explicit = read_code(text)
-        if code is None:
-            return None
         enterprise_id = repos.kv.get_by_key(f"colleague:{code}", now=utcnow())
-        if enterprise_id is None:
-            return None  # perhaps an officer's or a written notice's code: redeem() decides
+        assert enterprise_id is not None
         if contact.consented_at is None:
             return [Outbound(tr(N_("Please agree to the privacy notice first (send 开始), then send the code again.")))]
         repos.kv.delete(f"colleague:{code}")
         repos.contacts.bind_enterprise(contact, int(enterprise_id))
         latest = repos.assessments.list_by_enterprise(int(enterprise_id), limit=1)
         known = dict(latest[0].facts) if latest else {}
-        step = self.interview.resume({**state, "stage": "interview"}, known)
+        turn.state.stage = Stage.INTERVIEW
+        step = self.interview.resume(turn.state, known)
         step.replies.insert(0, Outbound(tr(N_("You have joined your colleague's enterprise; I use the answers "
                                               "given so far (type 返回 to change one)."))))
-        step = self._apply(repos, contact, step)
-        repos.conversations.save(contact.id, step.state)
+        turn.state, turn.effects = step.state, step.effects
         return step.replies
+
+    def _redeem(self, turn: Turn) -> list[Outbound]:
+        assert turn.repos is not None and turn.contact is not None
+        return redeem(turn.repos, turn.contact, turn.inbound.text) or self._next(turn, "bind_code")
+
+    def _henan(self, turn: Turn) -> list[Outbound]:
+        """The Henan voluntary-audit application form (申请表): it keeps its own sub-state in the row."""
+        assert turn.repos is not None and turn.contact is not None
+        raw = turn.state.dump()
+        replies = henan_form.handle(turn.repos, turn.contact, raw, turn.inbound, today=turn.today,
+                                    file_url=henan_form.form_url_from(self.calendar_url))
+        if replies is None:
+            if raw.get("henan_form") is None:
+                turn.state.henan_form = None  # the form left on 重新开始 / 删除我的数据: the interview goes on
+            return self._next(turn, "henan_form")
+        turn.saved = True
+        return replies
+
+    def _next(self, turn: Turn, after: str) -> list[Outbound]:
+        """Hand the turn on to the handlers after `after` (which matched loosely, then declined)."""
+        return self.router.route(turn, after=after)
 
     # -- replies to reminders ------------------------------------------------------------------
 
-    def _reminder_reply(
-        self, repos: Repositories, contact: Contact, state: dict[str, Any] | None, inbound: Inbound
-    ) -> list[Outbound] | None:
-        """Confirm, snooze or unsubscribe; None when the message is for the interview instead."""
-        if state is None or contact.consented_at is None:
-            return None
-        tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
-        waiting = state.get("awaiting_evidence")
+    def _reminder_reply(self, turn: Turn) -> list[Outbound]:
+        """Confirm, snooze or unsubscribe; otherwise the turn goes on to the commands and the interview."""
+        repos, contact, tr, state = turn.repos, turn.contact, turn.tr, turn.state
+        assert repos is not None and contact is not None
+        inbound = turn.inbound
+        waiting = state.awaiting_evidence
         if waiting is not None and inbound.text is not None:
             understood, link = confirm_mod.read_evidence(inbound.text)
             milestone = repos.milestones.get_by_id(int(waiting))
             if understood and milestone is not None:
-                repos.conversations.save(contact.id, {**state, "awaiting_evidence": None})
+                state.awaiting_evidence = None
                 return [Outbound(confirm_mod.confirm(repos, contact, milestone, link, tr))]
         req = confirm_mod.read_request(inbound)
         if req is None:
-            if waiting is not None:
-                repos.conversations.save(contact.id, {**state, "awaiting_evidence": None})
-            return None
+            state.awaiting_evidence = None
+            return self._next(turn, "reminder_reply")
         if req.action == "unsubscribe":
             repos.contacts.unsubscribe(contact, utcnow())
             return [Outbound(tr(N_("Reminders stopped. Reply 恢复提醒 to receive them again.")))]
@@ -168,74 +274,86 @@ class Dispatcher:
         if req.action == "snooze":
             return [Outbound(confirm_mod.snooze(repos, milestone, self.today(), tr))]
         if milestone.kind == "disclosure" and req.evidence is None:
-            repos.conversations.save(contact.id, {**state, "awaiting_evidence": milestone.id})
+            state.awaiting_evidence = milestone.id
             return [confirm_mod.ask_evidence(milestone, tr)]
         return [Outbound(confirm_mod.confirm(repos, contact, milestone, req.evidence, tr))]
 
     # -- effects -------------------------------------------------------------------------------
 
-    def _apply(self, repos: Repositories, contact: Contact, step: Step) -> Step:
-        fx = step.effects
+    def _apply(self, turn: Turn, replies: list[Outbound]) -> list[Outbound]:
+        fx = turn.effects
+        repos, contact = turn.repos, turn.contact
+        if repos is None or contact is None:
+            return replies  # anonymous: nothing is written
         now = utcnow()
         if fx.locale is not None:
             repos.contacts.update_settings(contact, locale=fx.locale)
         if fx.forget:
             self._forget(repos, contact)
-            return step
+            return replies
         if fx.consent:
             repos.contacts.record_consent(contact, now)
-        if fx.bind_credit_code is not None:
-            step = self._bind(repos, contact, step, fx.bind_credit_code)
-        if step.effects.assessment is not None:
-            self._store(repos, contact, step.state, step.effects.assessment)
+        code = fx.bind_credit_code
+        if code is not None:
+            fx.bind_credit_code = None
+            replies = self._bind(turn, code, replies)
+        if turn.effects.assessment is not None:
+            a = turn.effects.assessment
+            self._store(repos, contact, turn.state, a)
+            turn.effects.assessment = None
+            if turn.state.stage == Stage.DONE and turn.state.facts.get("list_published_on"):
+                replies.append(Outbound(self._calendar_line(repos, contact, turn.tr)))
+            if turn.state.stage == Stage.DONE and henan_form.is_offered(
+                    turn.state.facts.get("province"), a.obligation, a.to_dict()):
+                offer = henan_form.offer_choice(turn.tr)
+                turn.state.offered = [offer.id]
+                replies.append(Outbound(turn.tr(N_("Your enterprise may apply for Henan's voluntary audit: I can "
+                                                   "fill in the application form (申请表) with you.")), (offer,)))
         if fx.status:
-            step.replies.append(Outbound(self._status(repos, contact, step.state)))
-        return step
+            fx.status = False
+            replies.append(Outbound(self._status(repos, contact, turn.state)))
+            replies += self.interview.repeat(Step(turn.state)).replies
+        return replies
 
     def _forget(self, repos: Repositories, contact: Contact) -> None:
         """Refused or withdrawn consent: nothing about this person stays, not even the chat id."""
         repos.assessments.delete_by_contact(contact.id)
         repos.contacts.delete(contact)
 
-    def _bind(self, repos: Repositories, contact: Contact, step: Step, code: str) -> Step:
-        enterprise = repos.enterprises.get_by_credit_code(code)
-        known: dict[str, Any] = {}
-        tr = gettext_for(step.state.get("locale") or DEFAULT_LOCALE)
-        if enterprise is not None:
+    def _bind(self, turn: Turn, code: str, replies: list[Outbound]) -> list[Outbound]:
+        repos, contact = turn.repos, turn.contact
+        assert repos is not None and contact is not None
+        if repos.enterprises.get_by_credit_code(code) is not None:
             # A credit code is public (it is on the business licence): knowing it proves nothing. A known
             # enterprise's answers, deadlines and confirmations need an invitation code.
-            step.replies.append(Outbound(tr(N_(
+            turn.state.credit_code = None
+            return [Outbound(turn.tr(N_(
                 "This enterprise already uses 清审. To protect its information you join it with an invitation "
                 "code: ask a colleague who already joined to send 邀请同事, or use the code in the authorities' "
-                "written notice, then send 绑定 followed by the code. Until then I answer for you alone."))))
-            step.state = {**step.state, "credit_code": None}
-            resumed = self.interview.resume(step.state, {})
-            resumed.replies[:0] = step.replies
-            return resumed
+                "written notice, then send 绑定 followed by the code. Until then I answer for you alone."))),
+                *replies]
         enterprise = repos.enterprises.add(credit_code=code)
         repos.contacts.bind_enterprise(contact, enterprise.id)
-        resumed = self.interview.resume(step.state, known)
-        resumed.replies[:0] = step.replies
-        return resumed
+        return replies
 
-    def _store(self, repos: Repositories, contact: Contact, state: dict[str, Any], a: Assessment) -> None:
+    def _store(self, repos: Repositories, contact: Contact, state: ConversationState, a: Assessment) -> None:
         enterprise_id = contact.enterprise_id
         result = a.to_dict()
         repos.assessments.add(
-            facts=state["facts"], as_of=a.as_of, obligation=a.obligation, result=result,
+            facts=state.facts, as_of=a.as_of, obligation=a.obligation, result=result,
             pack_versions=a.pack_versions, enterprise_id=enterprise_id, contact_id=contact.id,
         )
         if enterprise_id is None:
             return
         enterprise = repos.enterprises.get_by_id(enterprise_id)
         if enterprise is not None:
-            facts = state["facts"]
+            facts = state.facts
             repos.enterprises.update(
                 enterprise, province=facts.get("province"), industry_code=facts.get("industry_code"),
                 scale=facts.get("scale"),
             )
-        listed = state["facts"].get("list_published_on")
-        locale = state.get("locale") or DEFAULT_LOCALE
+        listed = state.facts.get("list_published_on")
+        locale = state.locale
         if a.obligation == "mandatory" and listed:
             published = date.fromisoformat(listed)
             for other in repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False):
@@ -267,33 +385,34 @@ class Dispatcher:
                 repos.reminders.add_for_milestone(milestone.id, [
                     (f"{kind}@{plan.nominal.isoformat()}", day) for kind, day in plan.reminders])
 
-    def _status(self, repos: Repositories, contact: Contact, state: dict[str, Any]) -> str:
-        tr = gettext_for(state.get("locale") or DEFAULT_LOCALE)
-        lines: list[str] = []
+    def _status(self, repos: Repositories, contact: Contact, state: ConversationState) -> str:
+        """我的期限: every milestone as of today (done, due in N days, overdue by N days and what to do), the
+        reminders still planned, and the calendar."""
+        tr = gettext_for(state.locale)
+        items: list[StatusItem] = []
+        province = state.facts.get("province")
+        reminded = contact.enterprise_id is not None and contact.unsubscribed_at is None
         if contact.enterprise_id is not None:
             cycle = repos.cycles.get_by_enterprise(contact.enterprise_id)
             if cycle is not None:
-                for m in repos.milestones.list_by_cycle(cycle.id):
-                    lines.append(_milestone_line(tr, m.kind, m.nominal, m.due, m.done_at is not None))
-        if not lines:
+                items = [StatusItem.from_milestone(m) for m in repos.milestones.list_by_cycle(cycle.id)]
+        if not items:
             latest = repos.assessments.list_by_contact(contact.id, limit=1)
-            for d in (latest[0].result.get("deadlines", []) if latest else []):
-                lines.append(_milestone_line(tr, d["kind"], date.fromisoformat(d["nominal"]),
-                                             date.fromisoformat(d["due"]), False))
-        if not lines:
+            items = [StatusItem.from_dict(d) for d in (latest[0].result.get("deadlines", []) if latest else [])]
+            reminded = False
+        if not items:
             return tr(N_("No deadlines yet: they start when your enterprise's mandatory-audit list is "
                          "published. Tell me its date when I ask, or type 重新开始."))
-        text = tr(N_("Your deadlines:")) + "\n" + "\n".join(lines)
-        if contact.enterprise_id is not None and self.calendar_url is not None:
-            enterprise = repos.enterprises.get_by_id(contact.enterprise_id)
-            if enterprise is not None:
-                link = self.calendar_url(repos.enterprises.ensure_calendar_token(enterprise))
-                text += "\n\n" + tr(N_("Add them to your calendar: {link}")).format(link=link)
-        return text
+        text = render_status(items, self.today(), tr, province=province, policy=self.policy if reminded else None)
+        return text + "\n\n" + self._calendar_line(repos, contact, tr)
 
-
-def _milestone_line(tr: Gettext, kind: str, nominal: date, due: date, done: bool) -> str:
-    text = tr(N_("• {what}: by {nominal} (legal last day {due})")).format(
-        what=tr(KIND_LABELS.get(kind, kind)), nominal=nominal.isoformat(), due=due.isoformat())
-    done_mark = tr(N_("(done)"))
-    return f"{text} {done_mark}" if done else text
+    def _calendar_line(self, repos: Repositories, contact: Contact, tr: Gettext) -> str:
+        """The calendar link of the contact's enterprise, or why there is none yet."""
+        enterprise = repos.enterprises.get_by_id(contact.enterprise_id) if contact.enterprise_id else None
+        if enterprise is None:
+            return tr(N_("For a calendar of these deadlines (and reminders for your colleagues), send the "
+                         "enterprise's unified social credit code: the calendar belongs to the enterprise."))
+        if self.calendar_url is None:
+            return tr(N_("Reminders come here in the chat before each deadline that is still ahead."))
+        link = self.calendar_url(repos.enterprises.ensure_calendar_token(enterprise))
+        return tr(N_("Add them to your calendar: {link}")).format(link=link)

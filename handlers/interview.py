@@ -1,12 +1,17 @@
-"""The interview as a pure state machine: (state, message) -> (state, replies, effects).
+"""The interview as a pure state machine: (typed state, message, its reading) -> (replies, effects).
 
-It asks exactly what the engine reports `missing`, in its order (the province first, since the
-answer's offices and deadlines depend on it), stops as soon as the verdict is decided, then offers
-the follow-ups that give deadlines. The dispatcher persists the state and carries out the effects.
+Every message is read once for every fact it carries (`handlers.extract`), whatever was asked: a
+description in one breath sets the province, the industry and the grounds at once, and the next
+question skips them. Only sure readings are stored; an unsure one (a typo, 化工厂, 去年3月) is asked back.
+The engine says what is still `missing`; `handlers.ordering` asks the most decisive of it first; the
+verdict comes as soon as it is decided, then the dates its deadlines count from. The router carries
+commands; the dispatcher persists the state and carries out the effects.
 """
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,23 +20,27 @@ from typing import Any
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from handlers import parse
-from handlers.messages import Choice, Inbound, Outbound
-from handlers.questions import QUESTIONS, Answer
+from handlers import extract, parse
+from handlers.extract import CREDIT_CODE, DATE_FACTS, STANDARD_OR_QUOTA, SURE, Reading
+from handlers.messages import Choice, Outbound
+from handlers.ordering import order_missing
+from handlers.questions import QUESTIONS, TOXIC_ORDER, Answer
 from handlers.render import fact_label, render_deadlines, render_verdict
+from handlers.state import ConversationState, InterviewState, Pending, Stage, Undo
+from handlers.understood import describe, summary, understood
 from rules import Engine, FactError, derive, parse_facts
 from rules.engine import Assessment
-from rules.i18n import DEFAULT_LOCALE, LOCALES, N_, Gettext, gettext_for
+from rules.i18n import N_, Gettext, gettext_for
+from rules.provinces import get_province
 
-COMMANDS: dict[str, tuple[str, ...]] = {
-    "help": ("帮助", "help", "/help", "菜单", "menu"),
-    "restart": ("重新开始", "重来", "restart", "/restart", "/start", "开始"),
-    "back": ("返回", "上一步", "后退", "back", "/back", "undo", "撤销"),
-    "status": ("我的期限", "期限", "状态", "status", "/status", "deadlines"),
-    "language": ("语言", "language", "/language", "english", "中文", "切换语言"),
-    "forget": ("删除我的数据", "忘记我", "forget", "/forget", "删除数据"),
-}
-FOLLOW_UPS = ("list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on")
+FOLLOW_UPS = DATE_FACTS
+DUTY_FACTS = ("central_enterprise",)  # asked after a mandatory verdict where a pack's duties depend on them
+BOOL_FACTS = frozenset(f for f, q in QUESTIONS.items() if q.yes_no)
+_CODE_LIKE = re.compile(r"^[0-9a-z]{15,20}$")
+_NUMBERS = re.compile(r"^[\d,，、\s]+$")
+_DAY = re.compile(r"^(\d{1,2})\s*[日号]?$")
+AGREE = ("同意", "agree", "i agree", "好", "好的", "可以", "ok", "行")
+DISAGREE = ("不同意", "disagree", "i do not agree", "拒绝", "不", "no")
 
 
 @dataclass
@@ -46,331 +55,623 @@ class Effects:
 
 @dataclass
 class Step:
-    state: dict[str, Any]
+    state: ConversationState
     replies: list[Outbound] = field(default_factory=list)
     effects: Effects = field(default_factory=Effects)
 
+    @property
+    def iv(self) -> InterviewState:
+        return self.state.interview
 
-def new_state(locale: str | None = None) -> dict[str, Any]:
-    return {"stage": "new", "locale": locale if locale in LOCALES else DEFAULT_LOCALE, "facts": {},
-            "history": [], "skipped": [], "asking": None, "candidates": [], "offered": [], "asked_follow": []}
+    @property
+    def tr(self) -> Gettext:
+        return gettext_for(self.state.locale)
 
 
 class Interview:
-    def __init__(self, engine: Engine, today: Callable[[], date]) -> None:
+    def __init__(self, engine: Engine, today: Callable[[], date], *, decisive_first: bool = True) -> None:
         self.engine = engine
         self.today = today
+        self.decisive_first = decisive_first  # False: the engine's own order (kept for the bench's "before")
 
-    # -- entry ---------------------------------------------------------------------------------
+    # -- stages before the interview -----------------------------------------------------------
 
-    def step(self, state: dict[str, Any] | None, inbound: Inbound) -> Step:
-        st = dict(state) if state else new_state(inbound.locale)
-        step = Step(st)
-        text = self._incoming(st, inbound)
-        command = _command(text) if inbound.choice is None or inbound.choice.startswith("cmd:") else None
-        if inbound.choice and inbound.choice.startswith("cmd:"):
-            command = inbound.choice[4:]
-        if st["stage"] == "new":
-            return self._welcome(step)
-        if command == "language":
-            return self._switch_language(step, text)
-        if command == "help":
-            return self._help(step)
-        if command == "forget":
-            return self._ask_forget(step)
-        if st["stage"] == "confirm_forget":
-            return self._confirm_forget(step, text)
-        if st["stage"] == "consent":
-            return self._consent(step, text)
-        if command == "restart":
-            return self._restart(step)
-        if command == "back":
-            return self._back(step)
-        if command == "status":
-            step.effects.status = True
-            return step
-        if st["stage"] == "credit_code":
-            return self._credit_code(step, text)
-        if st["stage"] in ("interview", "follow_up"):
-            return self._answer(step, text)
-        return self._reply(step, N_("Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for help."))
-
-    def resume(self, state: dict[str, Any], extra_facts: dict[str, Any]) -> Step:
-        """Continue after the dispatcher merged facts known for a bound enterprise."""
-        st = dict(state)
-        inherited = [k for k in extra_facts if k not in st["facts"]]
-        st["facts"] = {**extra_facts, **st["facts"]}
-        # each inherited answer can be undone with 返回, like one given here
-        st["history"] = [*st["history"], *({"fact": k, "set": [k]} for k in inherited if k in QUESTIONS)]
-        return self._advance(Step(st))
-
-    # -- stages --------------------------------------------------------------------------------
-
-    def _incoming(self, st: dict[str, Any], inbound: Inbound) -> str:
-        if inbound.choice is not None:
-            return inbound.choice
-        text = parse.normalize(inbound.text or "")
-        offered = st.get("offered") or []
-        if text.isdigit() and 1 <= int(text) <= len(offered) and st.get("asking") != "toxic_classes":
-            return str(offered[int(text) - 1])
-        return text
-
-    def _welcome(self, step: Step) -> Step:
-        step.state["stage"] = "consent"
-        tr = self._tr(step)
+    def welcome(self, step: Step) -> Step:
+        step.state.stage = Stage.CONSENT
+        tr = step.tr
         intro = tr(N_("Hello! I am 清审, the cleaner-production audit assistant. I tell you whether your "
                       "enterprise must carry out a cleaner-production audit (清洁生产审核) under your province's "
                       "rules, cite the article that decides, and keep your deadlines."))
         consent = tr(N_("To do this I store your answers about the enterprise and your chat id (个人信息保护法). "
-                        "You can delete them at any time by typing 删除我的数据. Do you agree?"))
+                        "You can delete them at any time by typing 删除我的数据. Do you agree? If you do not, I "
+                        "can still give you the verdict without storing anything."))
         return self._say(step, f"{intro}\n\n{consent}", (("consent:yes", N_("I agree")),
                                                          ("consent:no", N_("I do not agree"))))
 
-    def _consent(self, step: Step, text: str) -> Step:
-        agreed = {"consent:yes": True, "consent:no": False}.get(text)
+    def consent(self, step: Step, text: str) -> Step:
+        agreed = read_consent(text)
         if agreed is None:
-            agreed = parse.parse_yes_no(text) if text not in ("同意", "agree") else True
-        if agreed is None and "不同意" in text:
-            agreed = False
-        if agreed is None:
-            return self._say(step, self._tr(step)(N_("Please answer 同意 (I agree) or 不同意 (I do not agree).")),
+            return self._say(step, step.tr(N_("Please answer 同意 (I agree) or 不同意 (I do not agree).")),
                              (("consent:yes", N_("I agree")), ("consent:no", N_("I do not agree"))))
         if not agreed:
             step.effects.forget = True
-            step.state = new_state(step.state["locale"])
-            return self._reply(step, N_("Understood: nothing has been stored. Send any message if you change "
-                                        "your mind."))
+            step.state = ConversationState(locale=step.state.locale, stage=Stage.INTERVIEW, anonymous=True)
+            step.replies.append(Outbound(step.tr(N_(
+                "Understood: nothing has been stored. I can still tell you whether the audit is mandatory: "
+                "nothing you type is kept (only for this conversation, in memory), and I send no reminders. "
+                "Send 同意 at any time to have your deadlines kept and reminded."))))
+            return self.advance(step)
         step.effects.consent = True
-        step.state["stage"] = "credit_code"
-        return self._ask_credit_code(step)
+        step.state.anonymous = False
+        if step.state.facts:  # agreed after an anonymous start: carry on with what was said
+            step.state.stage = Stage.INTERVIEW
+            step.replies.append(Outbound(step.tr(N_("Thank you. I keep your answers from now on."))))
+            return self.advance(step)
+        step.state.stage = Stage.CREDIT_CODE
+        return self.ask_credit_code(step)
 
-    def _ask_credit_code(self, step: Step, error: str | None = None) -> Step:
-        tr = self._tr(step)
+    def ask_credit_code(self, step: Step, error: str | None = None) -> Step:
+        tr = step.tr
         text = tr(N_("What is the enterprise's unified social credit code (统一社会信用代码, 18 characters)? "
-                     "Colleagues who give the same code share the enterprise's answers and reminders."))
+                     "Colleagues who give the same code share the enterprise's answers and reminders. You can "
+                     "also skip it and simply describe the enterprise in a sentence (province, trade, size, "
+                     "emissions)."))
         if error:
             text = f"{error}\n\n{text}"
+        step.state.stage = Stage.CREDIT_CODE
         return self._say(step, text, (("skip", N_("Skip")),))
 
-    def _credit_code(self, step: Step, text: str) -> Step:
-        if text in ("skip", "跳过") or parse.parse_unknown(text):
-            step.state["stage"] = "interview"
-            return self._advance(step)
-        code = text.upper().replace(" ", "")
-        try:
-            code = uscc.validate(code)
-        except StdnumError:
-            tr = self._tr(step)
-            return self._ask_credit_code(step, tr(N_("That is not a valid unified social credit code: it must have "
-                                                     "18 characters and a correct check character.")))
-        step.state["stage"] = "interview"
-        step.state["credit_code"] = code
-        step.effects.bind_credit_code = code
-        return step  # the dispatcher binds, merges known facts, then calls resume()
+    def credit_code(self, step: Step, text: str, reading: Reading) -> Step:
+        if text in ("skip", "跳过") or reading.unknown:
+            step.state.stage = Stage.INTERVIEW
+            return self.advance(step)
+        if reading.get(CREDIT_CODE) is None and not _facts_in(reading):
+            compact = re.sub(r"[\s-]", "", text)
+            if _CODE_LIKE.match(compact):
+                try:
+                    code = uscc.validate(compact.upper())
+                except StdnumError:
+                    return self.ask_credit_code(step, step.tr(N_(
+                        "That is not a valid unified social credit code: it must have 18 characters and a "
+                        "correct check character.")))
+                return self._bind(step, code)
+            return self.ask_credit_code(step, step.tr(N_(
+                "I could not find a credit code or a description of the enterprise in that.")))
+        step.state.stage = Stage.INTERVIEW
+        return self.answer(step, text, reading)
 
-    def _answer(self, step: Step, text: str) -> Step:
-        st = step.state
-        fact = st.get("asking")
-        if fact is None:
-            return self._advance(step)
-        question = QUESTIONS[fact]
-        if (text in ("unknown", "none") and fact not in FOLLOW_UPS) or (text != "none" and parse.parse_unknown(text)):
-            st["skipped"] = [*st["skipped"], fact]
-            st["history"] = [*st["history"], {"fact": fact, "set": []}]
-            return self._advance(step)
-        answer: Answer | None = question.read(text, st)
+    def _bind(self, step: Step, code: str) -> Step:
+        step.state.stage = Stage.INTERVIEW
+        step.state.credit_code = code
+        step.effects.bind_credit_code = code  # the dispatcher binds it (or says a colleague must invite)
+        return self.advance(step)
+
+    def resume(self, state: ConversationState, extra_facts: dict[str, Any]) -> Step:
+        """Continue after the dispatcher merged facts known for a bound enterprise."""
+        iv = state.interview
+        inherited = [k for k in extra_facts if k not in iv.facts]
+        iv.facts = {**extra_facts, **iv.facts}
+        # each inherited answer can be undone with 返回, like one given here
+        iv.history = [*iv.history, *(Undo(fact=k, set=[k]) for k in inherited if k in QUESTIONS)]
+        return self.advance(Step(state))
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def answer(self, step: Step, text: str, reading: Reading) -> Step:
+        """A message during the interview: a picked choice, or text read for every fact it carries."""
+        iv = step.iv
+        asking = iv.asking
+        if iv.pending is not None:
+            handled = self._settle_pending(step, text, reading)
+            if handled is not None:
+                return handled
+            iv.unsure, iv.pending = [iv.pending, *iv.unsure], None  # about something else: asked again later
+        if text in ("unknown", "skip") and asking is not None and asking not in FOLLOW_UPS:
+            return self._skip(step, asking)
+        if asking is not None and (_is_choice(text, step.state.offered)
+                                   or (asking == "toxic_classes" and _NUMBERS.match(text))):
+            answer = QUESTIONS[asking].read(text, iv.model_dump())
+            return self._take_answer(step, asking, answer)
+        new, unsure = self._collect(step, reading)
+        if asking is not None and asking not in new:
+            direct = self._direct_answer(step, asking, text, reading, bool(new) or bool(unsure))
+            if direct is not None:
+                if isinstance(direct, Step):
+                    return direct
+                new.update(direct)
+        if not new and not unsure:
+            if asking is not None and reading.unknown:
+                return self._skip(step, asking)
+            if reading.get(CREDIT_CODE) is not None:
+                return self.advance(step)
+            return self._reask(step, asking)
+        set_keys = self._store(step, asking, new)
+        iv.unsure = [*(u for u in iv.unsure if u.fact not in {p.fact for p in unsure}), *unsure]
+        if set_keys and (len(set_keys) > 1 or set_keys[0] != asking):
+            step.replies.append(Outbound(understood(step.iv.facts, set_keys, step.tr, step.state.locale)))
+        if not set_keys:  # only unsure readings: ask back now what the message meant (the open question's first)
+            unsure.sort(key=lambda u: asking not in _asks(u.fact))
+            return self._ask_back(step, unsure[0])
+        return self.advance(step)
+
+    def _collect(self, step: Step, reading: Reading) -> tuple[dict[str, Any], list[Pending]]:
+        """The sure facts of a reading, and the unsure ones, to be asked back when their question comes."""
+        new: dict[str, Any] = {}
+        unsure: list[Pending] = []
+        for c in reading.candidates:
+            if c.fact == CREDIT_CODE:
+                if c.confidence >= SURE and step.state.credit_code is None and not step.state.anonymous:
+                    step.state.credit_code = c.value
+                    step.effects.bind_credit_code = c.value
+                continue
+            if c.fact in new:
+                continue
+            if c.fact == STANDARD_OR_QUOTA or c.value is None or c.partial is not None or c.confidence < SURE:
+                if c.fact == STANDARD_OR_QUOTA or c.options or c.partial is not None or c.value is not None:
+                    unsure.append(Pending(fact=c.fact, value=c.value, options=list(c.options), partial=c.partial,
+                                          span=c.span))
+                continue
+            new[c.fact] = c.value
+        new = _valid_only(step.iv.facts, new)
+        return new, [u for u in unsure if not (set(_asks(u.fact)) & set(new))]
+
+    def _direct_answer(self, step: Step, asking: str, text: str, reading: Reading,
+                       other: bool) -> dict[str, Any] | Step | None:
+        """What the message says about the open question when it names no fact itself: 是/没有 for a
+        yes/no question, 没有 for the toxic classes or a date, a pick-list search for the industry."""
+        if asking in BOOL_FACTS:
+            if reading.polarity is not None and not other:
+                return {asking: reading.polarity}
+            return None
+        if asking == "toxic_classes":
+            if reading.polarity is False and not other:
+                return {"toxic_classes": []}
+            if reading.polarity is True and not other:
+                step.iv.candidates = list(TOXIC_ORDER)
+                return self.ask(step, asking, N_("Which of these? Pick the class that applies (type several "
+                                                 "numbers, e.g. 1,3, if more than one does)."))
+            return None
+        if asking == "above_designated_size":
+            if reading.polarity is not None and not other:
+                return {asking: reading.polarity}
+            return None
+        if asking in FOLLOW_UPS:
+            if (reading.none or reading.polarity is False) and not other:
+                step.iv.asked_follow = [*step.iv.asked_follow, asking]
+                step.iv.history = [*step.iv.history, Undo(fact=asking)]
+                return self.advance(step)
+            return None
+        if asking == "industry_code" and not other:
+            answer = QUESTIONS["industry_code"].read(text, step.iv.model_dump())
+            if answer is not None:
+                return self._take_answer(step, asking, answer)
+        if asking == "province" and not other and reading.none:
+            return None
+        return None
+
+    def _take_answer(self, step: Step, fact: str, answer: Answer | None) -> Step:
+        iv = step.iv
         if answer is None:
             return self._reask(step, fact)
         if answer.candidates:
-            st["candidates"] = list(answer.candidates)
-            return self._ask(step, fact, N_("Which of these is closest? Pick one, or type other words."))
+            iv.candidates = list(answer.candidates)
+            lead = N_("Which of these is closest? Pick one, or type other words.") if fact == "industry_code" \
+                else N_("Which of these? Pick the class that applies (type several numbers, e.g. 1,3, if more "
+                        "than one does).")
+            return self.ask(step, fact, lead)
         if answer.note == "none":
             if fact == "industry_code":
-                st["candidates"] = []
-                return self._ask(step, fact, N_("Then please describe the trade in other words, or type the "
-                                                "four-digit class code."))
-            st["asked_follow"] = [*st["asked_follow"], fact]
-            st["history"] = [*st["history"], {"fact": fact, "set": []}]
-            return self._advance(step)
-        if not self._valid(st, answer.facts):
+                iv.candidates = []
+                return self.ask(step, fact, N_("Then please describe the trade in other words, or type the "
+                                               "four-digit class code."))
+            iv.asked_follow = [*iv.asked_follow, fact]
+            iv.history = [*iv.history, Undo(fact=fact)]
+            return self.advance(step)
+        facts = _valid_only(iv.facts, dict(answer.facts))
+        if not facts:
             return self._reask(step, fact)
-        st["facts"] = {**st["facts"], **answer.facts}
-        st["history"] = [*st["history"], {"fact": fact, "set": sorted(answer.facts)}]
-        st["candidates"] = []
-        if fact in FOLLOW_UPS:
-            st["asked_follow"] = [*st["asked_follow"], fact]
-        return self._advance(step)
+        self._store(step, fact, facts)
+        return self.advance(step)
 
-    def _valid(self, st: dict[str, Any], new: dict[str, Any]) -> bool:
-        """Whether the answer makes valid facts (the engine's own English message is for the API, not chat)."""
+    def _store(self, step: Step, asking: str | None, new: dict[str, Any]) -> list[str]:
+        iv = step.iv
+        if not new:
+            return []
+        iv.facts = {**iv.facts, **new}
+        iv.unsure = [u for u in iv.unsure if not set(_asks(u.fact)) & set(new)]
+        iv.history = [*iv.history, Undo(fact=asking or next(iter(new)), set=sorted(new))]
+        iv.candidates = []
+        iv.skipped = [f for f in iv.skipped if f not in new]
+        if asking in FOLLOW_UPS and asking in new:
+            iv.asked_follow = [*iv.asked_follow, asking]
+        return [k for k in new]
+
+    def _skip(self, step: Step, fact: str) -> Step:
+        iv = step.iv
+        iv.skipped = [*iv.skipped, fact]
+        iv.history = [*iv.history, Undo(fact=fact)]
+        iv.pending = None
+        return self.advance(step)
+
+    # -- unsure readings are asked back --------------------------------------------------------
+
+    def _ask_back(self, step: Step, p: Pending) -> Step:
+        """Ask about an unsure reading: confirm a value, pick one of its options, or complete a date."""
+        iv = step.iv
+        tr = step.tr
+        iv.unsure = [u for u in iv.unsure if u.fact != p.fact]
+        iv.pending = p
+        if p.fact in QUESTIONS:
+            iv.asking = p.fact
+        if p.fact == STANDARD_OR_QUOTA:
+            return self._say(step, tr(N_("“{span}”: do the emissions exceed a standard, the total quota, or "
+                                         "both?")).format(span=p.span),
+                             (("sq:standard", N_("Over a standard")), ("sq:quota", N_("Over the total quota")),
+                              ("sq:both", N_("Both")), ("unknown", N_("Not sure"))))
+        if p.partial is not None:
+            year, month = (int(x) for x in p.partial.split("-"))
+            return self._say(step, tr(N_("On which day of {year}-{month} ({what})? Type the day, for "
+                                         "example 31.")).format(year=year, month=f"{month:02d}",
+                                                                what=fact_label(p.fact, tr)),
+                             (("unknown", N_("Not sure")),))
+        if p.value is None and p.options:
+            if p.fact == "industry_code":
+                iv.pending = None
+                iv.candidates = [str(o) for o in p.options]
+                return self.ask(step, "industry_code", N_("“{span}”: which of these is closest? Pick one, or type "
+                                                          "other words."), span=p.span)
+            if p.fact == "toxic_classes":
+                iv.pending = None
+                iv.candidates = list(TOXIC_ORDER)
+                return self.ask(step, "toxic_classes", N_("“{span}”: which of these substances? Pick the class "
+                                                          "that applies (type several numbers, e.g. 1,3, if more "
+                                                          "than one does)."), span=p.span)
+            if p.fact == "province":
+                names = [get_province(str(o)).short for o in p.options[:4]]
+                choices = tuple(Choice(f"opt:{o}", name) for o, name in zip(p.options[:4], names, strict=True))
+                step.state.offered = [ch.id for ch in choices]
+                step.replies.append(Outbound(tr(N_("Which province do you mean by “{span}”: {names}?")).format(
+                    span=p.span, names=tr(N_(" or ")).join(names)), choices))
+                return step
+        shown = describe(p.fact, p.value, tr, step.state.locale)
+        return self._say(step, tr(N_("Do you mean: {fact}?")).format(fact=shown),
+                         (("ok:yes", N_("Yes")), ("ok:no", N_("No"))))
+
+    def _queued(self, st: ConversationState, wanted: set[str]) -> Pending | None:
+        """A queued unsure reading about one of the facts wanted next (it is asked back before them)."""
+        return next((u for u in st.interview.unsure if set(_asks(u.fact)) & wanted), None)
+
+    def _settle_pending(self, step: Step, text: str, reading: Reading) -> Step | None:
+        """The reply to an ask-back; None when the message is about something else (it is read anew)."""
+        iv = step.iv
+        p = iv.pending
+        assert p is not None
+        if text == "unknown" or reading.unknown:
+            iv.pending = None
+            return self.advance(step)
+        if p.fact == STANDARD_OR_QUOTA:
+            picked: dict[str, bool] | None = {"sq:standard": {"exceeds_emission_standard": True},
+                      "sq:quota": {"exceeds_total_quota": True},
+                      "sq:both": {"exceeds_emission_standard": True, "exceeds_total_quota": True}}.get(text)
+            if picked is None:
+                found: dict[str, bool] = {c.fact: True for c in reading.candidates
+                         if c.fact in ("exceeds_emission_standard", "exceeds_total_quota") and c.value is True}
+                picked = found or None
+            if picked is None:
+                return None
+            iv.pending = None
+            self._store(step, iv.asking, picked)
+            return self.advance(step)
+        if p.partial is not None:
+            day = self._day_of(p.partial, text, reading)
+            if day is None:
+                return None
+            iv.pending = None
+            self._store(step, iv.asking, {p.fact: day})
+            return self.advance(step)
+        if p.fact == "province" and text.startswith("opt:"):
+            iv.pending = None
+            self._store(step, iv.asking, {"province": text[4:]})
+            return self.advance(step)
+        verdict = {"ok:yes": True, "ok:no": False}.get(text)
+        if verdict is None and not _facts_in(reading):
+            verdict = reading.polarity
+        if verdict is None:
+            return None
+        iv.pending = None
+        if verdict:
+            facts = _valid_only(iv.facts, {p.fact: p.value})
+            self._store(step, iv.asking, facts)
+            return self.advance(step)
+        if p.fact == "province" or iv.asking == p.fact:
+            return self.ask(step, p.fact)
+        return self.advance(step)
+
+    def _day_of(self, partial: str, text: str, reading: Reading) -> str | None:
+        year, month = (int(x) for x in partial.split("-"))
+        for c in reading.candidates:
+            if c.fact in DATE_FACTS and c.value is not None and c.confidence >= SURE:
+                return str(c.value)
+        t = parse.normalize(text)
+        if t in ("月底", "底", "最后一天", "end of month", "the last day"):
+            return date(year, month, calendar.monthrange(year, month)[1]).isoformat()
+        m = _DAY.match(t)
+        if m is None:
+            return None
         try:
-            parse_facts({**st["facts"], **new})
-        except FactError:
-            return False
-        return True
+            return date(year, month, int(m.group(1))).isoformat()
+        except ValueError:
+            return None
 
     # -- the engine decides what comes next ----------------------------------------------------
 
-    def assessment(self, st: dict[str, Any]) -> Assessment:
-        return self.engine.assess(derive(parse_facts(st["facts"])), self.today())
+    def assessment(self, st: ConversationState) -> Assessment:
+        return self.engine.assess(derive(parse_facts(st.facts)), self.today())
 
-    def _advance(self, step: Step) -> Step:
+    def advance(self, step: Step) -> Step:
         st = step.state
         a = self.assessment(st)
-        skipped = set(st["skipped"])
-        nxt = self._next_fact(st, a, skipped)
+        st.interview.pending = None
+        nxt = self.next_fact(st, a)
         if nxt is not None:
-            st["stage"] = "interview"
-            return self._ask(step, nxt)
-        if st["stage"] != "follow_up":
-            step.replies.append(Outbound(render_verdict(a, self._tr(step), st["locale"])))
+            queued = self._queued(st, self._askable(st, a))
+            if queued is not None:
+                st.stage = Stage.INTERVIEW
+                return self._ask_back(step, queued)
+            if st.stage not in (Stage.FOLLOW_UP, Stage.DONE) or a.obligation == "undetermined":
+                st.stage = Stage.INTERVIEW
+            return self.ask(step, nxt)
+        if st.stage != Stage.FOLLOW_UP:
+            step.replies.append(Outbound(self.verdict_text(st, a, step.tr)))
+        elif st.interview.history and st.interview.history[-1].fact in DUTY_FACTS and a.report_to:
+            step.replies.append(Outbound(step.tr(N_("Report the audit to: {offices}")).format(
+                offices=step.tr(N_(", ")).join(a.report_to))))
         follow = self._next_follow_up(st, a)
         if follow is not None:
-            st["stage"] = "follow_up"
+            st.stage = Stage.FOLLOW_UP
             step.effects.assessment = a  # stored now: a contact who stops here keeps the verdict and any clock
-            return self._ask(step, follow)
-        if st["stage"] == "follow_up":
-            step.replies.append(Outbound(render_deadlines(a, self._tr(step), st["locale"])))
-        st["stage"] = "done"
-        st["asking"] = None
-        st["offered"] = []
+            queued = self._queued(st, {follow})
+            return self._ask_back(step, queued) if queued is not None else self.ask(step, follow)
+        if st.stage == Stage.FOLLOW_UP:
+            step.replies.append(Outbound(render_deadlines(a, step.tr, st.locale, today=self.today())))
+        st.stage = Stage.DONE
+        st.interview.asking = None
+        st.offered = []
         step.effects.assessment = a
+        if st.anonymous:
+            return self._reply(step, N_("That is all I need. Nothing of this was stored and no reminders will "
+                                        "come; send 同意 if you want me to keep your deadlines and remind you."),
+                               keep=True)
         return self._reply(step, N_("That is all I need. Type 我的期限 for your deadlines, 返回 to change the last "
                                     "answer, or 重新开始 to start again."), keep=True)
 
-    def _next_fact(self, st: dict[str, Any], a: Assessment, skipped: set[str]) -> str | None:
-        facts = st["facts"]
-        if "province" not in facts and "province" not in skipped:
-            return "province"
+    def verdict_text(self, st: ConversationState, a: Assessment, tr: Gettext) -> str:
+        basis = tr(N_("Based on: {facts}.")).format(facts=_summary_all(st, tr))
+        return f"{render_verdict(a, tr, st.locale, today=self.today())}\n\n{basis}"
+
+    def _pending_facts(self, st: ConversationState, a: Assessment) -> list[str]:
+        iv = st.interview
+        if "province" not in iv.facts and "province" not in iv.skipped:
+            return ["province"]
         pending = list(a.missing)
         if a.obligation == "voluntary":
-            pending += list(a.voluntary.missing)
-        for fact in pending:
-            if fact not in skipped and fact not in facts and fact in QUESTIONS:
-                return fact
-        return None
+            pending += [f for f in a.voluntary.missing if f not in pending]
+        return [f for f in pending if f not in iv.skipped and f not in iv.facts and f in QUESTIONS]
 
-    def _next_follow_up(self, st: dict[str, Any], a: Assessment) -> str | None:
+    def _askable(self, st: ConversationState, a: Assessment) -> set[str]:
+        return set(self._pending_facts(st, a))
+
+    def next_fact(self, st: ConversationState, a: Assessment) -> str | None:
+        facts = st.interview.facts
+        pending = self._pending_facts(st, a)
+        if pending == ["province"] or len(pending) < 2:
+            return pending[0] if pending else None
+        askable = set(pending)
+        if not self.decisive_first:
+            return pending[0]
+        ordered = order_missing(self.engine, facts, pending, self.today(), askable)
+        return ordered[0] if ordered else None
+
+    def _next_follow_up(self, st: ConversationState, a: Assessment) -> str | None:
         """The next date a deadline counts from, asked only if a document binding this enterprise
         counts one of its deadlines (for this verdict) from it: the list's publication for every
         mandatory audit, the last audit for a five-year round, evaluation (Shanxi), acceptance (Henan)."""
         if a.obligation == "undetermined":
             return None
+        iv = st.interview
         kinds = frozenset(g.kind for g in a.grounds)
-        counted = self.engine.clock_facts(st["facts"].get("province"), a.obligation, kinds)
+        if a.obligation == "mandatory":
+            for fact in self.engine.duty_facts(derive(parse_facts(iv.facts)), self.today(), kinds):
+                if fact in QUESTIONS and fact not in iv.facts and fact not in iv.skipped \
+                        and fact not in iv.asked_follow:
+                    return fact
+        counted = self.engine.clock_facts(iv.facts.get("province"), a.obligation, kinds)
         for fact in FOLLOW_UPS:
-            if fact in counted and fact not in st["facts"] and fact not in st["asked_follow"] \
-                    and fact not in st["skipped"]:
+            if fact in counted and fact not in iv.facts and fact not in iv.asked_follow \
+                    and fact not in iv.skipped:
                 return fact
         return None
 
-    # -- commands ------------------------------------------------------------------------------
+    # -- commands (the router calls these, then the open question is asked again) -------------
 
-    def _restart(self, step: Step) -> Step:
-        keep = {k: step.state.get(k) for k in ("locale", "credit_code")}
-        step.state = {**new_state(keep["locale"]), "stage": "interview", "credit_code": keep["credit_code"]}
-        step.replies.append(Outbound(self._tr(step)(N_("Starting again."))))
-        return self._advance(step)
+    def restart(self, step: Step) -> Step:
+        old = step.state
+        step.state = ConversationState(locale=old.locale, credit_code=old.credit_code, stage=Stage.INTERVIEW,
+                                       anonymous=old.anonymous)
+        step.replies.append(Outbound(step.tr(N_("Starting again."))))
+        if old.credit_code:  # its region digits still say the province
+            registered = extract.read(old.credit_code, today=self.today()).get("province")
+            if registered is not None and registered.confidence >= SURE:
+                self._store(step, None, {"province": registered.value})
+        return self.advance(step)
 
-    def _back(self, step: Step) -> Step:
-        st = step.state
-        if not st["history"]:
-            step.replies.append(Outbound(self._tr(step)(N_("There is no earlier answer to undo."))))
-            return self._advance(step) if st["stage"] in ("interview", "follow_up", "done") else step
-        last = st["history"][-1]
-        st["history"] = st["history"][:-1]
-        st["facts"] = {k: v for k, v in st["facts"].items() if k not in last["set"]}
-        st["skipped"] = [f for f in st["skipped"] if f != last["fact"]]
-        st["asked_follow"] = [f for f in st["asked_follow"] if f != last["fact"]]
-        st["stage"] = "follow_up" if last["fact"] in FOLLOW_UPS else "interview"
-        tr = self._tr(step)
-        step.replies.append(Outbound(tr(N_("Undone: {fact}.")).format(fact=fact_label(last["fact"], tr))))
-        return self._ask(step, last["fact"])
+    def back(self, step: Step) -> Step:
+        iv = step.iv
+        iv.pending = None
+        if not iv.history:
+            step.replies.append(Outbound(step.tr(N_("There is no earlier answer to undo."))))
+            return self.advance(step) if step.state.stage in (Stage.INTERVIEW, Stage.FOLLOW_UP, Stage.DONE) \
+                else step
+        last = iv.history[-1]
+        iv.history = iv.history[:-1]
+        iv.facts = {k: v for k, v in iv.facts.items() if k not in last.set}
+        iv.skipped = [f for f in iv.skipped if f != last.fact]
+        iv.asked_follow = [f for f in iv.asked_follow if f != last.fact]
+        step.state.stage = Stage.FOLLOW_UP if last.fact in FOLLOW_UPS else Stage.INTERVIEW
+        tr = step.tr
+        undone = [fact_label(f, tr) for f in (last.set or [last.fact])]
+        step.replies.append(Outbound(tr(N_("Undone: {fact}.")).format(fact=tr(N_(", ")).join(undone))))
+        if last.fact in QUESTIONS:
+            return self.ask(step, last.fact)
+        return self.advance(step)
 
-    def _help(self, step: Step) -> Step:
-        step.replies.append(Outbound(self._tr(step)(N_(
-            "Commands: 帮助 (help) · 重新开始 (restart) · 返回 (undo the last answer) · 我的期限 (my deadlines) · "
-            "语言 (language) · 删除我的数据 (delete my data)."))))
-        return self._repeat(step)
+    def help_text(self, tr: Gettext) -> str:
+        return tr(N_(
+            "What you can do:\n"
+            "• Describe the enterprise in a sentence, e.g. 山东的化工厂，300人，营收2亿，用到铬: I read every fact "
+            "in it.\n"
+            "• 返回 (back): undo the last answer · 重新开始 (restart) · 我的期限 (my deadlines)\n"
+            "• 语言 (language): 中文 / English · 删除我的数据 (forget): delete everything stored about you\n"
+            "• 邀请同事 (invite): a code for a colleague · 绑定 <code> (bind): join your enterprise with a code\n"
+            "• 申请表: the Henan voluntary-audit application form · 退订 / 恢复提醒: stop or resume reminders\n"
+            "• Ask about a document, e.g. 山东的细则还有效吗？"))
 
-    def _switch_language(self, step: Step, text: str) -> Step:
+    def switch_language(self, step: Step, text: str) -> Step:
         st = step.state
         target = "en" if text in ("english", "en") else "zh_CN" if text in ("中文", "zh") else (
-            "en" if st["locale"] == "zh_CN" else "zh_CN")
-        st["locale"] = target
+            "en" if st.locale == "zh_CN" else "zh_CN")
+        st.locale = target
         step.effects.locale = target
-        step.replies.append(Outbound(self._tr(step)(N_("Language: English."))))
-        return self._repeat(step)
+        step.replies.append(Outbound(step.tr(N_("Language: English."))))
+        return self.repeat(step)
 
-    def _ask_forget(self, step: Step) -> Step:
+    def ask_forget(self, step: Step) -> Step:
         st = step.state
-        st["before_forget"] = st["stage"]
-        st["stage"] = "confirm_forget"
-        return self._say(step, self._tr(step)(N_("Delete everything stored about you (your answers, your "
-                                                 "binding to the enterprise and your reminders)?")),
+        if st.stage != Stage.CONFIRM_FORGET:
+            st.before_forget = st.stage
+        st.stage = Stage.CONFIRM_FORGET
+        return self._say(step, step.tr(N_("Delete everything stored about you (your answers, your binding to the "
+                                          "enterprise and your reminders)?")),
                          (("forget:yes", N_("Delete")), ("forget:no", N_("Keep"))))
 
-    def _confirm_forget(self, step: Step, text: str) -> Step:
-        yes = text == "forget:yes" or (text != "forget:no" and parse.parse_yes_no(text) is True) or text == "删除"
+    def confirm_forget(self, step: Step, text: str, reading: Reading) -> Step:
+        yes = text in ("forget:yes", "删除", "delete") or (text != "forget:no" and reading.polarity is True)
         if yes:
             step.effects.forget = True
-            step.state = new_state(step.state["locale"])
+            step.state = ConversationState(locale=step.state.locale)
             return self._reply(step, N_("Done: everything stored about you has been deleted."))
-        step.state["stage"] = step.state.pop("before_forget", "interview")
-        step.replies.append(Outbound(self._tr(step)(N_("Nothing was deleted."))))
-        return self._repeat(step)
+        step.state.stage = step.state.before_forget or Stage.INTERVIEW
+        step.state.before_forget = None
+        step.replies.append(Outbound(step.tr(N_("Nothing was deleted."))))
+        return self.repeat(step)
 
-    def _repeat(self, step: Step) -> Step:
+    def repeat(self, step: Step) -> Step:
+        """Ask the open question again (after a command answered in the middle of it)."""
         st = step.state
-        if st["stage"] in ("interview", "follow_up") and st.get("asking"):
-            return self._ask(step, st["asking"])
-        if st["stage"] == "consent":
-            return self._welcome(step)
-        if st["stage"] == "credit_code":
-            return self._ask_credit_code(step)
+        if st.stage in (Stage.INTERVIEW, Stage.FOLLOW_UP) and st.interview.pending is not None:
+            return self._ask_back(step, st.interview.pending)
+        if st.stage in (Stage.INTERVIEW, Stage.FOLLOW_UP) and st.interview.asking:
+            return self.ask(step, st.interview.asking)
+        if st.stage == Stage.CONSENT:
+            return self.welcome(step)
+        if st.stage == Stage.CREDIT_CODE:
+            return self.ask_credit_code(step)
         return step
 
     # -- output helpers ------------------------------------------------------------------------
 
-    def _tr(self, step: Step) -> Gettext:
-        return gettext_for(step.state.get("locale") or DEFAULT_LOCALE)
-
-    def _ask(self, step: Step, fact: str, lead: str | None = None) -> Step:
+    def ask(self, step: Step, fact: str, lead: str | None = None, **args: str) -> Step:
         st = step.state
-        st["asking"] = fact
-        tr = self._tr(step)
+        st.interview.asking = fact
+        tr = step.tr
         question = QUESTIONS[fact]
-        choices = question.choices(tr, st)
-        if fact not in FOLLOW_UPS and not any(
-            c.id == "unknown" for c in choices
-        ):
+        choices = question.choices(tr, st.interview.model_dump())
+        if fact not in FOLLOW_UPS and not any(c.id == "unknown" for c in choices):
             choices = (*choices, Choice("unknown", tr(N_("Not sure"))))
-        text = tr(lead) if lead else tr(question.prompt)
-        st["offered"] = [c.id for c in choices]
+        text = tr(lead).format(**args) if lead and args else tr(lead) if lead else tr(question.prompt)
+        if fact == "scale" and lead is None:
+            text = self._scale_prompt(st, tr) or text
+        st.offered = [c.id for c in choices]
         step.replies.append(Outbound(text, choices))
         return step
 
-    def _reask(self, step: Step, fact: str) -> Step:
-        step.replies.append(Outbound(self._tr(step)(N_("Sorry, I could not read that answer."))))
-        return self._ask(step, fact)
+    def _scale_prompt(self, st: ConversationState, tr: Gettext) -> str | None:
+        facts = st.facts
+        if "employees" in facts and "revenue_10k_yuan" not in facts:
+            return tr(N_("And its annual revenue (营业收入)? For example 8000万 or 2亿."))
+        if "revenue_10k_yuan" in facts and "employees" not in facts:
+            return tr(N_("And how many employees does it have? For example 350人."))
+        return None
+
+    def _reask(self, step: Step, fact: str | None) -> Step:
+        tr = step.tr
+        if fact is None:
+            return self._reply(step, N_("Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for "
+                                        "help."))
+        step.replies.append(Outbound(tr(N_("Sorry, I could not read that as an answer to this question. Please "
+                                           "pick one of the choices, or describe it in other words."))))
+        return self.ask(step, fact)
 
     def _say(self, step: Step, text: str, choices: tuple[tuple[str, str], ...]) -> Step:
-        tr = self._tr(step)
+        tr = step.tr
         built = tuple(Choice(cid, tr(label)) for cid, label in choices)
-        step.state["offered"] = [c.id for c in built]
+        step.state.offered = [c.id for c in built]
         step.replies.append(Outbound(text, built))
         return step
 
     def _reply(self, step: Step, msgid: str, keep: bool = False) -> Step:
         if not keep:
-            step.state["offered"] = []
-        step.replies.append(Outbound(self._tr(step)(msgid)))
+            step.state.offered = []
+        step.replies.append(Outbound(step.tr(msgid)))
         return step
 
 
-def _command(text: str) -> str | None:
-    t = text.strip().lower()
-    for name, words in COMMANDS.items():
-        if t in words:
-            return name
+def read_consent(text: str) -> bool | None:
+    t = parse.normalize(text).strip("。.!！ ")
+    if t == "consent:yes" or t in AGREE:
+        return True
+    if t == "consent:no" or t in DISAGREE or t.startswith("不同意"):
+        return False
+    reading = extract.read(t, today=date.today())
+    if reading.polarity is not None and not _facts_in(reading):
+        return reading.polarity
     return None
+
+
+def _is_choice(text: str, offered: list[str]) -> bool:
+    return text in ("yes", "no", "none") or text.startswith(("ind:", "tox:")) or text in offered
+
+
+def _asks(fact: str) -> tuple[str, ...]:
+    """The facts an unsure reading would settle (双超: the standard or the quota)."""
+    if fact == STANDARD_OR_QUOTA:
+        return ("exceeds_emission_standard", "exceeds_total_quota")
+    if fact in ("employees", "revenue_10k_yuan"):
+        return (fact, "scale", "above_designated_size")
+    return (fact,)
+
+
+def _facts_in(reading: Reading) -> bool:
+    return any(c.fact != CREDIT_CODE for c in reading.candidates)
+
+
+def _valid_only(known: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The new facts that make valid facts together with the known ones (one at a time, so one bad
+    value does not drop the others)."""
+    try:
+        parse_facts({**known, **new})
+        return new
+    except FactError:
+        pass
+    kept: dict[str, Any] = {}
+    for k, v in new.items():
+        try:
+            parse_facts({**known, **kept, k: v})
+        except FactError:
+            continue
+        kept[k] = v
+    return kept
+
+
+def _summary_all(st: ConversationState, tr: Gettext) -> str:
+    return summary(st.facts, tr, st.locale)

@@ -12,7 +12,6 @@ YES = ("是的", "是", "有的", "有", "对的", "对", "存在", "属于", "�
 NO = (
     "不是", "不对", "没有", "没", "无", "否", "不存在", "不属于", "未超", "不会", "不", "no", "n", "false", "未",
 )
-NEGATION_PREFIXES = ("不", "没", "未", "无", "否", "非")
 UNKNOWN = ("不知道", "不清楚", "不确定", "不晓得", "跳过", "skip", "unknown", "不了解", "说不准", "?", "？")
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -43,9 +42,10 @@ def parse_yes_no(text: str) -> bool | None:
     t = _strip_punct(normalize(text))
     if not t or parse_unknown(text):
         return None
-    if t in NO or any(len(w) > 1 and t.startswith(w) for w in NO) or t[0] in NEGATION_PREFIXES:
+    # whole words only: "有机化学原料" is not a yes, "不锈钢加工" is not a no (handlers.extract reads the rest)
+    if t in NO:
         return False
-    if t in YES or any(len(w) > 1 and t.startswith(w) for w in YES) or t[0] in ("是", "有", "对", "超"):
+    if t in YES:
         return True
     return None
 

@@ -43,6 +43,7 @@ class Question:
     prompt: str  # msgid
     choices: Callable[[Gettext, dict[str, Any]], tuple[Choice, ...]]
     read: Reader
+    yes_no: bool = False  # answered by 是/否 (the extraction step's polarity)
 
 
 def _yes_no_choices(tr: Gettext, state: dict[str, Any]) -> tuple[Choice, ...]:
@@ -161,7 +162,7 @@ def _date_choices(label: str) -> Callable[[Gettext, dict[str, Any]], tuple[Choic
 
 
 def _bool_q(fact: str, prompt: str) -> Question:
-    return Question(fact, prompt, _yes_no_choices, _bool_reader(fact))
+    return Question(fact, prompt, _yes_no_choices, _bool_reader(fact), yes_no=True)
 
 
 QUESTIONS: dict[str, Question] = {

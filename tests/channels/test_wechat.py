@@ -50,9 +50,6 @@ class Counting:
         time.sleep(self.delay)
         return self.dispatcher.dispatch(inbound)
 
-    def inbox(self, channel: str, user_id: str) -> list[Outbound]:
-        return self.dispatcher.inbox(channel, user_id)
-
 
 def forget_last_seen(sessions: sessionmaker[Session], openid: str) -> None:
     """As if the person's last message were more than 48 hours old."""

@@ -50,9 +50,6 @@ class Counting:
         time.sleep(self.delay)
         return self.dispatcher.dispatch(inbound)
 
-    def inbox(self, channel: str, user_id: str) -> list[Outbound]:
-        return self.dispatcher.inbox(channel, user_id)
-
 
 def test_a_full_interview_then_a_reminder_with_one_access_token(
     fake_qyapi: Fake[FakeQyapi], wecom: WeComChannel, dispatcher: Dispatcher, sessions: sessionmaker[Session]

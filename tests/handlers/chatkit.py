@@ -59,9 +59,12 @@ class ChatBot:
         self.push(code or "跳过", user)
 
     def deny_grounds(self, user: str = "u1", limit: int = 10) -> None:
-        """Answer "no" to every yes/no or toxic-substance question until another kind is asked."""
+        """Answer "no" to every yes/no ground or toxic-substance question until another kind is asked
+        (the revenue question of Henan's voluntary programme is not a ground: it ends the run)."""
         for _ in range(limit):
             ids = self.choice_ids()
+            if "2000万元" in (self.last[-1].text if self.last else ""):
+                return
             if "tox:none" in ids:
                 self.pick("tox:none", user)
             elif ids[:2] == ["yes", "no"]:

@@ -22,9 +22,8 @@ CODE = credit_code("91140100MA0K5555Q")
 def bot(sessions: sessionmaker[Session]) -> ChatBot:
     bot = ChatBot(sessions, TODAY)
     bot.dispatcher.calendar_url = lambda token: f"https://qs.example/calendar/{token}.ics"
-    bot.start(code=CODE)
-    bot.push("山西")
-    bot.push("是")                         # exceeds an emission standard: mandatory
+    bot.start(code=CODE)                   # 9114…: the province is Shanxi
+    bot.push("我们排放超标")                  # exceeds an emission standard: mandatory
     bot.push("2026-03-31")                 # the list was published today: the clock starts
     bot.skip_follow_ups()                  # never audited before, not evaluated
     return bot
@@ -106,7 +105,7 @@ def test_status_lists_the_deadlines_and_a_calendar_link_that_serves_an_ics(
 ) -> None:
     bot.push("已公布 https://example.com/x")
     bot.push("我的期限")
-    assert "2026-04-30" in bot.text and "已完成" in bot.text
+    assert "2026-05-31" in bot.text and "公布企业相关信息：已于" in bot.text   # the disclosure: done, with its day
     found = re.search(r"https://qs\.example/calendar/([\w-]+)\.ics", bot.text)
     assert found is not None, bot.text
     token = found.group(1)
@@ -120,10 +119,8 @@ def test_status_lists_the_deadlines_and_a_calendar_link_that_serves_an_ics(
 def test_a_henan_voluntary_audit_gets_its_four_yearly_re_review(sessions: sessionmaker[Session]) -> None:
     bot = ChatBot(sessions, date(2026, 11, 22))
     bot.start(code=credit_code("91410100MA4A7777K"))
-    bot.push("河南")
-    bot.deny_grounds()
-    bot.push("3011")                        # cement: industrial (section C)
-    bot.push("是")                          # above designated size
+    bot.deny_grounds()                      # 9141…: the province is Henan
+    bot.push("水泥厂，年营业收入5000万")         # cement: industrial (section C); above designated size
     assert "符合条件" in bot.text and "验收" in bot.text   # eligible; asked when a voluntary audit passed acceptance
     bot.push("2025-12-01")
     assert "2029-12-01" in bot.text          # re-review every four years (七、（二）)
@@ -136,8 +133,7 @@ def test_a_shanxi_enterprise_is_asked_for_its_evaluation_day_and_gets_the_accept
 ) -> None:
     bot = ChatBot(sessions, date(2026, 11, 22))
     bot.start(code=credit_code("91140100MA0K6666R"))
-    bot.push("山西")
-    bot.push("是")                          # over an emission standard
+    bot.push("排放超标")                      # over an emission standard
     bot.pick("none")                        # not on a list yet
     bot.pick("none")                        # never audited
     assert "评估" in bot.text                # Shanxi counts acceptance from the evaluation
@@ -148,10 +144,8 @@ def test_a_shanxi_enterprise_is_asked_for_its_evaluation_day_and_gets_the_accept
 def test_an_eligible_henan_contact_can_ask_for_the_application_form(sessions: sessionmaker[Session]) -> None:
     bot = ChatBot(sessions, date(2026, 11, 22))
     bot.start(code=credit_code("91410100MA4A8888L"))
-    bot.push("河南")
     bot.deny_grounds()
-    bot.push("3011")
-    bot.push("是")                           # above designated size: eligible
+    bot.push("我们是水泥厂，营业收入5000万")      # above designated size: eligible
     bot.skip_follow_ups()
     bot.push("申请表")
     assert "取消" in bot.text and "申请表" in bot.text          # the form starts, one question at a time
@@ -162,13 +156,11 @@ def test_correcting_the_list_date_in_chat_moves_the_deadlines_and_their_reminder
 ) -> None:
     bot = ChatBot(sessions, date(2026, 3, 1))
     bot.start(code=credit_code("91140100MA0K7777X"))
-    bot.push("山西")
-    bot.push("是")
+    bot.push("超标排放")
     bot.push("2026-06-30")                   # a typo: the list was published on 2026-03-31
     bot.skip_follow_ups()
     bot.push("重新开始")
-    bot.push("山西")
-    bot.push("是")
+    bot.push("超标排放")
     bot.push("2026-03-31")
     bot.skip_follow_ups()
     with sessions() as s:
@@ -189,8 +181,8 @@ def test_correcting_the_list_date_in_chat_moves_the_deadlines_and_their_reminder
 def test_correcting_the_last_audit_day_moves_the_five_year_round(sessions: sessionmaker[Session]) -> None:
     bot = ChatBot(sessions, date(2026, 11, 22))
     bot.start(code=credit_code("91650100MA7H1111T"))
-    bot.push("新疆")
-    bot.push("是")                            # over an emission standard
+    bot.push("排放超标")                        # over an emission standard (6501…: Xinjiang)
+    bot.push("不是")                            # not a central enterprise (it would also report nationally)
     bot.pick("none")                          # no list yet
     bot.push("2022-06-30")                    # last audit completed
     bot.push("返回")

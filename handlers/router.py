@@ -1,0 +1,220 @@
+"""The conversation router: registered handlers over one typed state, each with a `match`/`handle` split
+(python-telegram-bot's `BaseHandler.check_update` / `handle_update`, aiogram's routers).
+
+The dispatcher loads what every handler needs once per message into a `Turn` (the contact, its
+consent and locale, the typed state, the message read once for every fact it carries), then offers
+the turn to the handlers in order; the first whose `match` accepts it handles it. A handler never
+re-reads the message text for facts (`turn.reading` is the one reading) and never reads another
+handler's sub-state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Protocol
+
+from handlers import extract, parse
+from handlers.commands import read_command
+from handlers.documents import answer_document_question
+from handlers.extract import Reading
+from handlers.interview import Effects, Interview, Step
+from handlers.messages import Inbound, Outbound
+from handlers.offices import is_legal_wording_request, render_offices_legal
+from handlers.state import ConversationState, Stage
+from rules.i18n import N_, Gettext, gettext_for
+from storage import Contact, Repositories
+
+
+@dataclass
+class Turn:
+    """One message and everything loaded for it. `repos`/`contact` are None for an anonymous contact
+    (consent declined): nothing of theirs touches the database."""
+
+    inbound: Inbound
+    state: ConversationState
+    today: date
+    repos: Repositories | None = None
+    contact: Contact | None = None
+    effects: Effects = field(default_factory=Effects)
+    saved: bool = False  # a handler wrote the conversation row itself (the Henan form)
+    found: dict[str, str | None] = field(default_factory=dict)  # what a handler's `match` computed for `handle`
+
+    @cached_property
+    def text(self) -> str:
+        """The choice id picked, or the normalised text (a number picks the numbered choice offered)."""
+        if self.inbound.choice is not None:
+            return self.inbound.choice
+        text = parse.normalize(self.inbound.text or "")
+        offered = self.state.offered
+        if text.isdigit() and 1 <= int(text) <= len(offered) and self.state.interview.asking != "toxic_classes":
+            return offered[int(text) - 1]
+        return text
+
+    @cached_property
+    def command(self) -> str | None:
+        if self.inbound.choice is not None:
+            return self.inbound.choice[4:] if self.inbound.choice.startswith("cmd:") else None
+        return read_command(self.inbound.text or "")
+
+    @cached_property
+    def reading(self) -> Reading:
+        """The message read once for every fact it carries (choices carry none)."""
+        if self.inbound.choice is not None or not self.inbound.text or self.text in self.state.offered:
+            return Reading()  # a choice picked (by its button or its number) carries no other fact
+        return extract.read(self.inbound.text, today=self.today, asking=self.state.interview.asking)
+
+    @property
+    def tr(self) -> Gettext:
+        return gettext_for(self.state.locale)
+
+    @property
+    def consented(self) -> bool:
+        return self.contact is not None and self.contact.consented_at is not None
+
+    def step(self) -> Step:
+        return Step(self.state, effects=self.effects)
+
+
+class Handler(Protocol):
+    name: str
+
+    def match(self, turn: Turn) -> bool: ...
+
+    def handle(self, turn: Turn) -> list[Outbound]: ...
+
+
+@dataclass
+class FuncHandler:
+    """A handler from two functions (most handlers are a test and an action)."""
+
+    name: str
+    matches: Callable[[Turn], bool]
+    handles: Callable[[Turn], list[Outbound]]
+
+    def match(self, turn: Turn) -> bool:
+        return self.matches(turn)
+
+    def handle(self, turn: Turn) -> list[Outbound]:
+        return self.handles(turn)
+
+
+class Router:
+    def __init__(self, handlers: Sequence[Handler]) -> None:
+        self.handlers = list(handlers)
+
+    def route(self, turn: Turn, *, after: str | None = None) -> list[Outbound]:
+        """The replies of the first handler that matches (after the one named `after`, if given)."""
+        handlers = self.handlers
+        if after is not None:
+            handlers = handlers[[h.name for h in handlers].index(after) + 1:]
+        for handler in handlers:
+            if handler.match(turn):
+                return handler.handle(turn)
+        return []
+
+
+# -- the handlers every conversation has -------------------------------------------------------
+
+def run(turn: Turn, fn: Callable[[Step], Step]) -> list[Outbound]:
+    """Run an interview function on the turn's state; the step's state and effects become the turn's."""
+    step = fn(turn.step())
+    turn.state = step.state
+    turn.effects = step.effects
+    return step.replies
+
+
+def consent_handler(interview: Interview) -> Handler:
+    def matches(turn: Turn) -> bool:
+        if turn.state.stage in (Stage.NEW, Stage.CONSENT):
+            return True
+        return turn.state.anonymous and turn.command is None and turn.text in ("consent:yes", "同意", "agree")
+
+    def handles(turn: Turn) -> list[Outbound]:
+        if turn.state.stage == Stage.NEW:
+            return run(turn, interview.welcome)
+        return run(turn, lambda s: interview.consent(s, turn.text))
+
+    return FuncHandler("consent", matches, handles)
+
+
+def command_handler(interview: Interview) -> Handler:
+    """帮助, 语言, 删除我的数据, 重新开始, 返回, 我的期限: answered, then the open question is asked again."""
+    actions: dict[str, Callable[[Turn, Step], Step]] = {
+        "help": lambda t, s: interview.repeat(_with(s, Outbound(interview.help_text(s.tr)))),
+        "language": lambda t, s: interview.switch_language(s, t.text),
+        "forget": lambda t, s: interview.ask_forget(s),
+        "restart": lambda t, s: interview.restart(s),
+        "back": lambda t, s: interview.back(s),
+        "status": lambda t, s: _status(s),
+    }
+
+    def matches(turn: Turn) -> bool:
+        if turn.state.stage == Stage.CONFIRM_FORGET:
+            return True
+        return turn.command in actions
+
+    def handles(turn: Turn) -> list[Outbound]:
+        if turn.state.stage == Stage.CONFIRM_FORGET and turn.command != "forget":
+            return run(turn, lambda s: interview.confirm_forget(s, turn.text, turn.reading))
+        command = turn.command
+        assert command is not None
+        return run(turn, lambda s: actions[command](turn, s))
+
+    return FuncHandler("commands", matches, handles)
+
+
+def _with(step: Step, reply: Outbound) -> Step:
+    step.replies.append(reply)
+    return step
+
+
+def _status(step: Step) -> Step:
+    step.effects.status = True  # the dispatcher adds the deadlines (they are in the database), then repeats
+    return step
+
+
+def documents_handler(interview: Interview) -> Handler:
+    """Questions about the documents (山东的细则还有效吗？) and the offices' legal wording (法律原文): answered,
+    then the open question is asked again."""
+
+    def answer(turn: Turn) -> str | None:
+        text = turn.inbound.text
+        if not text or turn.inbound.choice is not None or turn.state.stage in (Stage.NEW, Stage.CONSENT):
+            return None
+        if is_legal_wording_request(text):
+            return render_offices_legal(interview.assessment(turn.state), turn.tr)
+        return answer_document_question(text, turn.state.facts.get("province"), turn.today, turn.tr)
+
+    def matches(turn: Turn) -> bool:
+        turn.found["documents"] = answer(turn)
+        return turn.found["documents"] is not None
+
+    def handles(turn: Turn) -> list[Outbound]:
+        reply = turn.found["documents"]
+        assert reply is not None
+        return run(turn, lambda s: interview.repeat(_with(s, Outbound(reply))))
+
+    return FuncHandler("documents", matches, handles)
+
+
+def interview_handler(interview: Interview) -> Handler:
+    def handles(turn: Turn) -> list[Outbound]:
+        stage = turn.state.stage
+        if stage == Stage.CREDIT_CODE:
+            return run(turn, lambda s: interview.credit_code(s, turn.text, turn.reading))
+        if stage in (Stage.INTERVIEW, Stage.FOLLOW_UP) or turn.reading.candidates:
+            if stage == Stage.DONE:
+                turn.state.stage = Stage.INTERVIEW  # a new or corrected fact after the verdict
+            return run(turn, lambda s: interview.answer(s, turn.text, turn.reading))
+        return run(turn, lambda s: _done_reply(interview, s))
+
+    return FuncHandler("interview", lambda turn: True, handles)
+
+
+def _done_reply(interview: Interview, step: Step) -> Step:
+    step.replies.append(Outbound(step.tr(N_(
+        "Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for help."))))
+    return step
