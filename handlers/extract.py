@@ -67,4 +67,6 @@ class Reading:
 def read(text: str, *, today: date, asking: str | None = None) -> Reading:
     """Read one message. `asking` is the fact of the open question (or None): it only decides what a
     bare value means (a bare date while a date is asked, a bare amount while revenue is asked)."""
-    raise NotImplementedError
+    from handlers.extract_read import read_message  # the implementation, kept out of the frozen interface
+
+    return read_message(text, today=today, asking=asking)

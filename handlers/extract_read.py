@@ -1,0 +1,610 @@
+"""How handlers/extract.py reads a message (the interface and its documentation live there).
+
+1. Normalise (NFKC, lower case, spaces squeezed), keeping where each character came from.
+2. Cut out dates, credit codes and amounts (handlers/extract_numbers.py), then the leftmost-longest
+   words of the lexicon (handlers/extract_tables.py) in what remains.
+3. Split into clauses at punctuation; read each fact word with its negation scope (the negations
+   before it, through fillers; 没有 at the clause end after it), skipping words a question or a
+   supposition (有没有超标, 如果超标) only mentions.
+4. Assemble one candidate per fact; the whole-message flags (polarity, unknown, none, rest) last.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from handlers.extract import DATE_FACTS, SURE, Candidate, Reading
+from handlers.extract_numbers import Amount, DateHit, find_amounts, find_codes, find_dates
+from handlers.extract_tables import TOXIC_CLASSES, Tables, Term, Token, readings, tables
+
+_CLAUSE_MARKS = frozenset("，,。；;！!？?\n…")
+_QUESTION_ONLY = frozenset({"?", "？", "??", "？？"})
+_SKIP_IN_SCOPE = frozenset({"filler", "approx", "hedge"})
+_REVENUE_QUESTIONS = frozenset({"revenue_10k_yuan", "above_designated_size"})
+_MAX_EMPLOYEES = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Msg:
+    text: str  # as typed
+    norm: str
+    origin: list[int]  # norm index -> text index
+    tokens: list[Token]
+    clause_of: list[int]  # per token
+    bounds: list[int]  # clause boundary positions in norm
+    uncovered: list[int]
+    t: Tables
+    claimed: set[int]  # uncovered positions a typo or an abbreviation was read from
+
+    def span(self, start: int, end: int) -> str:
+        return self.text[self.origin[start] : self.origin[end - 1] + 1]
+
+    def clause_at(self, pos: int) -> int:
+        return bisect.bisect_left(self.bounds, pos)
+
+
+def read_message(text: str, *, today: date, asking: str | None) -> Reading:
+    t = tables()
+    norm, origin = _normalize(text)
+    if not norm.strip():
+        return Reading()
+    dates = find_dates(norm, today)
+    codes = find_codes(norm) if len(norm) >= 18 else []
+    blocked = sorted([(d.start, d.end) for d in dates] + [(s, e) for s, e, _ in codes])
+    amounts = find_amounts(norm, blocked)
+    blocked = sorted(blocked + [(a.start, a.end) for a in amounts])
+    tokens, uncovered = t.gazetteer.scan(norm, blocked)
+    bounds = [i for i, ch in enumerate(norm) if ch in _CLAUSE_MARKS and not _between_digits(norm, i)]
+    msg = _Msg(text, norm, origin, tokens, [bisect.bisect_left(bounds, tok.start) for tok in tokens], bounds,
+               uncovered, t, set())
+
+    found: list[Candidate] = []
+    notes: dict[str, bool] = {"rest": False}
+    found += _terms(msg, asking)
+    found += _province(msg, codes, asking)
+    found += _industry(msg, amounts, asking)
+    found += _sizes(msg, amounts, asking)
+    found += _dates(msg, dates, asking, notes)
+    found += [Candidate("credit_code", code, 1.0, msg.span(s, e)) for s, e, code in codes]
+    polarity, hedged = _polarity(msg, asking)
+    unknown = hedged or _unknown(msg)
+    none = _none(msg) or (polarity is False and asking in DATE_FACTS)
+    if unknown:
+        polarity = None
+    rest = notes["rest"] or _rest(msg, amounts, found)
+    found = [c if c.value is not None or c.confidence < SURE else _capped(c) for c in found]
+    found.sort(key=lambda c: text.find(c.span) if c.span else len(text))
+    return Reading(candidates=tuple(found), polarity=polarity, unknown=unknown, none=none, rest=rest)
+
+
+def _capped(c: Candidate) -> Candidate:
+    """A candidate without a value (双有: toxic, class unknown) can only be asked back."""
+    return Candidate(c.fact, None, tables().levels["likely"], c.span, c.options, c.partial)
+
+
+# -- normalising ------------------------------------------------------------------------------------
+
+
+def _normalize(text: str) -> tuple[str, list[int]]:
+    chars: list[tuple[str, int]] = []
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch)[0] == "C" and ch not in "\n\t\r":
+            continue
+        for c in unicodedata.normalize("NFKC", ch).lower():
+            chars.append((" " if c.isspace() and c != "\n" else c, i))
+    out: list[tuple[str, int]] = []
+    for k, (c, i) in enumerate(chars):
+        if c == " ":
+            prev = out[-1][0] if out else " "
+            nxt = next((n for n, _ in chars[k + 1 :] if n != " "), " ")
+            if prev in " \n" or nxt == " " or (_cjk(prev) and _cjk(nxt)) or not (prev.isascii() and nxt.isascii()):
+                continue
+        out.append((c, i))
+    return "".join(c for c, _ in out), [i for _, i in out]
+
+
+def _cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def _between_digits(s: str, i: int) -> bool:
+    return s[i] in ",." and 0 < i < len(s) - 1 and s[i - 1].isdigit() and s[i + 1].isdigit()
+
+
+# -- fact words -------------------------------------------------------------------------------------
+
+
+def _has(tok: Token, *kinds: str) -> bool:
+    return any(k in tok.roles.kinds for k in kinds)
+
+
+def _skippable(tok: Token) -> bool:
+    kinds = tok.roles.kinds
+    return bool(kinds) and kinds <= _SKIP_IN_SCOPE | {"yes", "emp_key", "rev_key"} and "neg" not in kinds
+
+
+def _negations(msg: _Msg, i: int, negated: dict[int, bool]) -> tuple[bool, bool, int]:
+    """(negated, blocked): negations right before token i in its clause; blocked when a question or a
+    supposition word is next to it ("有没有超标", "超标吗"); and where the negation starts."""
+    toks, clause = msg.tokens, msg.clause_of[i]
+    count, j, first = 0, i - 1, toks[i].start
+    while j >= 0 and msg.clause_of[j] == clause and _adjacent(msg, toks[j], toks[j + 1]):
+        tok = toks[j]
+        if _has(tok, "question"):
+            return False, True, first
+        if _has(tok, "contrast"):
+            break
+        if _has(tok, "term"):
+            if j in negated and all(_has(toks[k], "conj") for k in range(j + 1, i)) and i - j > 1:
+                count += negated[j]
+            break
+        if (_has(tok, "neg", "no") and not _has(tok, "unknown", "none")) or _has(tok, "neg"):
+            count += 1
+            first = tok.start
+        elif not (_skippable(tok) or _has(tok, "conj")):
+            break
+        j -= 1
+    k = i + 1
+    while k < len(toks) and msg.clause_of[k] == clause and _skippable(toks[k]) and not _has(toks[k], "yes"):
+        k += 1
+    if k < len(toks) and msg.clause_of[k] == clause and _adjacent(msg, toks[k - 1], toks[k]):
+        if _has(toks[k], "question"):
+            return False, True, first
+        if _has(toks[k], "postneg"):
+            rest = [x for x in toks[k + 1 :] if msg.clause_of[toks.index(x)] == clause]
+            if all(_skippable(x) or _has(x, "question") for x in rest):
+                if any(_has(x, "question") for x in rest):
+                    return False, True, first  # 超标没有？ asks
+                count += 1
+    return count % 2 == 1, False, first
+
+
+def _adjacent(msg: _Msg, a: Token, b: Token) -> bool:
+    """Nothing but spaces between two tokens (an unknown word or a number breaks a negation's scope)."""
+    return not msg.norm[a.end : b.start].strip()
+
+
+def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
+    t = msg.t
+    # a question or a supposition only mentions its fact words: "超标会怎么样", "如果超标了"
+    hypo_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hypo", "question")}
+    negated: dict[int, bool] = {}
+    by_fact: dict[str, list[tuple[Term, Any, float, str, tuple[Any, ...]]]] = {}
+    for i, tok in enumerate(msg.tokens):
+        if not tok.roles.terms:
+            continue
+        neg, blocked, first = _negations(msg, i, negated)
+        negated[i] = neg
+        if blocked or msg.clause_of[i] in hypo_clauses:
+            continue
+        for term in tok.roles.terms:
+            read = _term_value(term, neg, t.levels)
+            if read is None:
+                continue
+            value, level, options = read
+            if asking is not None and asking != term.fact and asking in term.answers:
+                level = min(level, t.levels["maybe"])  # 达标 asked about the quota: about the standard, maybe
+            by_fact.setdefault(term.fact, []).append((term, value, level, msg.span(first, tok.end), options))
+    out = []
+    for fact, reads in by_fact.items():
+        out.append(_toxic(reads, t) if fact == "toxic_classes" else _merge(fact, reads, t))
+    return out
+
+
+def _term_value(term: Term, neg: bool, levels: dict[str, float]) -> tuple[Any, float, tuple[Any, ...]] | None:
+    if not neg:
+        return term.value, term.level, term.options
+    if not term.negatable:
+        return None
+    if isinstance(term.value, bool):
+        return (not term.value), term.level, ()
+    if term.fact == "toxic_classes":
+        # 没有有毒有害物质 = none of the five; 没有危废 says nothing of the other four
+        return [], term.level if term.value is None else levels["maybe"], ()
+    return None
+
+
+def _merge(fact: str, reads: list[tuple[Term, Any, float, str, tuple[Any, ...]]], t: Tables) -> Candidate:
+    values = []
+    for _, v, _, _, _ in reads:
+        if v not in values:
+            values.append(v)
+    first = reads[0]
+    if len(values) == 1:
+        best = max(reads, key=lambda r: r[2])
+        return Candidate(fact, first[1], best[2], first[3], best[4])
+    known = [v for v in values if v is not None]
+    return Candidate(fact, None, t.levels["weak"], first[3], tuple(known))
+
+
+def _toxic(reads: list[tuple[Term, Any, float, str, tuple[Any, ...]]], t: Tables) -> Candidate:
+    positive = [r for r in reads if r[1] != []]
+    span = reads[0][3]
+    if not positive:
+        return Candidate("toxic_classes", [], max(r[2] for r in reads), span)
+    classes = [c for c in TOXIC_CLASSES if any(r[1] and c in r[1] for r in positive)]
+    level = max(r[2] for r in positive)
+    if len(positive) < len(reads):
+        level = t.levels["maybe"]  # says some toxic and some not: ask
+    if not classes:  # only 双有 / 有毒有害: toxic, class unknown
+        return Candidate("toxic_classes", None, level, span, TOXIC_CLASSES)
+    options = tuple(dict.fromkeys(o for r in positive for o in r[4])) if level < SURE else ()
+    return Candidate("toxic_classes", classes, level, span, options)
+
+
+# -- province ---------------------------------------------------------------------------------------
+
+
+def _province(msg: _Msg, codes: list[tuple[int, int, str]], asking: str | None) -> list[Candidate]:
+    t = msg.t
+    hits = [(tok.roles.place.province, tok.roles.place.level, msg.span(tok.start, tok.end))
+            for tok in msg.tokens if tok.roles.place is not None]
+    if hits and max(h[1] for h in hits) >= SURE:
+        hits = [h for h in hits if h[1] >= SURE]  # a county's short name never outvotes a province
+    code_ids = {p.code: p.id for p in _provinces()}
+    for s, e, code in codes:
+        pid = code_ids.get(code[2:4])
+        if pid is not None:
+            hits.append((pid, 0.92, msg.span(s, e)))
+    if not hits:
+        compact = "".join(ch for ch in msg.norm if ch.isalnum())
+        if compact.removesuffix("省") in t.abbreviations:
+            hits.append((t.abbreviations[compact.removesuffix("省")], 0.92, msg.text.strip()))
+            msg.claimed.update(msg.uncovered)
+    if not hits:
+        return _province_typos(msg)
+    ids = list(dict.fromkeys(h[0] for h in hits))
+    if len(ids) == 1:
+        return [Candidate("province", ids[0], max(h[1] for h in hits), hits[0][2])]
+    return [Candidate("province", ids[0], t.levels["maybe"], hits[0][2], tuple(ids))]
+
+
+@lru_cache(maxsize=1)
+def _provinces() -> tuple[Any, ...]:
+    from rules.provinces import all_provinces
+
+    return tuple(all_provinces())
+
+
+def _province_typos(msg: _Msg) -> list[Candidate]:
+    """山希 -> 山西 (sounds the same, one character right); shanxii / guandong -> Latin near-misses."""
+    t = msg.t
+    runs = _uncovered_runs(msg)
+    cjk = [(s, e) for s, e in runs if _cjk(msg.norm[s])]
+    if cjk:
+        table, by_sound = readings()
+        for s, e in cjk:
+            run = msg.norm[s:e]
+            for size in (3, 2):
+                for i in range(len(run) - size + 1):
+                    window = run[i : i + size]
+                    found = _sounds_like(window, table, by_sound)
+                    if found:
+                        msg.claimed.update(range(s + i, s + i + size))
+                        return [Candidate("province", None, t.levels["maybe"], msg.span(s + i, s + i + size),
+                                          tuple(found))]
+        city = _city_typo(msg, cjk)
+        if city:
+            return city
+    latin = [msg.norm[s:e] for s, e in runs if msg.norm[s].isascii() and msg.norm[s].isalpha()]
+    words = [w for run in latin for w in run.split() if len(w) >= 5]
+    if words:
+        from rapidfuzz import fuzz, process
+
+        for w in words:
+            names = [n for n in t.latin_provinces if n[0] == w[0]]  # typos keep the first letter ("fanhui" is 返回)
+            best = process.extract(w, names, scorer=fuzz.ratio, limit=3, score_cutoff=80)
+            if best:
+                ids = tuple(dict.fromkeys(t.latin_provinces[b[0]] for b in best))
+                at = msg.norm.find(w)
+                msg.claimed.update(range(at, at + len(w)))
+                return [Candidate("province", None, t.levels["maybe"], w, ids)]
+    return []
+
+
+def _sounds_like(
+    window: str, table: dict[str, tuple[str, ...]], by_sound: dict[tuple[str, ...], list[tuple[str, str]]]
+) -> list[str]:
+    options = [{r[:-1] for r in table.get(ch, ())} for ch in window]
+    if not all(options):
+        return []
+    scored: dict[str, int] = {}
+    for sound in itertools.product(*options):
+        for pid, short in by_sound.get(sound, ()):
+            same = sum(a == b for a, b in zip(window, short, strict=True))
+            if 0 < same < len(short):
+                pairs = zip(window, short, strict=True)
+                tones = sum(bool(set(table.get(a, ())) & set(table.get(b, ()))) for a, b in pairs)
+                scored[pid] = max(scored.get(pid, 0), same * 10 + tones)
+    if not scored:
+        return []
+    best = sorted(scored, key=lambda p: -scored[p])
+    sibling = {"shanxi": "shaanxi", "shaanxi": "shanxi"}.get(best[0])  # 山西 and 陕西 sound alike
+    if sibling and sibling not in best:
+        best.append(sibling)
+    return best
+
+
+def _city_typo(msg: _Msg, runs: list[tuple[int, int]]) -> list[Candidate]:
+    """乌鲁木其 -> 乌鲁木齐: one wrong character in a city name of three characters or more."""
+    from rapidfuzz import fuzz, process
+
+    t = msg.t
+    names = _city_choices()
+    for s, e in runs:
+        if e - s < 3:
+            continue
+        run = msg.norm[s:e]
+        for size in (5, 4, 3):
+            for i in range(max(0, len(run) - size + 1)):
+                window = run[i : i + size]
+                best = process.extractOne(window, names, scorer=fuzz.ratio, score_cutoff=74)
+                if best is not None and len(best[0]) == size:
+                    pid = t.city_names[best[0]]
+                    msg.claimed.update(range(s + i, s + i + size))
+                    return [Candidate("province", None, t.levels["maybe"], msg.span(s + i, s + i + size), (pid,))]
+    return []
+
+
+@lru_cache(maxsize=1)
+def _city_choices() -> list[str]:
+    return sorted(tables().city_names)
+
+
+def _uncovered_runs(msg: _Msg) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for i in msg.uncovered:
+        ch = msg.norm[i]
+        if not ch.isalnum() and ch != " ":
+            continue
+        if runs and runs[-1][1] == i and (_cjk(ch) == _cjk(msg.norm[runs[-1][0]])):
+            runs[-1] = (runs[-1][0], i + 1)
+        elif ch != " ":
+            runs.append((i, i + 1))
+    return [(s, e) for s, e in runs if msg.norm[s:e].strip()]
+
+
+# -- industry ---------------------------------------------------------------------------------------
+
+
+def _industry(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candidate]:
+    t = msg.t
+    hits = [(tok, tok.roles.industry) for tok in msg.tokens if tok.roles.industry is not None]
+    if hits:
+        codes = list(hits[0][1].codes)
+        for _, word in hits[1:]:
+            common = [c for c in codes if c in word.codes]
+            codes = common if common else codes
+        specific = [w for _, w in hits if set(w.codes) >= set(codes)]
+        level = max(w.level for w in specific) if specific else t.levels["maybe"]
+        all_codes = list(dict.fromkeys(c for _, w in hits for c in w.codes))
+        span = msg.span(hits[0][0].start, hits[0][0].end)
+        if any(not set(codes) & set(w.codes) for _, w in hits):
+            return [Candidate("industry_code", None, t.levels["maybe"], span, tuple(all_codes))]
+        if len(codes) == 1:
+            return [Candidate("industry_code", codes[0], level, span)]
+        return [Candidate("industry_code", None, min(level, t.levels["maybe"]), span, tuple(codes))]
+    for a in amounts:
+        raw = msg.norm[a.start : a.end]
+        before = msg.norm[max(0, a.start - 4) : a.start]
+        if a.kind == "bare" and raw.isdigit() and len(raw) == 4 and (asking == "industry_code" or "代码" in before):
+            from rules.industries import get_class
+
+            if get_class(raw) is not None:
+                return [Candidate("industry_code", raw, 1.0, msg.span(a.start, a.end))]
+    if asking == "industry_code":
+        query = "".join(msg.norm[s:e] for s, e in _uncovered_runs(msg) if _cjk(msg.norm[s]))
+        if len(query) >= 2:
+            options = _search(query)
+            if options:
+                return [Candidate("industry_code", None, t.levels["weak"], query, options)]
+    return []
+
+
+@lru_cache(maxsize=512)
+def _search(query: str) -> tuple[str, ...]:
+    from rules.industries import search
+
+    return tuple(c.code for c in search(query, limit=5))
+
+
+# -- size -------------------------------------------------------------------------------------------
+
+
+def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candidate]:
+    t = msg.t
+    people: list[tuple[float, float, str]] = []
+    money: list[tuple[float, float, str]] = []
+    starts = [tok.start for tok in msg.tokens]
+    for a in amounts:
+        span = msg.span(a.start, a.end)
+        k = bisect.bisect_left(starts, a.end)
+        same_clause = k < len(msg.tokens) and msg.clause_at(msg.tokens[k].start) == msg.clause_at(a.start)
+        nxt = msg.tokens[k] if same_clause else None
+        unit_next = nxt is not None and _has(nxt, "emp_unit") and not msg.norm[a.end : nxt.start].strip()
+        if unit_next and nxt is not None:
+            span = msg.span(a.start, nxt.end)
+        key = _key_before(msg, a, k)
+        if a.kind == "people_mult" or (unit_next and a.kind == "bare"):
+            people.append((a.value, t.levels["sure"], span))
+        elif a.kind == "money":
+            if key == "not_rev":
+                continue
+            sure = key == "rev_key" or asking in _REVENUE_QUESTIONS
+            money.append((a.value / 10_000, t.levels["sure"] if sure else t.levels["likely"], span))
+        elif a.kind == "bare":
+            if key == "emp_key" or (key is None and asking == "employees"):
+                if (a.value == int(a.value) and 0 < a.value < _MAX_EMPLOYEES and not a.chinese) or a.value >= 10:
+                    people.append((a.value, t.levels["sure"], span))
+            elif key == "rev_key":
+                money.append((a.value, t.levels["sure"] if asking in _REVENUE_QUESTIONS else t.levels["likely"], span))
+            elif key is None and asking in _REVENUE_QUESTIONS:
+                money.append((a.value, t.levels["sure"], span))
+    out = []
+    for fact, found in (("employees", people), ("revenue_10k_yuan", money)):
+        if found:
+            values = list(dict.fromkeys(v for v, _, _ in found))
+            value = values[0]
+            value = int(value) if value == int(value) else round(value, 4)
+            level = found[0][1] if len(values) == 1 else t.levels["maybe"]
+            out.append(Candidate(fact, value, level, found[0][2]))
+    return out
+
+
+def _key_before(msg: _Msg, a: Amount, k: int) -> str | None:
+    """The nearest size word before an amount in its clause: emp_key, rev_key or not_rev."""
+    clause = msg.clause_at(a.start)
+    j = k - 1
+    while j >= 0 and msg.clause_at(msg.tokens[j].start) == clause and a.start - msg.tokens[j].end <= 10:
+        tok = msg.tokens[j]
+        for kind in ("not_rev", "rev_key", "emp_key"):
+            if kind in tok.roles.kinds:
+                return kind
+        j -= 1
+    return None
+
+
+# -- dates ------------------------------------------------------------------------------------------
+
+
+def _dates(msg: _Msg, dates: list[DateHit], asking: str | None, notes: dict[str, bool]) -> list[Candidate]:
+    keys = [(tok, tok.roles.date_facts, tok.roles.date_strong) for tok in msg.tokens if tok.roles.date_facts]
+    out: dict[str, Candidate] = {}
+    for d in dates:
+        clause = msg.clause_at(d.start)
+        near = [k for k in keys if msg.clause_at(k[0].start) == clause]
+        facts: tuple[str, ...] = ()
+        level = d.level
+        if near:
+            strong = [k for k in near if k[2]] or near
+            best = min(strong, key=lambda k: min(abs(k[0].start - d.end), abs(d.start - k[0].end)))
+            facts = best[1]
+        elif asking in DATE_FACTS:
+            facts = (asking,)
+        elif len({f for k in keys if k[2] for f in k[1]}) == 1:
+            facts = next(k[1] for k in keys if k[2])
+            level = min(level, msg.t.levels["likely"])
+        if not facts:
+            notes["rest"] = True
+            continue
+        value = d.value.isoformat() if d.value else None
+        for fact in facts:
+            if fact not in out:
+                out[fact] = Candidate(fact, value, level, msg.span(d.start, d.end), (), d.partial)
+    return list(out.values())
+
+
+# -- the whole message ------------------------------------------------------------------------------
+
+
+def _clauses(msg: _Msg) -> Iterable[list[int]]:
+    current: list[int] = []
+    last = None
+    for i, c in enumerate(msg.clause_of):
+        if last is not None and c != last:
+            yield current
+            current = []
+        current.append(i)
+        last = c
+    if current:
+        yield current
+
+
+def _polarity(msg: _Msg, asking: str | None) -> tuple[bool | None, bool]:
+    """(polarity, hedged). A clause answers yes/no when all its words are yes/no words, negations,
+    fillers, or fact words of the question asked; clauses that answer must agree."""
+    uncovered_clauses = {msg.clause_at(i) for i in msg.uncovered if msg.norm[i].isalnum()}
+    exceed_ok = asking is None or asking in {"exceeds_emission_standard", "exceeds_total_quota", "exceeds_energy_limit"}
+    answers: list[bool] = []
+    hedged = False
+    for idx in _clauses(msg):
+        if msg.clause_of[idx[0]] in uncovered_clauses:
+            continue
+        items: list[str | bool] = []
+        pure = True
+        clause_hedged = False
+        for i in idx:
+            tok = msg.tokens[i]
+            kinds = tok.roles.kinds
+            if tok.word in _CLAUSE_MARKS:
+                continue
+            asked = [tm for tm in tok.roles.terms if asking is not None and (tm.fact == asking or asking in tm.answers)]
+            if asked:
+                v = asked[0].value
+                items.append(bool(v) if isinstance(v, bool | list) else True)
+            elif "term" in kinds or "industry" in kinds or "place" in kinds or "question" in kinds:
+                pure = False
+                break
+            elif "exceed" in kinds and exceed_ok:
+                items.append("yes")
+            elif "neg" in kinds or "no" in kinds or ("none" in kinds and _negative(tok.word)):
+                items.append("neg")
+            elif "yes" in kinds:
+                items.append("yes")
+            elif "hedge" in kinds:
+                clause_hedged = True
+            elif kinds <= {"filler", "approx", "conj"} and kinds:
+                continue
+            else:
+                pure = False
+                break
+        if not pure or not items:
+            continue
+        if clause_hedged:
+            hedged = True
+            continue
+        last = items[-1]
+        value = True if last == "yes" else False if last == "neg" else bool(last)
+        flips = sum(1 for x in items[:-1] if x == "neg")
+        answers.append(value ^ (flips % 2 == 1))
+    if not answers or len(set(answers)) > 1:
+        return None, hedged
+    # a clause elsewhere stating the asked fact the other way makes the answer unclear
+    return answers[0], hedged
+
+
+def _negative(word: str) -> bool:
+    """还没有, 尚未, never: a "not yet" word is also a no (第一次 is not)."""
+    return any(ch in word for ch in "没未无不") or word.startswith(("never", "not", "none"))
+
+
+def _unknown(msg: _Msg) -> bool:
+    words = [tok for tok in msg.tokens if _has(tok, "unknown")]
+    if not words:
+        return False
+    if all(tok.word in _QUESTION_ONLY for tok in words):
+        return all(_has(tok, "filler") or tok.word in _QUESTION_ONLY for tok in msg.tokens) and not any(
+            msg.norm[i].isalnum() for i in msg.uncovered
+        )
+    return True
+
+
+def _none(msg: _Msg) -> bool:
+    toks = msg.tokens
+    for i, tok in enumerate(toks):
+        if _has(tok, "none"):
+            later = [x for x in toks[i + 1 :] if msg.clause_at(x.start) == msg.clause_at(tok.start)]
+            if not any(x.roles.terms or _has(x, "exceed") for x in later):
+                return True
+        if _has(tok, "neg", "no"):
+            j = i + 1
+            while j < len(toks) and _skippable(toks[j]) and msg.clause_at(toks[j].start) == msg.clause_at(tok.start):
+                j += 1
+            if j < len(toks) and toks[j].roles.date_facts and _adjacent(msg, toks[j - 1], toks[j]):
+                return True
+    return False
+
+
+def _rest(msg: _Msg, amounts: list[Amount], found: list[Candidate]) -> bool:
+    meaningful = [i for i in msg.uncovered if msg.norm[i].isalnum() and i not in msg.claimed]
+    if len(meaningful) >= 2:
+        return True
+    used = {c.span for c in found}
+    return bool(meaningful) or any(not any(msg.span(a.start, a.end) in u for u in used) for a in amounts)
