@@ -13,11 +13,12 @@
 
 The live inbox (the web chat page's; any client may use it). The stream starts with `retry: 3000` and an
 `event: locale` (`{"locale": "zh_CN" | "en" | null}`, the contact's language), then sends each due push
-not yet acknowledged as `id: <n>` / `event: push` / `data: {"id": n, "text", "choices": [...]}`, checking
-for new ones every few seconds, with a `: keepalive` comment in between; it ends after a few minutes and
-the client reconnects. A push counts as delivered only when acknowledged: by `POST .../inbox/ack`, or by
-reconnecting with `Last-Event-ID: <n>` (acknowledges push n). Until then it stays pending and is sent
-again on the next connection, so a receiver drops ids it has already shown. The channel is
+not yet acknowledged as `id: <n>` / `event: push` / `data: {"id": n, "text", "choices": [...]}`, with a
+`: keepalive` comment every 15 s; it ends after a few minutes and the client reconnects. New pushes are
+looked for every few seconds by one query for all the process's open streams (InboxHub). A push counts
+as delivered only when acknowledged: by `POST .../inbox/ack`, or by reconnecting with `Last-Event-ID: <n>`
+(acknowledges push n). Until then it stays pending and is sent again on the next connection, so a
+receiver drops ids it has already shown. The channel is
 X-Qingshen-Channel (or `?channel=` for EventSource, which cannot set headers). `POST /api/v1/messages`
 answers with `Content-Language: zh-CN | en`, the contact's language after the message.
 
@@ -33,6 +34,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -244,6 +246,61 @@ def sse(event: str, data: Any, event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+@dataclass(eq=False)
+class Listener:
+    """One open live inbox: woken when its user has due pushes it has not sent yet."""
+
+    channel: str
+    user_id: str
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    shown: set[int] = field(default_factory=set)  # sent on this connection, pending until acknowledged
+
+
+class InboxHub:
+    """Looks for new pushes for every open live inbox of this process with one query per interval (not
+    one per connection), and wakes the connections that have some. Pushes may be queued by another
+    process (the sweep, an officer's broadcast), so this polls the outbox rather than waiting on a signal."""
+
+    def __init__(self, sessions: sessionmaker[Session], interval: float) -> None:
+        self.sessions = sessions
+        self.interval = interval
+        self.listeners: set[Listener] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def subscribe(self, channel: str, user_id: str) -> Listener:
+        listener = Listener(channel, user_id)
+        self.listeners.add(listener)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return listener
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self.listeners.discard(listener)
+
+    async def _run(self) -> None:
+        while self.listeners:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.poll()
+            except Exception:
+                log.exception("live inbox: looking for new pushes failed; trying again")
+
+    async def poll(self) -> None:
+        by_channel: dict[str, set[str]] = {}
+        for listener in self.listeners:
+            by_channel.setdefault(listener.channel, set()).add(listener.user_id)
+        for channel, users in by_channel.items():
+            before = {id(lst): set(lst.shown) for lst in self.listeners if lst.channel == channel}
+            due = await run_in_threadpool(inbox_mod.waiting, self.sessions, channel, users)
+            for listener in list(self.listeners):
+                if listener.channel != channel or id(listener) not in before:
+                    continue
+                ids = due.get(listener.user_id, set())
+                listener.shown -= before[id(listener)] - ids  # acknowledged meanwhile: no need to exclude them
+                if ids - listener.shown:
+                    listener.wake.set()
+
+
 def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callable[[], object] | None = None,
                routes: Sequence[BaseRoute] = (), sessions: sessionmaker[Session] | None = None,
                inbox_poll_seconds: float = INBOX_POLL_SECONDS, stream_seconds: float = STREAM_SECONDS) -> Starlette:
@@ -253,6 +310,7 @@ def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callab
     stand-in conversation in tests), `GET .../inbox` asks the stand-in's `inbox(channel, user_id)` and the
     live inbox answers 204 No Content (which tells an SSE client not to reconnect)."""
     store: sessionmaker[Session] | None = sessions if sessions is not None else getattr(dispatcher, "sessions", None)
+    hub = InboxHub(store, inbox_poll_seconds) if store is not None else None
 
     def answer(inbound: Inbound) -> tuple[list[Outbound], str | None]:
         replies = dispatcher.dispatch(inbound)
@@ -294,22 +352,28 @@ def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callab
         locale = await run_in_threadpool(inbox_mod.locale_of, store, channel, user_id)
 
         async def stream() -> AsyncIterator[str]:
-            yield f"retry: {RETRY_MS}\n\n" + sse("locale", {"locale": locale})
-            shown: set[int] = set()  # sent on this connection; pending until acknowledged
-            started = beat = time.monotonic()
-            while True:
-                pushes = await run_in_threadpool(inbox_mod.pending, store, channel, user_id, exclude=shown)
-                for push in pushes:
-                    shown.add(push.id)
-                    yield sse("push", {"id": push.id, **web.render(push.message)}, push.id)
-                    beat = time.monotonic()
-                now = time.monotonic()
-                if now - started >= stream_seconds:
-                    return
-                if now - beat >= KEEPALIVE_SECONDS:
-                    yield ": keepalive\n\n"
-                    beat = now
-                await asyncio.sleep(inbox_poll_seconds)
+            assert hub is not None, "there is a store"
+            listener = hub.subscribe(channel, user_id)
+            try:
+                yield f"retry: {RETRY_MS}\n\n" + sse("locale", {"locale": locale})
+                started = time.monotonic()
+                while True:
+                    pushes = await run_in_threadpool(inbox_mod.pending, store, channel, user_id,
+                                                     exclude=set(listener.shown))
+                    for push in pushes:
+                        listener.shown.add(push.id)
+                        yield sse("push", {"id": push.id, **web.render(push.message)}, push.id)
+                    left = stream_seconds - (time.monotonic() - started)
+                    if left <= 0:
+                        return
+                    try:
+                        await asyncio.wait_for(listener.wake.wait(), timeout=min(KEEPALIVE_SECONDS, left))
+                    except TimeoutError:
+                        if left > KEEPALIVE_SECONDS:
+                            yield ": keepalive\n\n"
+                    listener.wake.clear()
+            finally:
+                hub.unsubscribe(listener)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"})

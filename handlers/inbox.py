@@ -60,6 +60,16 @@ def pending(
         return [Push(row.id, _outbound(row), row.created_at) for row in rows]
 
 
+def waiting(
+    sessions: sessionmaker[Session], channel: str, user_ids: Collection[str], *, now: datetime | None = None
+) -> dict[str, set[int]]:
+    """Which of these users have due pushes not yet acknowledged, and their ids (nothing is marked)."""
+    if not user_ids:
+        return {}
+    with sessions() as session:
+        return Repositories(session).outbox.list_due_ids_by_address(channel, user_ids, now=now or utcnow())
+
+
 def acknowledge(
     sessions: sessionmaker[Session], channel: str, user_id: str, ids: Collection[int], *, now: datetime | None = None
 ) -> list[int]:

@@ -195,3 +195,21 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )
         return sorted(self.session.scalars(stmt))
+
+    def list_due_ids_by_address(
+        self, channel: str, addresses: Collection[str], *, now: datetime
+    ) -> dict[str, set[int]]:
+        """For each of the addresses that has any, the ids of its due pending messages (one query per 500
+        addresses: what a process's open inboxes wait for, looked up together)."""
+        found: dict[str, set[int]] = {}
+        wanted = sorted(set(addresses))
+        for start in range(0, len(wanted), 500):
+            stmt = select(OutboxMessage.address, OutboxMessage.id).where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.address.in_(wanted[start:start + 500]),
+            )
+            for address, message_id in self.session.execute(stmt):
+                found.setdefault(address, set()).add(message_id)
+        return found

@@ -198,6 +198,32 @@ def test_the_generic_inbox_still_counts_pushes_delivered_when_fetched(
     assert client.get("/api/v1/users/live-j/inbox", headers=AUTH).json() == {"messages": []}
 
 
+def test_one_look_at_the_outbox_wakes_every_open_inbox_that_has_news(real_sessions: sessionmaker[Session]) -> None:
+    import asyncio
+
+    from bot.server import InboxHub
+
+    async def scenario() -> None:
+        hub = InboxHub(real_sessions, interval=3600)  # polled by hand below
+        quiet, busy, other = (hub.subscribe("web", u) for u in ("hub-quiet", "hub-busy", "hub-other"))
+        first = queue(real_sessions, "hub:busy:1", "hub-busy", "一")
+        queue(real_sessions, "hub:other:1", "hub-other", "二")
+        await hub.poll()
+        assert (quiet.wake.is_set(), busy.wake.is_set(), other.wake.is_set()) == (False, True, True)
+        busy.wake.clear()
+        busy.shown.add(first)  # sent on that connection, not acknowledged yet: no news
+        await hub.poll()
+        assert not busy.wake.is_set() and busy.shown == {first}
+        inbox.acknowledge(real_sessions, "web", "hub-busy", [first])
+        await hub.poll()
+        assert busy.shown == set()  # acknowledged: it need not be left out any more
+        for listener in (quiet, busy, other):
+            hub.unsubscribe(listener)
+        assert hub.listeners == set()
+
+    asyncio.run(scenario())
+
+
 class _Recorder:
     name = "api"
 
