@@ -8,7 +8,7 @@ from handlers.parse import normalize
 
 COMMANDS: dict[str, tuple[str, ...]] = {
     "help": ("帮助", "help", "/help", "菜单", "menu", "帮忙", "怎么用"),
-    "restart": ("重新开始", "重来", "restart", "/restart", "/start", "开始", "start over", "重新来"),
+    "restart": ("重新开始", "重来", "restart", "/restart", "/start", "开始", "start", "start over", "重新来"),
     "back": ("返回", "上一步", "后退", "back", "/back", "undo", "撤销", "fanhui", "返回上一步", "go back"),
     "status": ("我的期限", "期限", "状态", "status", "/status", "deadlines", "my deadlines", "查看期限",
                "我的截止日期", "截止日期"),

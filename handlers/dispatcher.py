@@ -301,7 +301,7 @@ class Dispatcher:
             a = turn.effects.assessment
             self._store(repos, contact, turn.state, a)
             turn.effects.assessment = None
-            if turn.state.stage == Stage.DONE and turn.state.facts.get("list_published_on"):
+            if turn.state.stage == Stage.DONE and a.deadlines:
                 replies.append(Outbound(self._calendar_line(repos, contact, turn.tr)))
             if turn.state.stage == Stage.DONE and henan_form.is_offered(
                     turn.state.facts.get("province"), a.obligation, a.to_dict()):

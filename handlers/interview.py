@@ -24,14 +24,13 @@ from handlers import extract, parse
 from handlers.extract import CREDIT_CODE, DATE_FACTS, STANDARD_OR_QUOTA, SURE, Reading
 from handlers.messages import Choice, Outbound
 from handlers.ordering import order_missing
-from handlers.questions import QUESTIONS, TOXIC_ORDER, Answer
+from handlers.questions import QUESTIONS, TOXIC_ORDER, Answer, province_label
 from handlers.render import fact_label, render_deadlines, render_verdict
 from handlers.state import ConversationState, InterviewState, Pending, Stage, Undo
 from handlers.understood import describe, summary, understood
 from rules import Engine, FactError, derive, parse_facts
 from rules.engine import Assessment
 from rules.i18n import N_, Gettext, gettext_for
-from rules.provinces import get_province
 
 FOLLOW_UPS = DATE_FACTS
 DUTY_FACTS = ("central_enterprise",)  # asked after a mandatory verdict where a pack's duties depend on them
@@ -224,8 +223,11 @@ class Interview:
                 return {asking: reading.polarity}
             return None
         if asking == "toxic_classes":
-            if reading.polarity is False and not other:
+            if (reading.polarity is False or reading.none) and not other:
                 return {"toxic_classes": []}
+            listed = None if other else QUESTIONS["toxic_classes"].read(text, step.iv.model_dump())
+            if listed is not None and not listed.candidates:  # 都没有, none of them, 1,3
+                return dict(listed.facts)
             if reading.polarity is True and not other:
                 step.iv.candidates = list(TOXIC_ORDER)
                 return self.ask(step, asking, N_("Which of these? Pick the class that applies (type several "
@@ -327,7 +329,7 @@ class Interview:
                                                           "that applies (type several numbers, e.g. 1,3, if more "
                                                           "than one does)."), span=p.span)
             if p.fact == "province":
-                names = [get_province(str(o)).short for o in p.options[:4]]
+                names = [province_label(str(o), step.state.locale) for o in p.options[:4]]
                 choices = tuple(Choice(f"opt:{o}", name) for o, name in zip(p.options[:4], names, strict=True))
                 step.state.offered = [ch.id for ch in choices]
                 step.replies.append(Outbound(tr(N_("Which province do you mean by “{span}”: {names}?")).format(
@@ -585,7 +587,7 @@ class Interview:
         st.interview.asking = fact
         tr = step.tr
         question = QUESTIONS[fact]
-        choices = question.choices(tr, st.interview.model_dump())
+        choices = question.choices(tr, {**st.interview.model_dump(), "locale": st.locale})
         if fact not in FOLLOW_UPS and not any(c.id == "unknown" for c in choices):
             choices = (*choices, Choice("unknown", tr(N_("Not sure"))))
         text = tr(lead).format(**args) if lead and args else tr(lead) if lead else tr(question.prompt)

@@ -60,8 +60,14 @@ def _bool_reader(fact: str) -> Reader:
     return read
 
 
+def province_label(pid: str, locale: str | None) -> str:
+    """山西 in Chinese, Shanxi in English."""
+    p = get_province(pid)
+    return p.short if locale in (None, "zh_CN") else (p.aliases[0] if p.aliases else p.id.title())
+
+
 def _province_choices(tr: Gettext, state: dict[str, Any]) -> tuple[Choice, ...]:
-    return tuple(Choice(pid, get_province(pid).short) for pid in FEATURED_PROVINCES)
+    return tuple(Choice(pid, province_label(pid, state.get("locale"))) for pid in FEATURED_PROVINCES)
 
 
 def _read_province(text: str, state: dict[str, Any]) -> Answer | None:

@@ -128,12 +128,17 @@ def run(turn: Turn, fn: Callable[[Step], Step]) -> list[Outbound]:
 
 def consent_handler(interview: Interview) -> Handler:
     def matches(turn: Turn) -> bool:
-        if turn.state.stage in (Stage.NEW, Stage.CONSENT):
+        if turn.state.stage == Stage.NEW:
             return True
+        if turn.state.stage == Stage.CONSENT:
+            return turn.command not in ("language", "help")  # those are answered, then consent is asked again
         return turn.state.anonymous and turn.command is None and turn.text in ("consent:yes", "同意", "agree")
 
     def handles(turn: Turn) -> list[Outbound]:
         if turn.state.stage == Stage.NEW:
+            if turn.command == "language":  # "English" as the very first message: greet in English
+                turn.state.locale = "en" if turn.text != "中文" else "zh_CN"
+                turn.effects.locale = turn.state.locale
             return run(turn, interview.welcome)
         return run(turn, lambda s: interview.consent(s, turn.text))
 

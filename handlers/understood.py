@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from handlers.questions import province_label
 from rules.i18n import N_, Gettext
 from rules.industries import get_class
 from rules.provinces import get_province
@@ -50,7 +51,7 @@ def describe(fact: str, value: Any, tr: Gettext, locale: str) -> str:
     """One fact and its value as a short phrase."""
     if fact == "province":
         p = get_province(value)
-        return p.name if locale == "zh_CN" else p.aliases[0] if p.aliases else p.id.title()
+        return p.name if locale == "zh_CN" else province_label(value, locale)
     if fact == "industry_code":
         industry = get_class(value)
         name = industry.name if industry is not None else ""
