@@ -96,7 +96,7 @@ def _reply(bot: ChatBot, sessions: sessionmaker[Session], user: str, truth: dict
         bot.push(str(int(truth["list_published_on"][-2:])), user)
         return
     if fact in ("list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on"):
-        bot.push(truth[fact] if fact in truth else "没有", user)
+        bot.push(truth.get(fact, "没有"), user)
         return
     if fact == "scale":
         text = f"{truth.get('employees', 300)}人，营收{truth.get('revenue_10k_yuan', 5000)}万"
