@@ -14,7 +14,7 @@
 The live inbox (the web chat page's; any client may use it). The stream starts with `retry: 3000` and an
 `event: locale` (`{"locale": "zh_CN" | "en" | null}`, the contact's language), then sends each due push
 not yet acknowledged as `id: <n>` / `event: push` / `data: {"id": n, "text", "choices": [...]}`, with a
-`: keepalive` comment every 15 s; it ends after a few minutes and the client reconnects. New pushes are
+`: keepalive` comment every 15 s; it ends after a minute and the client reconnects. New pushes are
 looked for every few seconds by one query for all the process's open streams (InboxHub). A push counts
 as delivered only when acknowledged: by `POST .../inbox/ack`, or by reconnecting with `Last-Event-ID: <n>`
 (acknowledges push n). Until then it stays pending and is sent again on the next connection, so a
@@ -89,7 +89,8 @@ BAD_ACK = N_("ids must be a list of 1 to {limit} message ids (positive whole num
 
 INBOX_POLL_SECONDS = 2.0  # how often a live inbox looks for new pushes (they may come from another process)
 KEEPALIVE_SECONDS = 15.0
-STREAM_SECONDS = 300.0  # a live inbox connection ends after this long; the client reconnects
+STREAM_SECONDS = 60.0  # a live inbox connection ends after this long; the client reconnects (and a server
+# shutting down waits at most this long for open streams, unless uvicorn has timeout_graceful_shutdown)
 RETRY_MS = 3000
 MAX_ACK = inbox_mod.MAX_BATCH
 LOCALE_TAGS = {"zh_CN": "zh-CN", "en": "en"}

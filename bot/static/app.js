@@ -524,6 +524,7 @@
       .catch(function () { /* the first message will say so */ });
   }
 
+  userId();  // chosen on the first visit and kept
   applyLocale(WORDS[load("localStorage", LOCALE_KEY)] ? load("localStorage", LOCALE_KEY) : "zh_CN");
   checkAccess();
 })();

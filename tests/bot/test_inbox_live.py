@@ -566,3 +566,47 @@ def test_on_a_phone_a_long_push_is_shown_from_its_first_line(
     assert log_box["y"] <= box["y"] + 1 and box["y"] < log_box["y"] + log_box["height"] / 2  # ... its start in view
     assert page.errors == []
     context.close()
+
+
+@browser_test
+def test_when_acknowledgements_are_lost_the_reconnection_delivers_and_nothing_is_shown_twice(
+    browser: Any, real_sessions: sessionmaker[Session]
+) -> None:
+    app = create_app(settings(demo=True, api_keys=()), real_conversation(real_sessions), inbox_poll_seconds=POLL,
+                     stream_seconds=1.0)  # every stream ends after a second: the page keeps reconnecting
+    with serve(app) as url:
+        context = new_context(browser, {"width": 390, "height": 844})
+        context.route("**/inbox/ack", lambda route: route.abort())  # every POST acknowledgement is lost
+        page = open_page(context, url)
+        user_id = page.evaluate("localStorage.getItem('qingshen.user_id')")
+        queue(real_sessions, "reconnect:1", user_id, "第一条推送")
+        bot_says(page, "第一条推送")
+        # the next connection says Last-Event-ID: that is the acknowledgement
+        assert wait_until_delivered(real_sessions, user_id, "第一条推送").status == "sent"
+        queue(real_sessions, "reconnect:2", user_id, "第二条推送")
+        bot_says(page, "第二条推送")
+        assert wait_until_delivered(real_sessions, user_id, "第二条推送").status == "sent"
+        assert page.locator(".msg.push").count() == 2
+        context.close()
+
+
+@browser_test
+def test_a_push_shown_by_a_page_closed_before_it_could_acknowledge_is_not_shown_again(
+    browser: Any, page_url: str, real_sessions: sessionmaker[Session]
+) -> None:
+    context = new_context(browser, {"width": 390, "height": 844})
+    lost: list[str] = []
+    context.route("**/inbox/ack", lambda route: (lost.append(route.request.url), route.abort()))
+    page = open_page(context, page_url)
+    user_id = page.evaluate("localStorage.getItem('qingshen.user_id')")
+    pushed = queue(real_sessions, "closed-early:1", user_id, "关闭前看到的推送")
+    bot_says(page, "关闭前看到的推送")
+    while not lost:  # the page tried to acknowledge it
+        page.wait_for_timeout(50)
+    page.close()
+    assert row(real_sessions, pushed).status == "pending"  # as far as the server knows, nobody has it
+    context.unroute("**/inbox/ack")
+    page = open_page(context, page_url)
+    assert wait_until_delivered(real_sessions, user_id, "关闭前看到的推送").status == "sent"  # sent again, acknowledged
+    assert page.locator(".msg.push").count() == 0  # ... and not shown a second time
+    context.close()
