@@ -57,11 +57,13 @@ _CODE_RE = re.compile(r"(?<![0-9a-z])[0-9a-hj-npqrtuwxy]{18}(?![0-9a-z])")
 _NUM_RE = re.compile(
     r"(?<![\d.a-z])(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿点]+)"
     r"(?P<a1>多|来|余|几)?"
-    r"(?P<mult>(?:(?:多|余)?(?:个亿|[十百千万亿]))+)?"
+    r"(?P<mult>(?:个?(?:多|余)?[十百千万亿])+)?"
     r"(?P<a2>多|余)?"
-    r"(?P<unit>\s*(?:万元|亿元|元钱|元|块钱|块|rmb|yuan|w(?![a-z])|million|billion|thousand|k(?![a-z])))?",
+    r"(?P<unit>\s*(?:万元|亿元|元钱|元|块钱|块|rmb|yuan|w(?![a-z])|million|billion|thousand|k(?![a-z])))?"
+    r"(?P<unit2>(?<=[a-z])\s*(?:yuan|rmb)(?![a-z]))?",
     re.I,
 )
+_RANGE_RE = re.compile(r"[一二两三四五六七八九]{2}")
 _MULTS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 _UNIT_YUAN = {"million": 1e6, "billion": 1e9, "thousand": 1e3, "k": 1e3, "w": 1e4}
 # A number followed by these is not a headcount or an amount (a year, a share, a weight ...).
@@ -88,6 +90,7 @@ class Amount:
     kind: str  # "money" (value in yuan), "bare" (no unit), "people_mult" (万人: value already multiplied)
     approx: bool
     chinese: bool  # written in Chinese numerals
+    ranged: bool = False  # 两三百, 六七个亿: somewhere between two numbers
 
 
 def find_dates(text: str, today: date) -> list[DateHit]:
@@ -213,6 +216,9 @@ def _amount(m: re.Match[str], text: str) -> Amount | None:
     else:
         value = float(raw.replace(",", ""))
         has_big = False
+    ranged = chinese and _RANGE_RE.search(raw) is not None and not raw.startswith(("一二", "十"))
+    if ranged:
+        value = _range_low(raw, value)
     factor = 1.0
     for ch in mult_raw.replace("个", "").replace("多", "").replace("余", ""):
         factor *= _MULTS[ch]
@@ -220,15 +226,25 @@ def _amount(m: re.Match[str], text: str) -> Amount | None:
     value *= factor
     approx = bool(m["a1"] or m["a2"] or "多" in mult_raw or "余" in mult_raw)
     if unit in _UNIT_YUAN:
-        return Amount(m.start(), m.end(), value * _UNIT_YUAN[unit], "money", approx, chinese)
+        return Amount(m.start(), m.end(), value * _UNIT_YUAN[unit], "money", approx, chinese, ranged)
     if unit:
         if unit.startswith("万"):
             value *= 10_000
         elif unit.startswith("亿"):
             value *= 100_000_000
-        return Amount(m.start(), m.end(), value, "money", approx, chinese)
+        return Amount(m.start(), m.end(), value, "money", approx, chinese, ranged)
     if has_big:
         people = after_raw.startswith(("人", "名"))
         kind = "people_mult" if people else "money"
-        return Amount(m.start(), m.end(), value, kind, approx, chinese)
-    return Amount(m.start(), m.end(), value, "bare", approx, chinese)
+        return Amount(m.start(), m.end(), value, kind, approx, chinese, ranged)
+    return Amount(m.start(), m.end(), value, "bare", approx, chinese, ranged)
+
+
+def _range_low(raw: str, value: float) -> float:
+    """两三百 -> 200, 六七 -> 6: the lower end of a spoken range (confirmed with the contact)."""
+    m = _RANGE_RE.search(raw)
+    if m is None:
+        return value
+    low = raw[: m.start()] + m.group()[0] + raw[m.end() :]
+    n = chinese_to_number(low)
+    return value if n is None else n

@@ -52,7 +52,7 @@ class _Msg:
 
 def read_message(text: str, *, today: date, asking: str | None) -> Reading:
     t = tables()
-    norm, origin = _normalize(text)
+    norm, origin = _normalize(text, t.traditional)
     if not norm.strip():
         return Reading()
     dates = find_dates(norm, today)
@@ -92,12 +92,12 @@ def _capped(c: Candidate) -> Candidate:
 # -- normalising ------------------------------------------------------------------------------------
 
 
-def _normalize(text: str) -> tuple[str, list[int]]:
+def _normalize(text: str, traditional: dict[str, str]) -> tuple[str, list[int]]:
     chars: list[tuple[str, int]] = []
     for i, ch in enumerate(text):
         if unicodedata.category(ch)[0] == "C" and ch not in "\n\t\r":
             continue
-        for c in unicodedata.normalize("NFKC", ch).lower():
+        for c in unicodedata.normalize("NFKC", traditional.get(ch, ch)).lower():
             chars.append((" " if c.isspace() and c != "\n" else c, i))
     out: list[tuple[str, int]] = []
     for k, (c, i) in enumerate(chars):
@@ -431,14 +431,18 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
         unit_next = nxt is not None and _has(nxt, "emp_unit") and not msg.norm[a.end : nxt.start].strip()
         if unit_next and nxt is not None:
             span = msg.span(a.start, nxt.end)
-        key = _key_before(msg, a, k)
+        key = _key_before(msg, a, k) or _key_after(msg, k + 1 if unit_next else k, msg.clause_at(a.start))
+        bound = _bound(msg, a, k, unit_next)
+        if bound == "below":
+            continue  # 不到300人: less than 300, how much less is asked
+        sure = t.levels["likely"] if bound == "above" else t.levels["maybe"] if a.ranged else t.levels["sure"]
         if a.kind == "people_mult" or (unit_next and a.kind == "bare"):
-            people.append((a.value, t.levels["sure"], span))
+            people.append((a.value, sure, span))
         elif a.kind == "money":
             if key == "not_rev":
                 continue
-            sure = key == "rev_key" or asking in _REVENUE_QUESTIONS
-            money.append((a.value / 10_000, t.levels["sure"] if sure else t.levels["likely"], span))
+            asked = key == "rev_key" or asking in _REVENUE_QUESTIONS
+            money.append((a.value / 10_000, sure if asked else min(sure, t.levels["likely"]), span))
         elif a.kind == "bare":
             if key == "emp_key" or (key is None and asking == "employees"):
                 if (a.value == int(a.value) and 0 < a.value < _MAX_EMPLOYEES and not a.chinese) or a.value >= 10:
@@ -456,6 +460,37 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
             level = found[0][1] if len(values) == 1 else t.levels["maybe"]
             out.append(Candidate(fact, value, level, found[0][2]))
     return out
+
+
+def _bound(msg: _Msg, a: Amount, k: int, unit_next: bool) -> str | None:
+    """"below" for 不到300人 / 300人以下, "above" for 300人以上 / 超过300人, else None."""
+    toks = msg.tokens
+    if k > 0 and not msg.norm[toks[k - 1].end : a.start].strip():
+        kinds = toks[k - 1].roles.kinds
+        if "below" in kinds:
+            return "below"
+        if ("above" in kinds and "exceed" not in kinds) or toks[k - 1].word in ("超过", "over"):
+            return "above"
+    after = k + 1 if unit_next else k
+    if after < len(toks) and not msg.norm[(toks[after - 1].end if unit_next else a.end) : toks[after].start].strip():
+        kinds = toks[after].roles.kinds
+        if "below" in kinds:
+            return "below"
+        if "above" in kinds:
+            return "above"
+    return None
+
+
+def _key_after(msg: _Msg, k: int, clause: int) -> str | None:
+    """A size word right after an amount ("5000万的营收", "2 billion yuan revenue")."""
+    toks = msg.tokens
+    while k < len(toks) and toks[k].roles.kinds <= {"filler"} and toks[k].roles.kinds:
+        k += 1
+    if k < len(toks) and msg.clause_at(toks[k].start) == clause:
+        for kind in ("not_rev", "rev_key"):
+            if kind in toks[k].roles.kinds:
+                return kind
+    return None
 
 
 def _key_before(msg: _Msg, a: Amount, k: int) -> str | None:
@@ -527,12 +562,15 @@ def _polarity(msg: _Msg, asking: str | None) -> tuple[bool | None, bool]:
     for idx in _clauses(msg):
         if msg.clause_of[idx[0]] in uncovered_clauses:
             continue
-        items: list[str | bool] = []
+        items: list[tuple[str, str] | bool] = []
         pure = True
         clause_hedged = False
         for i in idx:
             tok = msg.tokens[i]
             kinds = tok.roles.kinds
+            if "question" in kinds:  # 超标？ asks back, it does not answer
+                pure = False
+                break
             if tok.word in _CLAUSE_MARKS:
                 continue
             asked = [tm for tm in tok.roles.terms if asking is not None and (tm.fact == asking or asking in tm.answers)]
@@ -543,11 +581,11 @@ def _polarity(msg: _Msg, asking: str | None) -> tuple[bool | None, bool]:
                 pure = False
                 break
             elif "exceed" in kinds and exceed_ok:
-                items.append("yes")
+                items.append(("yes", tok.word))
             elif "neg" in kinds or "no" in kinds or ("none" in kinds and _negative(tok.word)):
-                items.append("neg")
+                items.append(("neg", tok.word))
             elif "yes" in kinds:
-                items.append("yes")
+                items.append(("yes", tok.word))
             elif "hedge" in kinds:
                 clause_hedged = True
             elif kinds <= {"filler", "approx", "conj"} and kinds:
@@ -560,14 +598,23 @@ def _polarity(msg: _Msg, asking: str | None) -> tuple[bool | None, bool]:
         if clause_hedged:
             hedged = True
             continue
-        last = items[-1]
-        value = True if last == "yes" else False if last == "neg" else bool(last)
-        flips = sum(1 for x in items[:-1] if x == "neg")
-        answers.append(value ^ (flips % 2 == 1))
+        answers.append(_answer(items))
     if not answers or len(set(answers)) > 1:
         return None, hedged
     # a clause elsewhere stating the asked fact the other way makes the answer unclear
     return answers[0], hedged
+
+
+def _answer(items: list[tuple[str, str] | bool]) -> bool:
+    """不是不超 / 没有没超: negations flip a yes after them. Negations alone repeat a no (没有没有, 不不不),
+    except 不是没有 (= there is some)."""
+    last = items[-1]
+    negs = [x for x in items[:-1] if isinstance(x, tuple) and x[0] == "neg"]
+    if isinstance(last, tuple) and last[0] == "neg":
+        before = items[-2] if len(items) > 1 else None
+        return isinstance(before, tuple) and before[1].endswith("不是") and last[1] != before[1]
+    value = last if isinstance(last, bool) else True
+    return value ^ (len(negs) % 2 == 1)
 
 
 def _negative(word: str) -> bool:

@@ -137,6 +137,7 @@ class Tables:
     province_names: dict[str, str]  # canonical id -> 山西 (for typo options)
     latin_provinces: dict[str, str]  # shanxi, inner mongolia ... -> id (for Latin typos)
     city_names: dict[str, str]  # prefecture-level city -> id (for one-character typos)
+    traditional: dict[str, str]  # 廣 -> 广: traditional characters of the lexicon's words
 
 
 @lru_cache(maxsize=1)
@@ -155,6 +156,7 @@ def tables() -> Tables:
         ("neg", "negators"), ("postneg", "post_negators"), ("question", "questions"), ("unknown", "unknown"),
         ("none", "none"), ("emp_unit", "employee_units"), ("emp_key", "employee_keys"),
         ("rev_key", "revenue_keys"), ("not_rev", "not_revenue_keys"), ("approx", "approx_words"),
+        ("below", "below_words"), ("above", "above_words"),
     ):
         add(kind, raw[key])
     for entry in raw["terms"]:
@@ -179,6 +181,11 @@ def tables() -> Tables:
             words[w].date_strong = w not in weak
     _add_industries(words, raw["industries"], levels)
     _add_places(words, levels)
+    for w in _words(raw["ambiguous_places"], "ambiguous_places"):
+        place = words[w].place
+        if place is None:
+            raise LexiconError(f"{LEXICON_FILE.name}: ambiguous_places: {w} is not a place")
+        words[w].place = Place(place.province, levels["likely"])
     for pid, aliases in raw["place_aliases"].items():
         for w in _words(aliases, f"place_aliases {pid}"):
             words[w].kinds.add("place")
@@ -198,7 +205,15 @@ def tables() -> Tables:
         latin_provinces={a.lower(): p.id for p in provinces for a in (p.id, *p.aliases)},
         city_names={w: r.place.province for w, r in words.items()
                     if r.place is not None and len(w) >= 3 and not w.isascii()},
+        traditional=_pairs(raw["traditional"]),
     )
+
+
+def _pairs(raw: object) -> dict[str, str]:
+    if not isinstance(raw, str) or len(raw.split()) % 2:
+        raise LexiconError(f"{LEXICON_FILE.name}: traditional: expected pairs of characters")
+    items = raw.split()
+    return dict(zip(items[::2], items[1::2], strict=True))
 
 
 def _add_industries(words: dict[str, Roles], entries: list[Any], levels: dict[str, float]) -> None:
