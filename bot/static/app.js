@@ -48,7 +48,7 @@
       restart: "Start over",
       restartWord: "restart",
       send: "Send",
-      placeholder: "Type your answer, press Enter to send",
+      placeholder: "Type your answer",
       inputLabel: "Message",
       logLabel: "Conversation",
       welcome: "Hello! I am Qingshen (清审). Following your province's rules, I tell you whether your enterprise "

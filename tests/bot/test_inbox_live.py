@@ -514,7 +514,8 @@ def test_links_in_a_push_are_short_clickable_and_safe(
 
 
 @browser_test
-def test_the_page_chrome_follows_the_contacts_language(browser: Any, page_url: str) -> None:
+def test_the_page_chrome_follows_the_contacts_language(browser: Any, page_url: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     from playwright.sync_api import expect
 
     context = new_context(browser, {"width": 390, "height": 844})
@@ -530,8 +531,10 @@ def test_the_page_chrome_follows_the_contacts_language(browser: Any, page_url: s
     page.press("#text", "Enter")
     bot_says(page, "English")
     expect(page.locator("html")).to_have_attribute("lang", "en", timeout=WAIT)
-    assert chrome() == ("Qingshen · cleaner-production audit assistant", "Type your answer, press Enter to send",
+    assert chrome() == ("Qingshen · cleaner-production audit assistant", "Type your answer",
                         "Send", "Start over")
+    shots(page, "english-chrome", capsys)
+    page.set_viewport_size({"width": 390, "height": 844})
     page.evaluate("localStorage.removeItem('qingshen.locale')")  # the server remembers it, not only the page
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "en", timeout=WAIT)
