@@ -176,10 +176,10 @@ class OutboxRepository:
         return list(self.session.scalars(stmt.order_by(OutboxMessage.id).limit(limit)))
 
     def mark_delivered(self, channel: str, address: str, ids: Collection[int], *, now: datetime) -> list[int]:
-        """Mark the address's pending rows among `ids` sent (the receiver has them); returns the ids marked.
+        """Mark the address's due pending rows among `ids` sent (the receiver has them); returns the ids marked.
 
-        Rows of another address, or no longer pending (already acknowledged), are left alone, so an
-        acknowledgement can be repeated and cannot touch someone else's messages."""
+        Rows of another address, not due yet (never shown), or no longer pending (already acknowledged)
+        are left alone, so an acknowledgement can be repeated and cannot touch someone else's messages."""
         if not ids:
             return []
         stmt = (
@@ -189,6 +189,7 @@ class OutboxRepository:
                 OutboxMessage.channel == channel,
                 OutboxMessage.address == address,
                 OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
             )
             .values(status="sent", sent_at=now, last_error=None)
             .returning(OutboxMessage.id)

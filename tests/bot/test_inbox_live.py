@@ -158,6 +158,7 @@ def test_a_reminder_waiting_for_its_send_time_is_not_streamed_before_it(
                                         now=datetime.now(UTC) + timedelta(hours=4))] == [later, now_one]
     assert [p.id for p in inbox.pending(real_sessions, "web", "live-e", after_id=later,
                                         now=datetime.now(UTC) + timedelta(hours=4))] == [now_one]
+    assert inbox.acknowledge(real_sessions, "web", "live-e", [later]) == []  # it cannot have been shown yet
 
 
 def test_an_acknowledgement_touches_only_the_users_own_pushes(
@@ -222,6 +223,26 @@ def test_one_look_at_the_outbox_wakes_every_open_inbox_that_has_news(real_sessio
         assert hub.listeners == set()
 
     asyncio.run(scenario())
+
+
+def test_the_inbox_queries_on_postgresql(pg_migrated_url: str) -> None:
+    from storage import make_engine, session_factory
+
+    engine = make_engine(pg_migrated_url)
+    try:
+        pg = session_factory(engine)
+        a = queue(pg, "pg:1", "pg-user", "一")
+        b = queue(pg, "pg:2", "pg-user", "二")
+        later = queue(pg, "pg:3", "pg-user", "晚些", not_before=datetime.now(UTC) + timedelta(hours=1))
+        api = queue(pg, "pg:api", "pg-user", "API", channel="api")
+        assert [p.id for p in inbox.pending(pg, "web", "pg-user", exclude={a})] == [b]
+        assert inbox.waiting(pg, "web", ["pg-user", "nobody"]) == {"pg-user": {a, b}}
+        assert inbox.acknowledge(pg, "web", "pg-user", [a, later, api]) == [a]
+        assert [m.text for m in inbox.fetch(pg, "api", "pg-user")] == ["API"]
+        assert (row(pg, a).status, row(pg, b).status, row(pg, later).status, row(pg, api).status) == (
+            "sent", "pending", "pending", "sent")
+    finally:
+        engine.dispose()
 
 
 class _Recorder:
