@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers.listimport import GROUND_ORDER, assess_listed
 from handlers.messages import Outbound
 from handlers.officers import Jurisdiction, authorize, role_label
-from handlers.reminders import outbound_payload
-from handlers.render import KIND_LABELS
+from handlers.reminders import ReminderPolicy, outbound_payload, reply_word
+from handlers.status import StatusItem, original, render_status
 from rules import default_packs
 from rules.errors import QingshenError
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
@@ -156,14 +156,20 @@ def fan_out(
     batch_size: int = BATCH,
     on_progress: Callable[[Progress], None] | None = None,
     locale: str = DEFAULT_LOCALE,
+    policy: ReminderPolicy | None = None,
 ) -> Progress:
-    """Write the broadcast's outbox rows, one committed batch of enterprises at a time; safe to re-run."""
+    """Write the broadcast's outbox rows, one committed batch of enterprises at a time; safe to re-run.
+
+    A notice shows each deadline as of `today` and promises only the reminders `policy` still plans (the
+    policy the list import planned them with: `ReminderPolicy.from_env()` unless given, as in `import_rows`).
+    """
+    policy = policy or ReminderPolicy.from_env()
     with sessions() as session:
         get_broadcast(Repositories(session), officer, broadcast_id, locale=locale)
     total = Progress(broadcast_id, 0, 0, 0, False)
     while not total.done:
         with sessions.begin() as session:
-            step = _batch(Repositories(session), broadcast_id, today, batch_size)
+            step = _batch(Repositories(session), broadcast_id, today, batch_size, policy)
         total = Progress(broadcast_id, total.enterprises + step.enterprises, total.queued + step.queued,
                          total.unreachable + step.unreachable, step.done)
         if on_progress is not None:
@@ -174,7 +180,7 @@ def fan_out(
 resume = fan_out  # a fan-out interrupted by a crash is resumed by running it again
 
 
-def _batch(repos: Repositories, broadcast_id: int, today: date, size: int) -> Progress:
+def _batch(repos: Repositories, broadcast_id: int, today: date, size: int, policy: ReminderPolicy) -> Progress:
     b = repos.broadcasts.get_by_id(broadcast_id)
     assert b is not None, "checked by fan_out"
     if b.status == "done":
@@ -186,7 +192,7 @@ def _batch(repos: Repositories, broadcast_id: int, today: date, size: int) -> Pr
     if not scanned:
         repos.broadcasts.finish(b.id, utcnow())
         return Progress(b.id, 0, 0, 0, True)
-    messages, rows = _messages(repos, b, targets, today)
+    messages, rows = _messages(repos, b, targets, today, policy)
     queued = repos.broadcasts.queue_messages(b.id, messages)
     repos.broadcasts.add_targets(b.id, rows)
     repos.broadcasts.advance(b.id, scanned[-1])
@@ -253,7 +259,7 @@ def status_matches(milestones: Sequence[Milestone], f: Filters, today: date) -> 
 
 
 def _messages(
-    repos: Repositories, b: Broadcast, targets: Sequence[_Target], today: date
+    repos: Repositories, b: Broadcast, targets: Sequence[_Target], today: date, policy: ReminderPolicy
 ) -> tuple[list[QueuedMessage], list[TargetRow]]:
     contacts = repos.broadcasts.list_reachable_contacts([t.enterprise.id for t in targets])
     cycle_ids = [t.cycle_id for t in targets if t.cycle_id is not None]
@@ -276,7 +282,8 @@ def _messages(
             if contact.locale not in texts:
                 tr = gettext_for(contact.locale)
                 texts[contact.locale] = (
-                    notice_text(b, t, milestones.get(t.cycle_id or 0, []), tr) if b.kind == "notice"
+                    notice_text(b, t, milestones.get(t.cycle_id or 0, []), tr, today=today, policy=policy)
+                    if b.kind == "notice"
                     else general_text(b, sender, tr)
                 )
             messages.append(_queued(b, contact, texts[contact.locale]))
@@ -297,30 +304,37 @@ def _sender(repos: Repositories, b: Broadcast) -> tuple[str, str | None]:
 # -- texts -----------------------------------------------------------------------------------------
 
 
-def notice_text(b: Broadcast, t: _Target, milestones: Sequence[Milestone], tr: Gettext) -> str:
-    """The list notice for one enterprise: the list, its own deadlines, what to publish."""
+def notice_text(
+    b: Broadcast, t: _Target, milestones: Sequence[Milestone], tr: Gettext, *, today: date,
+    policy: ReminderPolicy | None,
+) -> str:
+    """The list notice for one enterprise: the list, its own deadlines as of `today` (done, due in N days,
+    overdue by N days with the penalty and what to do now), what to publish, and the reminders `policy` still
+    plans (none promised with `policy=None`: a contact who unsubscribed)."""
     e, entry = t.enterprise, t.entry
     assert entry is not None, "a notice target has its list entry"
     if entry.document_number:
         head = tr(N_("Notice: {name} ({code}) is on the list of enterprises that must carry out a mandatory "
                      "cleaner-production audit, published on {day} ({number}).")).format(
             name=e.name or "", code=e.credit_code or "", day=entry.published_on.isoformat(),
-            number=entry.document_number)
+            number=original(entry.document_number, tr))
     else:
         head = tr(N_("Notice: {name} ({code}) is on the list of enterprises that must carry out a mandatory "
                      "cleaner-production audit, published on {day}.")).format(
             name=e.name or "", code=e.credit_code or "", day=entry.published_on.isoformat())
     parts = [head]
     if milestones:
-        lines = [tr(N_("• {what}: by {nominal} (legal last day {due})")).format(
-            what=tr(KIND_LABELS.get(m.kind, m.kind)), nominal=m.nominal.isoformat(), due=m.due.isoformat())
-            for m in milestones]
-        parts.append(tr(N_("Your deadlines:")) + "\n" + "\n".join(lines))
+        parts.append(render_status([StatusItem.from_milestone(m) for m in milestones], today, tr,
+                                   province=b.province, policy=policy))
     fields = _disclosure_fields(b.province, tuple(entry.grounds), entry.published_on)
     if fields:
-        parts.append(tr(N_("What to publish: {fields}")).format(fields=tr(N_(", ")).join(fields)))
-    parts.append(tr(N_("I will remind you before each deadline. Reply 我的期限 to see them, or 退订 to stop the "
-                       "reminders.")))
+        parts.append(tr(N_("What to publish: {fields}")).format(fields=original(tr(N_(", ")).join(fields), tr)))
+    if policy is None:
+        parts.append(tr(N_("Your reminders are switched off; reply {resume} to receive them.")).format(
+            resume=reply_word("resubscribe", tr)))
+    else:
+        parts.append(tr(N_("Reply 我的期限 to see your deadlines again, or {stop} to stop the reminders.")).format(
+            stop=reply_word("unsubscribe", tr)))
     return "\n\n".join(parts)
 
 

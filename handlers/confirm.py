@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from handlers.messages import Inbound, Outbound
 from handlers.parse import normalize
-from handlers.reminders import DONE_WORDS, SNOOZE_DAYS
+from handlers.reminders import ACTION_WORDS, DONE_WORDS, SNOOZE_DAYS
 from handlers.render import KIND_LABELS
 from rules.i18n import N_, Gettext
 from rules.periods import is_working_day
 from storage import Contact, Milestone, Repositories, utcnow
 
 URL = re.compile(r"https?://[^\s<>\"']{1,500}", re.IGNORECASE)
+_GLOSS = re.compile(r"[(（][^()（）]*[)）]")
+_PUNCT = re.compile(r"[^\w\s-]+|(?<!\w)-|-(?!\w)")
 NO_LINK = ("无", "没有", "无链接", "没有链接", "跳过", "skip", "none", "no")
 
 
@@ -27,27 +29,42 @@ class Request:
 
 
 def read_request(inbound: Inbound) -> Request | None:
-    """A confirmation, snooze or unsubscribe in a choice id or in typed text; None if it is none of these."""
+    """A confirmation, snooze or unsubscribe in a choice id or in typed text (Chinese or English, the words of
+    `handlers.reminders.DONE_WORDS` and `ACTION_WORDS`); None if it is none of these."""
     choice = inbound.choice or ""
     for action in ("done", "snooze"):
         if choice.startswith(f"{action}:") and choice[len(action) + 1:].isdigit():
             return Request(action, milestone_id=int(choice[len(action) + 1:]))
     if choice in ("unsubscribe", "resubscribe"):
         return Request(choice)
-    text = normalize(inbound.text or "")
-    if text in ("退订", "取消提醒", "停止提醒", "unsubscribe", "stop"):
-        return Request("unsubscribe")
-    if text in ("恢复提醒", "订阅提醒", "resubscribe"):
-        return Request("resubscribe")
+    raw = inbound.text or ""
+    text = normalize(raw)
+    link = URL.search(raw)
+    evidence = link.group(0) if link else None
     for kind, words in DONE_WORDS.items():
-        if any(text.startswith(w) for w in words):
-            link = URL.search(inbound.text or "")
-            return Request("done", kind=kind, evidence=link.group(0) if link else None)
+        if any(text.startswith(w) for w in words.zh):
+            return Request("done", kind=kind, evidence=evidence)
+    bare = bare_words(raw)
+    for kind, words in DONE_WORDS.items():
+        if bare in words.en:
+            return Request("done", kind=kind, evidence=evidence)
+    for action, words in ACTION_WORDS.items():
+        if bare in words.zh or bare in words.en:
+            return Request(action, evidence=evidence if action == "done" else None)
     return None
 
 
+def bare_words(text: str) -> str:
+    """The message without its links, parenthesized glosses and punctuation, lower case: "Done!" -> "done",
+    "Published: https://x.cn/1" -> "published", "Published (已公布)" -> "published"."""
+    t = _GLOSS.sub(" ", URL.sub(" ", normalize(text)))
+    return " ".join(_PUNCT.sub(" ", t).split())
+
+
 def find_milestone(repos: Repositories, contact: Contact, req: Request) -> Milestone | None:
-    """The milestone meant: by id (only within the contact's enterprise), or the open one of that kind."""
+    """The milestone meant: by id (only within the contact's enterprise), the open one of that kind, or for a
+    reply that names no kind ("done", "稍后提醒") the open one the contact was reminded of last (or the only
+    open one)."""
     if contact.enterprise_id is None:
         return None
     cycle = repos.cycles.get_by_enterprise(contact.enterprise_id)
@@ -56,8 +73,21 @@ def find_milestone(repos: Repositories, contact: Contact, req: Request) -> Miles
     milestones = repos.milestones.list_by_cycle(cycle.id)
     if req.milestone_id is not None:
         return next((m for m in milestones if m.id == req.milestone_id), None)
+    if req.kind is None:
+        return _last_reminded(repos, [m for m in milestones if m.done_at is None])
     open_ones = [m for m in milestones if m.kind == req.kind and m.done_at is None]
     return open_ones[0] if open_ones else None
+
+
+def _last_reminded(repos: Repositories, open_ones: list[Milestone]) -> Milestone | None:
+    latest: tuple[datetime, Milestone] | None = None
+    for m in open_ones:
+        for r in repos.reminders.list_by_milestone(m.id):
+            if r.queued_at is not None and (latest is None or r.queued_at > latest[0]):
+                latest = (r.queued_at, m)
+    if latest is not None:
+        return latest[1]
+    return open_ones[0] if len(open_ones) == 1 else None  # never reminded: only when there is no doubt
 
 
 def confirm(repos: Repositories, contact: Contact, milestone: Milestone, evidence: str | None, tr: Gettext) -> str:

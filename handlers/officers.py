@@ -14,10 +14,12 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from handlers.messages import Outbound
-from handlers.render import KIND_LABELS
+from handlers.reminders import ReminderPolicy, reply_word
+from handlers.status import StatusItem, render_status
 from rules.errors import QingshenError
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
 from rules.provinces import get_province, normalize_province
@@ -40,6 +42,7 @@ ROLE_LABELS = {
 # Suffixes dropped when two place names are compared ("太原" and "太原市" are the same city).
 PLACE_SUFFIXES = ("自治州", "自治县", "地区", "新区", "市", "州", "盟", "县", "区", "旗")
 REDEEM = re.compile(r"^(?:绑定|邀请码|邀请|bind|code|invite)\s*[:：]?\s*(?P<code>[A-Za-z0-9\- ]{8,12})$", re.I)
+CHINA = ZoneInfo("Asia/Shanghai")
 MIN_PASSWORD = 8
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
@@ -196,12 +199,20 @@ def read_code(text: str | None) -> tuple[str | None, bool]:
 
 
 def redeem(
-    repos: Repositories, contact: Contact, text: str | None, *, now: datetime | None = None
+    repos: Repositories,
+    contact: Contact,
+    text: str | None,
+    *,
+    now: datetime | None = None,
+    today: date | None = None,
+    policy: ReminderPolicy | None = None,
 ) -> list[Outbound] | None:
     """Replies if the text redeems an invitation code; None when it is not a code (the interview goes on).
 
     An enterprise code binds the consented contact to the enterprise (its reminders already exist,
-    from the list import); an officer code makes the contact that officer's chat identity.
+    from the list import) and shows its deadlines as of `today` (default: `now`'s day in China) with the
+    reminders `policy` (default: `ReminderPolicy.from_env()`) still plans; an officer code makes the
+    contact that officer's chat identity.
     """
     code, explicit = read_code(text)
     tr = gettext_for(contact.locale)
@@ -213,7 +224,9 @@ def redeem(
     now = now or utcnow()
     invitation = repos.invitations.get_enterprise_invitation(code)
     if invitation is not None:
-        return [Outbound(_bind_enterprise(repos, contact, invitation, now, tr))]
+        today = today or now.astimezone(CHINA).date()
+        policy = policy or ReminderPolicy.from_env()
+        return [Outbound(_bind_enterprise(repos, contact, invitation, now, tr, today=today, policy=policy))]
     officer_invitation = repos.invitations.get_officer_invitation(code)
     if officer_invitation is not None:
         return [Outbound(_link_officer(repos, contact, officer_invitation, now, tr))]
@@ -224,7 +237,8 @@ def redeem(
 
 
 def _bind_enterprise(
-    repos: Repositories, contact: Contact, invitation: EnterpriseInvitation, now: datetime, tr: Gettext
+    repos: Repositories, contact: Contact, invitation: EnterpriseInvitation, now: datetime, tr: Gettext, *,
+    today: date, policy: ReminderPolicy,
 ) -> str:
     if repos.officers.get_by_contact(contact.id) is not None:
         return tr(N_("This chat account belongs to an officer; an enterprise must use an account of its own."))
@@ -242,26 +256,19 @@ def _bind_enterprise(
     repos.contacts.bind_enterprise(contact, enterprise.id)
     parts = [tr(N_("You are now bound to {name} ({code}).")).format(
         name=enterprise.name or "", code=enterprise.credit_code or "")]
-    lines = _deadline_lines(repos, enterprise.id, tr)
-    if lines:
-        parts.append(tr(N_("Your deadlines:")) + "\n" + "\n".join(lines))
-    if contact.unsubscribed_at is not None:
-        parts.append(tr(N_("Your reminders are switched off; reply 恢复提醒 to receive them.")))
+    reminded = contact.unsubscribed_at is None
+    cycle = repos.cycles.get_by_enterprise(enterprise.id)
+    items = [StatusItem.from_milestone(m) for m in repos.milestones.list_by_cycle(cycle.id)] if cycle else []
+    if items:
+        parts.append(render_status(items, today, tr, province=enterprise.province,
+                                   policy=policy if reminded else None))
+    if not reminded:
+        parts.append(tr(N_("Your reminders are switched off; reply {resume} to receive them.")).format(
+            resume=reply_word("resubscribe", tr)))
     else:
-        parts.append(tr(N_("I will remind you before each deadline. Reply 退订 to stop the reminders.")))
+        parts.append(tr(N_("Reply 我的期限 to see your deadlines again, or {stop} to stop the reminders.")).format(
+            stop=reply_word("unsubscribe", tr)))
     return "\n\n".join(parts)
-
-
-def _deadline_lines(repos: Repositories, enterprise_id: int, tr: Gettext) -> list[str]:
-    cycle = repos.cycles.get_by_enterprise(enterprise_id)
-    if cycle is None:
-        return []
-    lines = []
-    for m in repos.milestones.list_by_cycle(cycle.id):
-        line = tr(N_("• {what}: by {nominal} (legal last day {due})")).format(
-            what=tr(KIND_LABELS.get(m.kind, m.kind)), nominal=m.nominal.isoformat(), due=m.due.isoformat())
-        lines.append(f"{line} {tr(N_('(done)'))}" if m.done_at is not None else line)
-    return lines
 
 
 def _link_officer(

@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.messages import Choice, Outbound
 from handlers.render import KIND_LABELS
-from handlers.status import StatusItem, action_lines, original, penalty_lines, state_of
+from handlers.status import StatusItem, action_lines, in_documents_language, original, penalty_lines, state_of
 from rules.errors import QingshenError
-from rules.i18n import N_, gettext_for
+from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
 from rules.periods import is_working_day
 
 if TYPE_CHECKING:
     from storage import Milestone
 
-# What a contact replies to confirm each kind of milestone, and what the button says.
+# What the button that confirms each kind of milestone says.
 DONE_LABELS = {
     "disclosure": N_("Published (已公布)"),
     "start": N_("Audit started (已开展)"),
@@ -34,15 +34,50 @@ DONE_LABELS = {
     "reaudit": N_("Next round completed (已完成)"),
     "review": N_("Re-review passed (已复审)"),
 }
-DONE_WORDS = {
-    "disclosure": ("已公布", "已公开", "公布了"),
-    "start": ("已开展", "已启动", "已开始"),
-    "report": ("已报送", "已提交", "报送了"),
-    "evaluation": ("已评估",),
-    "acceptance": ("已验收",),
-    "reaudit": ("已完成审核", "已完成"),
-    "review": ("已复审",),
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyWords:
+    """What a contact may type in reply to a reminder, in Chinese and in English (handlers.confirm reads
+    them); a reminder names the first word of the contact's language. A Chinese word that confirms one kind
+    of milestone is read as the start of the message ("已公布 <link>"); every other word as the whole message,
+    give or take a link, a gloss in parentheses and punctuation ("Published: https://…", "Done!")."""
+
+    zh: tuple[str, ...]
+    en: tuple[str, ...]
+
+    def first(self, locale: str) -> str:
+        return (self.en if locale.startswith("en") else self.zh)[0]
+
+
+# Confirming one kind of milestone.
+DONE_WORDS: dict[str, ReplyWords] = {
+    "disclosure": ReplyWords(("已公布", "已公开", "公布了"),
+                             ("published", "disclosed", "information published", "info published")),
+    "start": ReplyWords(("已开展", "已启动", "已开始"), ("started", "audit started")),
+    "report": ReplyWords(("已报送", "已提交", "报送了"), ("submitted", "report submitted", "reported")),
+    "evaluation": ReplyWords(("已评估",), ("evaluated", "evaluation passed")),
+    "acceptance": ReplyWords(("已验收",), ("accepted", "acceptance passed")),
+    "reaudit": ReplyWords(("已完成审核",), ("audit completed", "next round completed")),
+    "review": ReplyWords(("已复审",), ("re-reviewed", "re-review passed")),
 }
+# The other replies; "done" confirms the milestone the contact was last reminded of (handlers.confirm).
+ACTION_WORDS: dict[str, ReplyWords] = {
+    "done": ReplyWords(("已完成", "已办理", "已办好"), ("done", "completed", "finished")),
+    "snooze": ReplyWords(("稍后提醒", "一周后再提醒", "下周提醒", "晚点提醒"),
+                         ("remind me later", "snooze", "remind me in a week")),
+    "unsubscribe": ReplyWords(("退订", "取消提醒", "停止提醒"),
+                              ("unsubscribe", "stop", "stop reminders", "no more reminders")),
+    "resubscribe": ReplyWords(("恢复提醒", "订阅提醒", "重新订阅"),
+                              ("resubscribe", "resume reminders", "subscribe", "start reminders")),
+}
+
+
+def reply_word(action: str, tr: Gettext) -> str:
+    """The word a text translated by `tr` names for `action` (an ACTION_WORDS key): "退订" or "unsubscribe"."""
+    return ACTION_WORDS[action].first(DEFAULT_LOCALE if in_documents_language(tr) else "en")
+
+
 TODO = {
     "disclosure": N_("Publish the enterprise's information in local media, on the enterprise's website or in "
                      "another way the public can see."),
@@ -215,8 +250,11 @@ def reminder_message(
     if state_of(item, today)[0] == "overdue":
         parts.extend(penalty_lines(item, tr))
     parts.extend(action_lines(item, today, tr))
-    parts.append(tr(N_("When it is done, press the button below or reply {word}.")).format(
-        word=DONE_WORDS.get(milestone.kind, ("已完成",))[0]))
+    done = DONE_WORDS.get(milestone.kind, ACTION_WORDS["done"])
+    parts.append(tr(N_("When it is done, press the button below or reply {done}; reply {later} to be reminded in "
+                       "a week, or {stop} to stop the reminders.")).format(
+        done=done.first(locale), later=ACTION_WORDS["snooze"].first(locale),
+        stop=ACTION_WORDS["unsubscribe"].first(locale)))
     choices = (
         Choice(f"done:{milestone.id}", tr(DONE_LABELS.get(milestone.kind, N_("Done")))),
         Choice(f"snooze:{milestone.id}", tr(N_("Remind me in a week"))),
