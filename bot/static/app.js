@@ -521,7 +521,7 @@
           showKeyNotice(errorOf(data));
         });
       })
-      .catch(function () { /* the first message will say so */ });
+      .catch(function () { inbox.start(); /* it retries until the server answers; a message says so too */ });
   }
 
   userId();  // chosen on the first visit and kept
