@@ -16,11 +16,12 @@ RESULTS = Path(__file__).parent / "results.json"
 def main(argv: list[str]) -> int:
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the targets say
-    from bench import conversation_bench, http_bench, officers_bench, reminders_bench, rules_bench
+    from bench import conversation_bench, extract_bench, http_bench, officers_bench, reminders_bench, rules_bench
 
     sections: dict[str, Any] = {
         "rules": rules_bench.run,
         "conversation": conversation_bench.run,
+        "extract": extract_bench.run,
         "http": http_bench.run,
         "reminders": reminders_bench.run,
         "officers": officers_bench.run,

@@ -333,29 +333,34 @@ def _sounds_like(
 
 
 def _city_typo(msg: _Msg, runs: list[tuple[int, int]]) -> list[Candidate]:
-    """乌鲁木其 -> 乌鲁木齐: one wrong character in a city name of three characters or more."""
-    from rapidfuzz import fuzz, process
-
+    """乌鲁木其 -> 乌鲁木齐: one wrong character in a city name of three characters or more (a lookup of
+    the window with each character in turn wildcarded)."""
     t = msg.t
-    names = _city_choices()
+    wildcards = _city_wildcards()
     for s, e in runs:
-        if e - s < 3:
-            continue
         run = msg.norm[s:e]
         for size in (5, 4, 3):
             for i in range(max(0, len(run) - size + 1)):
                 window = run[i : i + size]
-                best = process.extractOne(window, names, scorer=fuzz.ratio, score_cutoff=74)
-                if best is not None and len(best[0]) == size:
-                    pid = t.city_names[best[0]]
-                    msg.claimed.update(range(s + i, s + i + size))
-                    return [Candidate("province", None, t.levels["maybe"], msg.span(s + i, s + i + size), (pid,))]
+                for j in range(size):
+                    pids = wildcards.get(window[:j] + "?" + window[j + 1 :])
+                    if pids:
+                        msg.claimed.update(range(s + i, s + i + size))
+                        return [Candidate("province", None, t.levels["maybe"], msg.span(s + i, s + i + size), pids)]
     return []
 
 
 @lru_cache(maxsize=1)
-def _city_choices() -> list[str]:
-    return sorted(tables().city_names)
+def _city_wildcards() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for name, pid in tables().city_names.items():
+        if len(name) > 5:
+            continue
+        for j in range(len(name)):
+            ids = out.setdefault(name[:j] + "?" + name[j + 1 :], [])
+            if pid not in ids:
+                ids.append(pid)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _uncovered_runs(msg: _Msg) -> list[tuple[int, int]]:
