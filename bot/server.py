@@ -18,9 +18,9 @@ not yet acknowledged as `id: <n>` / `event: push` / `data: {"id": n, "text", "ch
 looked for every few seconds by one query for all the process's open streams (InboxHub). A push counts
 as delivered only when acknowledged: by `POST .../inbox/ack`, or by reconnecting with `Last-Event-ID: <n>`
 (acknowledges push n). Until then it stays pending and is sent again on the next connection, so a
-receiver drops ids it has already shown. The channel is
-X-Qingshen-Channel (or `?channel=` for EventSource, which cannot set headers). `POST /api/v1/messages`
-answers with `Content-Language: zh-CN | en`, the contact's language after the message.
+receiver drops ids it has already shown. The channel is X-Qingshen-Channel (or `?channel=` for
+EventSource, which cannot set headers). `POST /api/v1/messages` answers with `Content-Language: zh-CN |
+en`, the contact's language after the message.
 
 Every error is JSON, `{"error": {"error": kind, "field": name | null, "message": sentence}}`, the object
 `qingshen assess` prints. `/api/*` needs `Authorization: Bearer <key>` unless the server runs in demo mode.
