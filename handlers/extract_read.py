@@ -174,7 +174,8 @@ def _adjacent(msg: _Msg, a: Token, b: Token) -> bool:
 def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
     t = msg.t
     # a question or a supposition only mentions its fact words: "超标会怎么样", "如果超标了"
-    hypo_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hypo", "question")}
+    # and one saying "I don't know" does not state them either ("不清楚在不在名录")
+    hypo_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hypo", "question", "unknown")}
     negated: dict[int, bool] = {}
     by_fact: dict[str, list[tuple[Term, Any, float, str, tuple[Any, ...]]]] = {}
     for i, tok in enumerate(msg.tokens):

@@ -238,6 +238,7 @@ def _add_industries(words: dict[str, Roles], entries: list[Any], levels: dict[st
         level = levels["sure"] if len(unique) == 1 else levels["maybe"]
         words[w].kinds.add("industry")
         words[w].industry = IndustryWord(unique, level)
+    class_names = {c.name for c in all_classes()}
     for entry in entries:
         listed = tuple(str(c) for c in entry["codes"])
         for code in listed:
@@ -246,6 +247,8 @@ def _add_industries(words: dict[str, Roles], entries: list[Any], levels: dict[st
         default = "sure" if len(listed) == 1 else "maybe"
         level = levels[entry.get("level", default)]
         for w in _words(entry["words"], f"industries {listed}"):
+            if w in class_names:
+                continue  # an exact class name says its class, whatever a trade word might add
             words[w].kinds.add("industry")
             words[w].industry = IndustryWord(listed, level)
 
