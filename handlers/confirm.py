@@ -8,16 +8,18 @@ from datetime import date, datetime, timedelta
 
 from handlers.messages import Inbound, Outbound
 from handlers.parse import normalize
-from handlers.reminders import ACTION_WORDS, DONE_WORDS, SNOOZE_DAYS
+from handlers.reminders import ACTION_WORDS, DONE_WORDS, SNOOZE_DAYS, ReplyWords
 from handlers.render import KIND_LABELS
-from rules.i18n import N_, Gettext
+from handlers.status import in_documents_language
+from rules.i18n import DEFAULT_LOCALE, N_, Gettext
 from rules.periods import is_working_day
 from storage import Contact, Milestone, Repositories, utcnow
 
 URL = re.compile(r"https?://[^\s<>\"']{1,500}", re.IGNORECASE)
 _GLOSS = re.compile(r"[(（][^()（）]*[)）]")
 _PUNCT = re.compile(r"[^\w\s-]+|(?<!\w)-|-(?!\w)")
-NO_LINK = ("无", "没有", "无链接", "没有链接", "跳过", "skip", "none", "no")
+# "There is no link" when asked for the disclosure's link.
+NO_LINK = ReplyWords(("无", "没有", "无链接", "没有链接", "跳过"), ("none", "no", "no link", "skip", "there is none"))
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,11 @@ def read_evidence(text: str) -> tuple[bool, str | None]:
     link = URL.search(text)
     if link:
         return True, link.group(0)
-    return normalize(text) in NO_LINK, None
+    bare = bare_words(text)
+    return bare in NO_LINK.zh or bare in NO_LINK.en, None
 
 
 def ask_evidence(milestone: Milestone, tr: Gettext) -> Outbound:
-    return Outbound(tr(N_("Where was the information published? Send the link (网址), or reply 无 if there is none.")))
+    none = NO_LINK.first(DEFAULT_LOCALE if in_documents_language(tr) else "en")
+    return Outbound(tr(N_("Where was the information published? Send the link (网址), or reply {none} if there is "
+                          "none.")).format(none=none))
