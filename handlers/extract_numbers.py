@@ -30,7 +30,7 @@ _DAY = (
 _PART = r"(?P<part>月底|月末|底|末|初|上旬|中旬|下旬|中)"
 _DATE_RES = (
     # 2026-03-31, 2026/3/31, 2026.3.31, 2026年3月31日 (also 26年, 今年, 去年 ...), 3月31号, 去年3月底
-    re.compile(rf"(?<!\d)(?:{_YEAR}\s*)?{_MONTH}\s*(?:{_DAY}|{_PART})?"),
+    re.compile(rf"(?<!\d)(?:{_YEAR}\s*的?\s*)?{_MONTH}\s*(?:{_DAY}|{_PART})?"),
     re.compile(r"(?<![\d.])(?P<y>\d{4})\s*[-/.]\s*(?P<m>1[0-2]|0?[1-9])\s*(?:[-/.]\s*(?P<d>3[01]|[12]\d|0?[1-9]))?(?![\d.])"),
     re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"),
     re.compile(r"(?P<rel>大前年|前年|去年|今年|明年)(?:年)?(?P<part>年底|年末|底|末|年初|初)"),
@@ -68,6 +68,8 @@ _MULTS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 _UNIT_YUAN = {"million": 1e6, "billion": 1e9, "thousand": 1e3, "k": 1e3, "w": 1e4}
 # A number followed by these is not a headcount or an amount (a year, a share, a weight ...).
 _NOT_AMOUNT = (
+    *("吨", "平方", "千瓦", "kw", "kwh", "度电", "立方", "m3", "m²", "件", "套", "头", "只", "辆", "张", "箱"),
+    *("株", "亩", "公斤"),
     *("年", "月", "日", "号", "%", "％", "岁", "度", "吨", "平", "米", "公里", "个月", "天", "次", "倍", "家", "台"),
     *("条", "项", "级", "类", "批", "轮", "版", "期", "届", "小时", "分", "秒", "周", "点"),
 )
@@ -201,9 +203,8 @@ def _amount(m: re.Match[str], text: str) -> Amount | None:
     after = after_raw.lstrip()
     if after_raw.startswith(("th", "st", "nd", "rd")) and raw.isdigit():
         return None  # 1st, 2nd: an ordinal
-    big_mult = mult_raw.endswith(("万", "亿"))
-    if after.startswith(_NOT_AMOUNT) and not after.startswith("号人") and not unit and not big_mult:
-        return None
+    if after.startswith(_NOT_AMOUNT) and not after.startswith("号人") and not unit:
+        return None  # 30万吨, 2021年: a measure or a year, not money
     if chinese:
         if raw[0] not in "零〇一二两三四五六七八九十":  # 万一, 千万 (= "by all means"), 百分之
             return None
@@ -211,7 +212,7 @@ def _amount(m: re.Match[str], text: str) -> Amount | None:
         if value is None:
             return None
         has_big = any(ch in raw for ch in "万亿")
-        if len(raw) == 1 and not mult_raw and not unit and not after.startswith(("人", "名", "位")):
+        if len(raw) == 1 and not mult_raw and not unit and not after.startswith(("人", "名", "位", "个人")):
             return None  # 一家, 两个: a lone numeral is a word, not a number
     else:
         value = float(raw.replace(",", ""))

@@ -118,6 +118,12 @@ def _between_digits(s: str, i: int) -> bool:
     return s[i] in ",." and 0 < i < len(s) - 1 and s[i - 1].isdigit() and s[i + 1].isdigit()
 
 
+def _others(msg: _Msg, pos: int) -> bool:
+    """A client's, supplier's or material's word: a third-party marker before it in its clause."""
+    clause = msg.clause_at(pos)
+    return any(_has(tok, "third") and tok.start < pos and msg.clause_at(tok.start) == clause for tok in msg.tokens)
+
+
 # -- fact words -------------------------------------------------------------------------------------
 
 
@@ -163,6 +169,11 @@ def _negations(msg: _Msg, i: int, negated: dict[int, bool]) -> tuple[bool, bool,
                 if any(_has(x, "question") for x in rest):
                     return False, True, first  # 超标没有？ asks
                 count += 1
+                return count % 2 == 1, False, first
+    # a negation closing the clause further on, past words not understood ("超标倒是没有"): unreadable
+    tail = [x for x in toks[i + 1 :] if msg.clause_of[toks.index(x)] == clause and not _skippable(x)]
+    if tail and _has(tail[-1], "postneg") and not tail[-1].roles.terms:
+        return False, True, first
     return count % 2 == 1, False, first
 
 
@@ -190,6 +201,8 @@ def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
             if read is None:
                 continue
             value, level, options = read
+            if term.fact == "central_enterprise" and _others(msg, tok.start):
+                level = min(level, t.levels["maybe"])  # 我们的客户是央企
             if asking is not None and asking != term.fact and asking in term.answers:
                 level = min(level, t.levels["maybe"])  # 达标 asked about the quota: about the standard, maybe
             by_fact.setdefault(term.fact, []).append((term, value, level, msg.span(first, tok.end), options))
@@ -245,7 +258,9 @@ def _toxic(reads: list[tuple[Term, Any, float, str, tuple[Any, ...]]], t: Tables
 
 def _province(msg: _Msg, codes: list[tuple[int, int, str]], asking: str | None) -> list[Candidate]:
     t = msg.t
-    hits = [(tok.roles.place.province, tok.roles.place.level, msg.span(tok.start, tok.end))
+    hits = [(tok.roles.place.province,
+             min(tok.roles.place.level, t.levels["maybe"]) if _others(msg, tok.start) else tok.roles.place.level,
+             msg.span(tok.start, tok.end))
             for tok in msg.tokens if tok.roles.place is not None]
     if hits and max(h[1] for h in hits) >= SURE:
         hits = [h for h in hits if h[1] >= SURE]  # a county's short name never outvotes a province
@@ -383,6 +398,11 @@ def _uncovered_runs(msg: _Msg) -> list[tuple[int, int]]:
 def _industry(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candidate]:
     t = msg.t
     hits = [(tok, tok.roles.industry) for tok in msg.tokens if tok.roles.industry is not None]
+    own = [h for h in hits if not _others(msg, h[0].start)]
+    if hits and not own:  # only someone else's industry (给焦化厂做配套): offered, never stored
+        theirs = tuple(dict.fromkeys(c for _, w in hits for c in w.codes))
+        return [Candidate("industry_code", None, t.levels["weak"], msg.span(hits[0][0].start, hits[0][0].end), theirs)]
+    hits = own
     if hits:
         codes = list(hits[0][1].codes)
         for _, word in hits[1:]:
@@ -429,7 +449,10 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
     people: list[tuple[float, float, str]] = []
     money: list[tuple[float, float, str]] = []
     starts = [tok.start for tok in msg.tokens]
+    subsets = [tok.start for tok in msg.tokens if _has(tok, "subset")]
     for a in amounts:
+        if any(p < a.start for p in subsets):
+            continue  # 其中技术人员50人: a part, not the whole
         span = msg.span(a.start, a.end)
         k = bisect.bisect_left(starts, a.end)
         same_clause = k < len(msg.tokens) and msg.clause_at(msg.tokens[k].start) == msg.clause_at(a.start)

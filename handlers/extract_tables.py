@@ -156,7 +156,8 @@ def tables() -> Tables:
         ("neg", "negators"), ("postneg", "post_negators"), ("question", "questions"), ("unknown", "unknown"),
         ("none", "none"), ("emp_unit", "employee_units"), ("emp_key", "employee_keys"),
         ("rev_key", "revenue_keys"), ("not_rev", "not_revenue_keys"), ("approx", "approx_words"),
-        ("below", "below_words"), ("above", "above_words"),
+        ("below", "below_words"), ("above", "above_words"), ("third", "third_party"), ("subset", "subset_words"),
+        ("nothing", "not_toxic"),
     ):
         add(kind, raw[key])
     for entry in raw["terms"]:
