@@ -263,7 +263,6 @@ def run() -> dict[str, Any]:
         "import_ms_handlers_extract": _import_ms("handlers.extract"),
         "first_read_ms_incl_import_and_tables": _median_subprocess(first_read),
         "of_which_rules_indexes_ms": _median_subprocess(rules_only),
-        "python_startup_ms": _median_subprocess("import time; print(0.0)"),
         "libraries": _libraries(cases, today),
         "targets": {"cpu_us_per_message": 500, "import_ms": 300},
     }

@@ -22,8 +22,11 @@ from handlers.extract_tables import TOXIC_CLASSES, tables
 
 CORPUS = Path(__file__).parent / "extraction_corpus.yaml"
 FLAGS = ("polarity", "unknown", "none", "rest")
-RECALL_FLOOR = 0.9  # measured 2026-12-01: see README "Reading messages"
-FACT_RECALL_FLOOR = 0.75  # no single fact may fall below this
+# Measured 2026-12-01: 0.999 over the corpus (which the lexicon was tuned on; two held-out batches
+# written before their fixes scored 0.92 and 1.00, README "Reading messages"). The floor leaves room
+# for a few misses, never for a regression of a whole kind of phrasing.
+RECALL_FLOOR = 0.97
+FACT_RECALL_FLOOR = 0.85  # no single fact (with 4 expectations or more) may fall below this
 CPU_BUDGET_US = 500
 
 
