@@ -131,9 +131,15 @@ def _has(tok: Token, *kinds: str) -> bool:
     return any(k in tok.roles.kinds for k in kinds)
 
 
+_INERT = frozenset({"filler", "approx", "conj", "frame_before", "frame_after", "above", "below", "subset"})
+_STOPS_SCOPE = frozenset({"neg", "term", "question", "contrast", "date_key", "industry", "place", "conj", "unknown"})
+_IN_SCOPE = _SKIP_IN_SCOPE | {"yes", "emp_key", "rev_key", "above", "below"}
+
+
 def _skippable(tok: Token) -> bool:
+    """A word a negation's scope passes over (fillers, 是, 过 ...)."""
     kinds = tok.roles.kinds
-    return bool(kinds) and kinds <= _SKIP_IN_SCOPE | {"yes", "emp_key", "rev_key"} and "neg" not in kinds
+    return bool(kinds & _IN_SCOPE) and not kinds & _STOPS_SCOPE
 
 
 def _negations(msg: _Msg, i: int, negated: dict[int, bool]) -> tuple[bool, bool, int]:
@@ -425,6 +431,12 @@ def _industry(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Cand
 
             if get_class(raw) is not None:
                 return [Candidate("industry_code", raw, 1.0, msg.span(a.start, a.end))]
+    framed = _framed(msg)
+    if framed is not None:
+        s, e = framed
+        options = _search(msg.norm[s:e])
+        if options:
+            return [Candidate("industry_code", None, t.levels["weak"], msg.span(s, e), options)]
     if asking == "industry_code":
         query = "".join(msg.norm[s:e] for s, e in _uncovered_runs(msg) if _cjk(msg.norm[s]))
         if len(query) >= 2:
@@ -432,6 +444,20 @@ def _industry(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Cand
             if options:
                 return [Candidate("industry_code", None, t.levels["weak"], query, options)]
     return []
+
+
+def _framed(msg: _Msg) -> tuple[int, int] | None:
+    """The first run of unknown words framed as a product or a trade: 做[活性炭]的, 生产[电线电缆]."""
+    toks = msg.tokens
+    ends = {tok.end: tok for tok in toks}
+    starts = {tok.start: tok for tok in toks}
+    for s, e in _uncovered_runs(msg):
+        if not _cjk(msg.norm[s]) or not 2 <= e - s <= 10:
+            continue
+        before, after = ends.get(s), starts.get(e)
+        if (before is not None and _has(before, "frame_before")) or (after is not None and _has(after, "frame_after")):
+            return s, e
+    return None
 
 
 @lru_cache(maxsize=512)
@@ -513,7 +539,7 @@ def _bound(msg: _Msg, a: Amount, k: int, unit_next: bool) -> str | None:
 def _key_after(msg: _Msg, k: int, clause: int) -> str | None:
     """A size word right after an amount ("5000万的营收", "2 billion yuan revenue")."""
     toks = msg.tokens
-    while k < len(toks) and toks[k].roles.kinds <= {"filler"} and toks[k].roles.kinds:
+    while k < len(toks) and toks[k].roles.kinds <= _INERT and toks[k].roles.kinds:
         k += 1
     if k < len(toks) and msg.clause_at(toks[k].start) == clause:
         for kind in ("not_rev", "rev_key"):
@@ -617,7 +643,7 @@ def _polarity(msg: _Msg, asking: str | None) -> tuple[bool | None, bool]:
                 items.append(("yes", tok.word))
             elif "hedge" in kinds:
                 clause_hedged = True
-            elif kinds <= {"filler", "approx", "conj"} and kinds:
+            elif kinds <= _INERT and kinds:
                 continue
             else:
                 pure = False

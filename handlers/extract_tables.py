@@ -157,7 +157,7 @@ def tables() -> Tables:
         ("none", "none"), ("emp_unit", "employee_units"), ("emp_key", "employee_keys"),
         ("rev_key", "revenue_keys"), ("not_rev", "not_revenue_keys"), ("approx", "approx_words"),
         ("below", "below_words"), ("above", "above_words"), ("third", "third_party"), ("subset", "subset_words"),
-        ("nothing", "not_toxic"),
+        ("nothing", "not_toxic"), ("frame_before", "frame_before"), ("frame_after", "frame_after"),
     ):
         add(kind, raw[key])
     for entry in raw["terms"]:
