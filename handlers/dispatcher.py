@@ -94,8 +94,8 @@ class Dispatcher:
     ) -> None:
         self.sessions = session_factory
         self.today = today or china_today
-        self.interview = Interview(engine or default_engine(), self.today)
         self.policy = policy or ReminderPolicy.from_env()
+        self.interview = Interview(engine or default_engine(), self.today, policy=self.policy)
         self.calendar_url = calendar_url
         self.anonymous = AnonymousSessions()
         self._held: dict[tuple[str, str], str] = {}  # a first message with facts, read again after consent
@@ -224,7 +224,8 @@ class Dispatcher:
 
     def _redeem(self, turn: Turn) -> list[Outbound]:
         assert turn.repos is not None and turn.contact is not None
-        return redeem(turn.repos, turn.contact, turn.inbound.text) or self._next(turn, "bind_code")
+        return redeem(turn.repos, turn.contact, turn.inbound.text, today=turn.today, policy=self.policy) \
+            or self._next(turn, "bind_code")
 
     def _henan(self, turn: Turn) -> list[Outbound]:
         """The Henan voluntary-audit application form (申请表): it keeps its own sub-state in the row."""

@@ -25,6 +25,7 @@ from handlers.extract import CREDIT_CODE, DATE_FACTS, STANDARD_OR_QUOTA, SURE, R
 from handlers.messages import Choice, Outbound
 from handlers.ordering import order_missing
 from handlers.questions import QUESTIONS, TOXIC_ORDER, Answer, province_label
+from handlers.reminders import ReminderPolicy
 from handlers.render import fact_label, render_deadlines, render_verdict
 from handlers.state import ConversationState, InterviewState, Pending, Stage, Undo
 from handlers.understood import describe, summary, understood
@@ -68,9 +69,11 @@ class Step:
 
 
 class Interview:
-    def __init__(self, engine: Engine, today: Callable[[], date], *, decisive_first: bool = True) -> None:
+    def __init__(self, engine: Engine, today: Callable[[], date], *, decisive_first: bool = True,
+                 policy: ReminderPolicy | None = None) -> None:
         self.engine = engine
         self.today = today
+        self.policy = policy  # what reminders a bound contact gets (the verdict promises only those)
         self.decisive_first = decisive_first  # False: the engine's own order (kept for the bench's "before")
 
     # -- stages before the interview -----------------------------------------------------------
@@ -435,7 +438,8 @@ class Interview:
             queued = self._queued(st, {follow})
             return self._ask_back(step, queued) if queued is not None else self.ask(step, follow)
         if st.stage == Stage.FOLLOW_UP:
-            step.replies.append(Outbound(render_deadlines(a, step.tr, st.locale, today=self.today())))
+            step.replies.append(Outbound(render_deadlines(a, step.tr, st.locale, today=self.today(),
+                                                          policy=self._reminded(st))))
         st.stage = Stage.DONE
         st.interview.asking = None
         st.offered = []
@@ -449,7 +453,11 @@ class Interview:
 
     def verdict_text(self, st: ConversationState, a: Assessment, tr: Gettext) -> str:
         basis = tr(N_("Based on: {facts}.")).format(facts=_summary_all(st, tr))
-        return f"{render_verdict(a, tr, st.locale, today=self.today())}\n\n{basis}"
+        return f"{render_verdict(a, tr, st.locale, today=self.today(), policy=self._reminded(st))}\n\n{basis}"
+
+    def _reminded(self, st: ConversationState) -> ReminderPolicy | None:
+        """The reminder policy when this contact gets reminders (bound to an enterprise, consent given)."""
+        return self.policy if st.credit_code and not st.anonymous else None
 
     def _pending_facts(self, st: ConversationState, a: Assessment) -> list[str]:
         iv = st.interview
