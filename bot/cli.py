@@ -210,7 +210,8 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
             jobs = start_from_env(sessions, settings=push_settings, channels=push)
         shown = f"[{settings.host}]" if ":" in settings.host else settings.host
         print(_("qingshen is serving on {url}").format(url=f"http://{shown}:{settings.port}/"), flush=True)
-        uvicorn.run(app, host=settings.host, port=settings.port, server_header=False, log_level="info")
+        uvicorn.run(app, host=settings.host, port=settings.port, server_header=False, log_level="info",
+                    timeout_graceful_shutdown=5)  # an open live inbox must not hold a shutdown for a minute
     finally:
         if jobs is not None:
             stop_scheduler(jobs)
