@@ -119,9 +119,22 @@ def _between_digits(s: str, i: int) -> bool:
 
 
 def _others(msg: _Msg, pos: int) -> bool:
-    """A client's, supplier's or material's word: a third-party marker before it in its clause."""
+    """Not the enterprise's own: a client's, supplier's or material's word (a third-party marker before
+    it in its clause), or one denied ("我们不是山西的", "不是焦化厂": a negation right before it)."""
+    return _third(msg, pos) or _denied(msg, pos)
+
+
+def _third(msg: _Msg, pos: int) -> bool:
     clause = msg.clause_at(pos)
     return any(_has(tok, "third") and tok.start < pos and msg.clause_at(tok.start) == clause for tok in msg.tokens)
+
+
+def _denied(msg: _Msg, pos: int) -> bool:
+    clause = msg.clause_at(pos)
+    k = bisect.bisect_left([tok.start for tok in msg.tokens], pos) - 1
+    while k >= 0 and msg.clause_at(msg.tokens[k].start) == clause and _skippable(msg.tokens[k]):
+        k -= 1
+    return k >= 0 and msg.clause_at(msg.tokens[k].start) == clause and _has(msg.tokens[k], "neg", "no")
 
 
 # -- fact words -------------------------------------------------------------------------------------
@@ -207,7 +220,7 @@ def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
             if read is None:
                 continue
             value, level, options = read
-            if term.fact == "central_enterprise" and _others(msg, tok.start):
+            if term.fact == "central_enterprise" and _third(msg, tok.start):
                 level = min(level, t.levels["maybe"])  # 我们的客户是央企
             if asking is not None and asking != term.fact and asking in term.answers:
                 level = min(level, t.levels["maybe"])  # 达标 asked about the quota: about the standard, maybe
