@@ -187,6 +187,8 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
     overrides = {k: v for k, v in (("host", host), ("port", port), ("demo", demo)) if v is not None}
     settings = Settings.model_validate({**settings.model_dump(), **overrides})
     dispatcher, db_check, sessions = open_conversation(settings)
+    from handlers.extract_tables import tables
+    tables()  # the extraction's word tables (and the engine's indexes) now, not on the first message
     channels = build_channels(ChannelSettings.from_env(), sessions)
     dashboard = dashboard_routes(
         sessions, secure_cookies=(settings.public_url or "").startswith("https://"),
