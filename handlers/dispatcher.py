@@ -153,8 +153,9 @@ class Dispatcher:
             again = Turn(Inbound(key[0], key[1], text=self._held.pop(key)), turn.state, turn.today)
             if not turn.state.anonymous:
                 again.repos, again.contact = turn.repos, turn.contact
-            if again.state.stage == Stage.CREDIT_CODE:
-                replies = replies[:-1]  # the description answers the credit-code question
+            if again.state.stage in (Stage.CREDIT_CODE, Stage.INTERVIEW):
+                replies = replies[:-1]  # the description answers the question just asked, whatever it was
+                again.state.interview.asking = None  # ... and is said back as a description
             replies += self._apply(again, self.router.route(again))
             turn.state = again.state
         return replies

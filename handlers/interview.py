@@ -23,6 +23,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from handlers import extract, parse
 from handlers.extract import CREDIT_CODE, DATE_FACTS, STANDARD_OR_QUOTA, SURE, Reading
 from handlers.messages import Choice, Outbound
+from handlers.offices import render_offices
 from handlers.ordering import order_missing
 from handlers.questions import QUESTIONS, TOXIC_ORDER, Answer, province_label
 from handlers.reminders import ReminderPolicy
@@ -92,9 +93,9 @@ class Interview:
 
     def consent(self, step: Step, text: str) -> Step:
         agreed = read_consent(text)
-        if agreed is None:
-            return self._say(step, step.tr(N_("Please answer 同意 (I agree) or 不同意 (I do not agree).")),
-                             (("consent:yes", N_("I agree")), ("consent:no", N_("I do not agree"))))
+        if agreed is None:  # "你们是谁？" and the like: the introduction answers it, then the question again
+            step.replies.append(Outbound(step.tr(N_("Please answer 同意 (I agree) or 不同意 (I do not agree)."))))
+            return self.welcome(step)
         if not agreed:
             step.effects.forget = True
             step.state = ConversationState(locale=step.state.locale, stage=Stage.INTERVIEW, anonymous=True)
@@ -186,7 +187,7 @@ class Interview:
                 return self._skip(step, asking)
             if reading.get(CREDIT_CODE) is not None:
                 return self.advance(step)
-            return self._reask(step, asking)
+            return self._reask(step, asking, text)
         set_keys = self._store(step, asking, new)
         iv.unsure = [*(u for u in iv.unsure if u.fact not in {p.fact for p in unsure}), *unsure]
         if set_keys and (len(set_keys) > 1 or set_keys[0] != asking):
@@ -250,8 +251,6 @@ class Interview:
             answer = QUESTIONS["industry_code"].read(text, step.iv.model_dump())
             if answer is not None:
                 return self._take_answer(step, asking, answer)
-        if asking == "province" and not other and reading.none:
-            return None
         return None
 
     def _take_answer(self, step: Step, fact: str, answer: Answer | None) -> Step:
@@ -351,6 +350,12 @@ class Interview:
         iv = step.iv
         p = iv.pending
         assert p is not None
+        if p.partial is not None and text != "unknown":
+            day = self._day_of(p.partial, text, reading)  # "不记得了，月底吧" still says the month's end
+            if day is not None:
+                iv.pending = None
+                self._store(step, iv.asking, {p.fact: day})
+                return self.advance(step)
         if text == "unknown" or reading.unknown:
             iv.pending = None
             return self.advance(step)
@@ -398,7 +403,8 @@ class Interview:
             if c.fact in DATE_FACTS and c.value is not None and c.confidence >= SURE:
                 return str(c.value)
         t = parse.normalize(text)
-        if t in ("月底", "底", "最后一天", "end of month", "the last day"):
+        if any(w in t for w in ("月底", "月末", "最后一天", "end of month", "end of the month", "the last day")) \
+                or t == "底":
             return date(year, month, calendar.monthrange(year, month)[1]).isoformat()
         m = _DAY.match(t)
         if m is None:
@@ -428,9 +434,9 @@ class Interview:
             return self.ask(step, nxt)
         if st.stage != Stage.FOLLOW_UP:
             step.replies.append(Outbound(self.verdict_text(st, a, step.tr)))
-        elif st.interview.history and st.interview.history[-1].fact in DUTY_FACTS and a.report_to:
-            step.replies.append(Outbound(step.tr(N_("Report the audit to: {offices}")).format(
-                offices=step.tr(N_(", ")).join(a.report_to))))
+        elif st.interview.history and st.interview.history[-1].fact in DUTY_FACTS and a.report_to \
+                and st.facts.get(st.interview.history[-1].fact) is True:  # the duty applies: where to report changed
+            step.replies.append(Outbound(render_offices(list(a.report_to), step.tr, province=st.facts.get("province"))))
         follow = self._next_follow_up(st, a)
         if follow is not None:
             st.stage = Stage.FOLLOW_UP
@@ -498,7 +504,7 @@ class Interview:
         counted = self.engine.clock_facts(iv.facts.get("province"), a.obligation, kinds)
         for fact in FOLLOW_UPS:
             if fact in counted and fact not in iv.facts and fact not in iv.asked_follow \
-                    and fact not in iv.skipped:
+                    and fact not in iv.skipped and _can_have_happened(fact, iv.facts, a):
                 return fact
         return None
 
@@ -613,13 +619,18 @@ class Interview:
             return tr(N_("And how many employees does it have? For example 350人."))
         return None
 
-    def _reask(self, step: Step, fact: str | None) -> Step:
+    def _reask(self, step: Step, fact: str | None, text: str = "") -> Step:
         tr = step.tr
         if fact is None:
             return self._reply(step, N_("Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for "
                                         "help."))
-        step.replies.append(Outbound(tr(N_("Sorry, I could not read that as an answer to this question. Please "
-                                           "pick one of the choices, or describe it in other words."))))
+        if text and asked_something(text):
+            step.replies.append(Outbound(tr(N_("I cannot answer that here: I tell you whether the audit is mandatory "
+                                               "for your enterprise, on which grounds and by when. Type 帮助 for what "
+                                               "I can do. To go on, please answer this question:"))))
+        else:
+            step.replies.append(Outbound(tr(N_("Sorry, I could not read that as an answer to this question. Please "
+                                               "pick one of the choices, or describe it in other words."))))
         return self.ask(step, fact)
 
     def _say(self, step: Step, text: str, choices: tuple[tuple[str, str], ...]) -> Step:
@@ -636,6 +647,15 @@ class Interview:
         return step
 
 
+_QUESTION_WORDS = ("吗", "么", "多少", "怎么", "为什么", "什么", "谁", "哪", "几", "how ", "what ", "who ", "why ")
+
+
+def asked_something(text: str) -> bool:
+    """The message is a question of the contact's own ("要花多少钱？"), not an answer."""
+    t = parse.normalize(text)
+    return t.endswith(("?", "？")) or any(w in t for w in _QUESTION_WORDS)
+
+
 def read_consent(text: str) -> bool | None:
     t = parse.normalize(text).strip("。.!！ ")
     if t == "consent:yes" or t in AGREE:
@@ -646,6 +666,16 @@ def read_consent(text: str) -> bool | None:
     if reading.polarity is not None and not _facts_in(reading):
         return reading.polarity
     return None
+
+
+def _can_have_happened(fact: str, facts: dict[str, Any], a: Assessment) -> bool:
+    """Whether asking the day of `fact` makes sense: an audit report is evaluated only after a list or an
+    audit round; a voluntary audit passed acceptance only for an enterprise the programme admits."""
+    if fact == "evaluated_on":
+        return bool(facts.get("list_published_on") or facts.get("last_audit_completed_on"))
+    if fact == "accepted_on":
+        return a.voluntary.eligible is not False
+    return True
 
 
 def _is_choice(text: str, offered: list[str]) -> bool:

@@ -10,6 +10,7 @@ handler's sub-state.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -49,8 +50,11 @@ class Turn:
             return self.inbound.choice
         text = parse.normalize(self.inbound.text or "")
         offered = self.state.offered
-        if text.isdigit() and 1 <= int(text) <= len(offered) and self.state.interview.asking != "toxic_classes":
-            return offered[int(text) - 1]
+        if text.isdigit() and 1 <= int(text) <= len(offered):
+            picked = offered[int(text) - 1]
+            # the toxic classes take several numbers ("1,3"): one number is a choice only when it is not a class
+            if self.state.interview.asking != "toxic_classes" or picked in ("tox:none", "unknown"):
+                return picked
         return text
 
     @cached_property
@@ -139,6 +143,8 @@ def consent_handler(interview: Interview) -> Handler:
             if turn.command == "language":  # "English" as the very first message: greet in English
                 turn.state.locale = "en" if turn.text != "中文" else "zh_CN"
                 turn.effects.locale = turn.state.locale
+            elif turn.inbound.locale is None and _written_in_english(turn.inbound.text or ""):
+                turn.state.locale = turn.effects.locale = "en"  # "we are a coking plant in Shanxi": answer in English
             return run(turn, interview.welcome)
         return run(turn, lambda s: interview.consent(s, turn.text))
 
@@ -223,3 +229,11 @@ def _done_reply(interview: Interview, step: Step) -> Step:
     step.replies.append(Outbound(step.tr(N_(
         "Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for help."))))
     return step
+
+
+def _written_in_english(text: str) -> bool:
+    """A first message in English words and no Chinese ("hello", "we are a cement plant"); a credit code or
+    a number is not a language."""
+    if any("\u3400" <= ch <= "\u9fff" for ch in text):
+        return False
+    return any(w.isascii() and w.isalpha() and len(w) >= 2 for w in re.split(r"[\s,.!?;:]+", text))

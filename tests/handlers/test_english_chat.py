@@ -43,10 +43,17 @@ def test_an_english_contact_reads_english_from_greeting_to_deadlines(bot: ChatBo
 
 
 def test_english_answers_in_a_yes_no_interview(bot: ChatBot) -> None:
-    bot.push("hello")
-    bot.push("language")
+    bot.push("你好")
+    bot.push("language")                      # switches from Chinese to English
     _talk(bot, ["!consent:yes", "!skip", "Hebei", "no", "not sure", "no", "none of them", "my deadlines",
                 "forget", "!forget:no"])
+
+
+def test_a_first_message_in_english_is_answered_in_english(bot: ChatBot) -> None:
+    bot.push("we are a coking plant in Shanxi")
+    _english(bot, ["we are a coking plant in Shanxi"])
+    _talk(bot, ["!consent:yes"])
+    assert "MANDATORY" in bot.text
 
 
 def test_declining_in_english_still_gives_an_english_verdict(bot: ChatBot) -> None:

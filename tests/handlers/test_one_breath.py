@@ -126,7 +126,7 @@ def _converse(bot: ChatBot, sessions: sessionmaker[Session], user: str, first: s
         if message in bot.choice_ids():
             bot.pick(message, user)
             answers += 1
-    while "判定结果" not in bot.text and answers < 15:
+    while not any(w in bot.text for w in ("判定结果", "Verdict:")) and answers < 15:
         _reply(bot, sessions, user, truth)
         answers += 1
     return answers, bot.text
@@ -143,12 +143,13 @@ def test_a_one_sentence_description_reaches_the_right_verdict(
 ) -> None:
     bot = ChatBot(sessions, TODAY)
     answers, text = _converse(bot, sessions, "u1", first, truth)
-    headline = next(line for line in text.splitlines() if line.startswith("判定结果"))
+    headline = next(line for line in text.splitlines() if line.startswith(("判定结果", "Verdict")))
     known = {**DEFAULTS, **truth}
     if "scale" not in truth:
         known = {"employees": 300, "revenue_10k_yuan": 5000, **known}
     expected = assess(known, TODAY).obligation
-    shown = "mandatory" if "应当实施强制性" in headline else "voluntary" if "可自愿" in headline else "undetermined"
+    shown = "mandatory" if ("应当实施强制性" in headline or "MANDATORY" in headline) else \
+        "voluntary" if ("可自愿" in headline or "VOLUNTARY" in headline) else "undetermined"
     assert shown == expected, (first, text)
     counts.append(answers)
 

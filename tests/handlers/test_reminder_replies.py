@@ -134,8 +134,8 @@ def test_a_shanxi_enterprise_is_asked_for_its_evaluation_day_and_gets_the_accept
     bot = ChatBot(sessions, date(2026, 11, 22))
     bot.start(code=credit_code("91140100MA0K6666R"))
     bot.push("排放超标")                      # over an emission standard
-    bot.pick("none")                        # not on a list yet
-    bot.pick("none")                        # never audited
+    bot.push("2025-12-31")                  # listed: an audit round, so a report that may have been evaluated
+    bot.pick("none")                        # never audited before
     assert "评估" in bot.text                # Shanxi counts acceptance from the evaluation
     bot.push("2026-08-20")
     assert "2027-08-20" in bot.text          # acceptance within a year of the evaluation
