@@ -44,7 +44,7 @@ def test_a_full_interview_through_the_webhook_then_a_reminder_with_buttons(
         interview_to_verdict(user)
         give_deadlines(user)
         pressed = fake.count("answerCallbackQuery")
-        assert pressed == 2  # 同意, 从未开展过 (the credit code gives the province): each press is answered, its keyboard removed
+        assert pressed == 2  # 同意, 从未开展过 (the credit code gives the province): each answered, keyboard removed
         assert fake.count("editMessageReplyMarkup") == pressed
         consent = next(m for m in fake.messages_to(4242) if "是否同意" in m["text"])
         assert "reply_markup" not in consent
