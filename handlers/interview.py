@@ -177,7 +177,7 @@ class Interview:
             return self._take_answer(step, asking, answer)
         new, unsure = self._collect(step, reading)
         if asking is not None and asking not in new:
-            direct = self._direct_answer(step, asking, text, reading, bool(new) or bool(unsure))
+            direct = self._direct_answer(step, asking, text, reading, bool(new))
             if direct is not None:
                 if isinstance(direct, Step):
                     return direct
@@ -209,7 +209,8 @@ class Interview:
                 continue
             if c.fact in new:
                 continue
-            if c.fact == STANDARD_OR_QUOTA or c.value is None or c.partial is not None or c.confidence < SURE:
+            if c.fact == STANDARD_OR_QUOTA or c.value is None or c.partial is not None or c.confidence < SURE \
+                    or self._side_reading(step, c):
                 if c.fact == STANDARD_OR_QUOTA or c.options or c.partial is not None or c.value is not None:
                     unsure.append(Pending(fact=c.fact, value=c.value, options=list(c.options), partial=c.partial,
                                           span=c.span))
@@ -217,6 +218,18 @@ class Interview:
             new[c.fact] = c.value
         new = _valid_only(step.iv.facts, new)
         return new, [u for u in unsure if not (set(_asks(u.fact)) & set(new))]
+
+    def _side_reading(self, step: Step, c: Candidate) -> bool:
+        """A sure reading that is still confirmed before it is stored, because it was not the answer asked
+        for: a trade named in passing ("卖水泥的贸易公司", "给焦化厂做维修", "用的水性涂料" name a product, a
+        customer, a material, not the enterprise's own class, and a class can decide the verdict alone),
+        and any value that would replace a different one already given."""
+        known = step.iv.facts
+        if c.fact == step.iv.asking:
+            return False
+        if c.fact in known and known[c.fact] != c.value:
+            return True
+        return c.fact == "industry_code"
 
     def _direct_answer(self, step: Step, asking: str, text: str, reading: Reading,
                        other: bool) -> dict[str, Any] | Step | None:
@@ -338,6 +351,9 @@ class Interview:
                     span=p.span, names=tr(N_(" or ")).join(names)), choices))
                 return step
         shown = describe(p.fact, p.value, tr, step.state.locale)
+        if p.fact == "industry_code":
+            return self._say(step, tr(N_("Is the enterprise's own trade (what it produces or does itself) {fact}?"))
+                             .format(fact=shown), (("ok:yes", N_("Yes")), ("ok:no", N_("No"))))
         return self._say(step, tr(N_("Do you mean: {fact}?")).format(fact=shown),
                          (("ok:yes", N_("Yes")), ("ok:no", N_("No"))))
 
@@ -358,6 +374,8 @@ class Interview:
                 return self.advance(step)
         if text == "unknown" or reading.unknown:
             iv.pending = None
+            if p.partial is not None and p.fact in FOLLOW_UPS:  # the day is not known: no deadline from it
+                iv.asked_follow = [*iv.asked_follow, p.fact]
             return self.advance(step)
         if p.fact == STANDARD_OR_QUOTA:
             picked: dict[str, bool] | None = {"sq:standard": {"exceeds_emission_standard": True},

@@ -25,6 +25,8 @@ FACT_LABELS = {
     "province": N_("province"),
     "industry_code": N_("industry"),
     "scale": N_("enterprise size"),
+    "employees": N_("number of employees"),
+    "revenue_10k_yuan": N_("annual revenue"),
     "exceeds_emission_standard": N_("whether emissions exceed a standard"),
     "exceeds_total_quota": N_("whether emissions exceed the total quota"),
     "exceeds_energy_limit": N_("whether energy use exceeds the limit standard"),

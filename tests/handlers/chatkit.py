@@ -72,6 +72,13 @@ class ChatBot:
             else:
                 return
 
+    def confirm(self, user: str = "u1", limit: int = 3) -> None:
+        """Say yes to "is the enterprise's own trade …?" and other readings asked back, while they are asked."""
+        for _ in range(limit):
+            if "ok:yes" not in self.choice_ids():
+                return
+            self.pick("ok:yes", user)
+
     def skip_follow_ups(self, user: str = "u1", limit: int = 5) -> None:
         """Answer "none" (not on a list / never audited / not evaluated) to the remaining date questions."""
         for _ in range(limit):

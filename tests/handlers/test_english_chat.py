@@ -37,7 +37,7 @@ def test_an_english_contact_reads_english_from_greeting_to_deadlines(bot: ChatBo
     bot.push("hello")
     bot.push("English")
     _english(bot, ["English"])
-    _talk(bot, ["!consent:yes", "!skip", "We are a cement plant in Shanxi", "2026-03-31", "!none", "!none",
+    _talk(bot, ["!consent:yes", "!skip", "We are a cement plant in Shanxi", "!ok:yes", "2026-03-31", "!none", "!none",
                 "my deadlines", "help", "back", "restart"])
     assert "restart" in bot.text.lower() or "province" in bot.text.lower()
 
@@ -52,11 +52,11 @@ def test_english_answers_in_a_yes_no_interview(bot: ChatBot) -> None:
 def test_a_first_message_in_english_is_answered_in_english(bot: ChatBot) -> None:
     bot.push("we are a coking plant in Shanxi")
     _english(bot, ["we are a coking plant in Shanxi"])
-    _talk(bot, ["!consent:yes"])
+    _talk(bot, ["!consent:yes", "!ok:yes"])
     assert "MANDATORY" in bot.text
 
 
 def test_declining_in_english_still_gives_an_english_verdict(bot: ChatBot) -> None:
     bot.push("hi")
     bot.push("english")
-    _talk(bot, ["!consent:no", "a coking plant in Shandong", "yes", "my deadlines", "agree"])
+    _talk(bot, ["!consent:no", "a coking plant in Shandong", "!ok:yes", "yes", "my deadlines", "agree"])

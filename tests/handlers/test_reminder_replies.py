@@ -121,6 +121,7 @@ def test_a_henan_voluntary_audit_gets_its_four_yearly_re_review(sessions: sessio
     bot.start(code=credit_code("91410100MA4A7777K"))
     bot.deny_grounds()                      # 9141…: the province is Henan
     bot.push("水泥厂，年营业收入5000万")         # cement: industrial (section C); above designated size
+    bot.confirm()                              # the trade was named in passing: confirmed before it is kept
     assert "符合条件" in bot.text and "验收" in bot.text   # eligible; asked when a voluntary audit passed acceptance
     bot.push("2025-12-01")
     assert "2029-12-01" in bot.text          # re-review every four years (七、（二）)
@@ -146,6 +147,7 @@ def test_an_eligible_henan_contact_can_ask_for_the_application_form(sessions: se
     bot.start(code=credit_code("91410100MA4A8888L"))
     bot.deny_grounds()
     bot.push("我们是水泥厂，营业收入5000万")      # above designated size: eligible
+    bot.confirm()
     bot.skip_follow_ups()
     bot.push("申请表")
     assert "取消" in bot.text and "申请表" in bot.text          # the form starts, one question at a time
