@@ -3,8 +3,9 @@
 Each profile of bench/profiles.py is a contact who knows exactly its profile's facts: asked a fact it
 has, it answers it; asked one it lacks, it says "not sure" (the question is skipped). The count runs
 from the first question to the verdict (or to the end of the questions when the verdict stays open).
-"Before" asks in the engine's order (what the interview did until issue 9), "after" in the order of
-`handlers.ordering`; both see the same profiles, with the province known where the profile has one,
+"Before" asks in the engine's order, one ground at a time (what the interview did until issue 9),
+"after" in the order of `handlers.ordering`, with the open grounds asked together once (answered by a
+contact who knows them all, or as soon as one of them holds); both see the same profiles, with the province known where the profile has one,
 as a contact who names it in the first sentence. Also the CPU time the ordering adds per question.
 """
 
@@ -16,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from bench.profiles import profiles
-from handlers.interview import Interview
+from handlers.interview import CHECKLIST, Interview
 from handlers.state import ConversationState, Undo
 from rules import FactError, default_engine, derive, parse_facts
 from rules.provinces import normalize_province
@@ -37,6 +38,14 @@ def answers_needed(interview: Interview, profile: dict[str, Any]) -> tuple[int, 
         fact = interview.next_fact(st, a)
         if fact is None:
             return len(st.interview.history), a.obligation
+        if fact == CHECKLIST:  # the open grounds asked together: answered if the contact knows them all,
+            grounds = interview.checklist(st, a)  # or as soon as one of them holds; else skipped
+            held = {g: known[g] for g in grounds if g in known and known[g] not in (False, [])}
+            given = held or ({g: known[g] for g in grounds} if all(g in known for g in grounds) else {})
+            st.interview.asked_follow = [*st.interview.asked_follow, CHECKLIST]
+            st.interview.facts = {**st.interview.facts, **given}
+            st.interview.history = [*st.interview.history, Undo(fact=fact, set=sorted(given))]
+            continue
         given = {fact: known[fact]} if fact in known else {}
         if fact == "scale" and not given:
             given = {k: known[k] for k in SIZE_FACTS if k in known}

@@ -21,7 +21,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from handlers import extract, parse
-from handlers.extract import CREDIT_CODE, DATE_FACTS, STANDARD_OR_QUOTA, SURE, Reading
+from handlers.extract import CREDIT_CODE, DATE_FACTS, STANDARD_OR_QUOTA, SURE, Candidate, Reading
 from handlers.messages import Choice, Outbound
 from handlers.offices import render_offices
 from handlers.ordering import order_missing
@@ -35,6 +35,19 @@ from rules.engine import Assessment
 from rules.i18n import N_, Gettext, gettext_for
 
 FOLLOW_UPS = DATE_FACTS
+CHECKLIST = "grounds"  # the open grounds asked together (not a fact of its own)
+GROUND_FACTS = ("exceeds_emission_standard", "exceeds_total_quota", "exceeds_energy_limit", "toxic_classes",
+                "missed_energy_target")
+GROUND_LABELS = {
+    "exceeds_emission_standard": N_("Pollutant emissions exceed a national or local emission standard"),
+    "exceeds_total_quota": N_("Emissions of key pollutants exceed the total-quantity control quota"),
+    "exceeds_energy_limit": N_("Energy use per unit of product exceeds the limit standard (high energy use)"),
+    "toxic_classes": N_("Uses toxic or hazardous raw materials, or discharges toxic or hazardous substances "
+                        "(hazardous waste, highly toxic chemicals, lead, mercury, cadmium, chromium, arsenic …)"),
+    "missed_energy_target": N_("Did not meet its energy-saving target"),
+}
+NONE_OF_THEM = ("都没有", "都不是", "以上都没有", "以上都不是", "一个都没有", "全都没有", "都不符合", "没有这些情况",
+                "none of them", "none", "none of these", "no to all")
 DUTY_FACTS = ("central_enterprise",)  # asked after a mandatory verdict where a pack's duties depend on them
 BOOL_FACTS = frozenset(f for f, q in QUESTIONS.items() if q.yes_no)
 _CODE_LIKE = re.compile(r"^[0-9a-z]{15,20}$")
@@ -171,6 +184,13 @@ class Interview:
             iv.unsure, iv.pending = [iv.pending, *iv.unsure], None  # about something else: asked again later
         if text in ("unknown", "skip") and asking is not None and asking not in FOLLOW_UPS:
             return self._skip(step, asking)
+        if asking == CHECKLIST:
+            handled = self._checklist_answer(step, text, reading)
+            if handled is not None:
+                return handled
+            if not reading.candidates:  # neither a pick nor a fact: "不清楚" skips it, anything else re-asks
+                return self._skip(step, CHECKLIST) if reading.unknown else self._reask(step, CHECKLIST, text)
+            iv.asked_follow = [*iv.asked_follow, CHECKLIST]  # facts typed instead: kept, the rest asked one by one
         if asking is not None and (_is_choice(text, step.state.offered)
                                    or (asking == "toxic_classes" and _NUMBERS.match(text))):
             answer = QUESTIONS[asking].read(text, iv.model_dump())
@@ -504,7 +524,18 @@ class Interview:
         if not self.decisive_first:
             return pending[0]
         ordered = order_missing(self.engine, facts, pending, self.today(), askable)
+        if ordered and ordered[0] in GROUND_FACTS and self.checklist(st, a):
+            return CHECKLIST
         return ordered[0] if ordered else None
+
+    def checklist(self, st: ConversationState, a: Assessment) -> list[str]:
+        """The grounds still open, asked together once ("which of these apply? none of them") when two or
+        more are: one answer instead of one per ground."""
+        iv = st.interview
+        if CHECKLIST in iv.asked_follow or CHECKLIST in iv.skipped:
+            return []
+        open_grounds = [f for f in self._pending_facts(st, a) if f in GROUND_FACTS]
+        return open_grounds if len(open_grounds) >= 2 else []
 
     def _next_follow_up(self, st: ConversationState, a: Assessment) -> str | None:
         """The next date a deadline counts from, asked only if a document binding this enterprise
@@ -555,7 +586,7 @@ class Interview:
         tr = step.tr
         undone = [fact_label(f, tr) for f in (last.set or [last.fact])]
         step.replies.append(Outbound(tr(N_("Undone: {fact}.")).format(fact=tr(N_(", ")).join(undone))))
-        if last.fact in QUESTIONS:
+        if last.fact in QUESTIONS or last.fact == CHECKLIST:
             return self.ask(step, last.fact)
         return self.advance(step)
 
@@ -616,6 +647,8 @@ class Interview:
 
     def ask(self, step: Step, fact: str, lead: str | None = None, **args: str) -> Step:
         st = step.state
+        if fact == CHECKLIST:
+            return self._ask_checklist(step)
         st.interview.asking = fact
         tr = step.tr
         question = QUESTIONS[fact]
@@ -628,6 +661,47 @@ class Interview:
         st.offered = [c.id for c in choices]
         step.replies.append(Outbound(text, choices))
         return step
+
+    def _ask_checklist(self, step: Step) -> Step:
+        st, tr = step.state, step.tr
+        grounds = self.checklist(st, self.assessment(st)) or list(st.interview.candidates)
+        st.interview.asking = CHECKLIST
+        st.interview.candidates = grounds
+        lines = [tr(N_("Do any of these apply to the enterprise? Type the numbers of all that do (e.g. 1,3), or "
+                       "“none of them”."))]
+        lines += [f"{i}. {tr(GROUND_LABELS[g])}" for i, g in enumerate(grounds, 1)]
+        choices = (*(Choice(f"ck:{g}", tr(GROUND_LABELS[g])) for g in grounds),
+                   Choice("ck:none", tr(N_("None of them"))), Choice("unknown", tr(N_("Not sure"))))
+        st.offered = [c.id for c in choices]
+        step.replies.append(Outbound("\n".join(lines), choices))
+        return step
+
+    def _checklist_answer(self, step: Step, text: str, reading: Reading) -> Step | None:
+        """"ck:none" / 都没有 / "1,3" / a picked ground; None when the message says something else (read anew)."""
+        iv = step.iv
+        grounds = list(iv.candidates)
+        picked: list[str] | None = None
+        if text == "ck:none" or (not _facts_in(reading) and (reading.polarity is False or reading.none)) \
+                or parse.normalize(text).strip("。.!！ ") in NONE_OF_THEM:
+            picked = []
+        elif text.startswith("ck:") and text[3:] in grounds:
+            picked = [text[3:]]
+        elif _NUMBERS.match(text):
+            numbers = [int(n) for n in re.findall(r"\d+", text)]
+            if numbers and all(1 <= n <= len(grounds) + 1 for n in numbers):
+                picked = [] if numbers == [len(grounds) + 1] else [grounds[n - 1] for n in numbers
+                                                                   if n <= len(grounds)]
+        if picked is None:
+            return None
+        answer: dict[str, Any] = {g: ([] if g == "toxic_classes" else False) for g in grounds if g not in picked}
+        answer.update({g: True for g in picked if g != "toxic_classes"})
+        iv.asked_follow = [*iv.asked_follow, CHECKLIST]
+        self._store(step, CHECKLIST, answer)
+        if "toxic_classes" in picked:  # which substances: the next question
+            iv.candidates = list(TOXIC_ORDER)
+            return self.ask(step, "toxic_classes", N_("Which of these? Pick the class that applies (type several "
+                                                      "numbers, e.g. 1,3, if more than one does)."))
+        return self.advance(step)
 
     def _scale_prompt(self, st: ConversationState, tr: Gettext) -> str | None:
         facts = st.facts

@@ -26,6 +26,7 @@ FACT_LABELS = {
     "industry_code": N_("industry"),
     "scale": N_("enterprise size"),
     "employees": N_("number of employees"),
+    "grounds": N_("the grounds (emissions, energy, toxic substances)"),
     "revenue_10k_yuan": N_("annual revenue"),
     "exceeds_emission_standard": N_("whether emissions exceed a standard"),
     "exceeds_total_quota": N_("whether emissions exceed the total quota"),

@@ -65,7 +65,9 @@ class ChatBot:
             ids = self.choice_ids()
             if "2000万元" in (self.last[-1].text if self.last else ""):
                 return
-            if "tox:none" in ids:
+            if "ck:none" in ids:                  # the open grounds asked together
+                self.pick("ck:none", user)
+            elif "tox:none" in ids:
                 self.pick("tox:none", user)
             elif ids[:2] == ["yes", "no"]:
                 self.push("否", user)
