@@ -6,7 +6,8 @@ from the first question to the verdict (or to the end of the questions when the 
 "Before" asks in the engine's order, one ground at a time (what the interview did until issue 9),
 "after" in the order of `handlers.ordering`, with the open grounds asked together once (answered by a
 contact who knows them all, or as soon as one of them holds); both see the same profiles, with the
-province known where the profile has one, as a contact who names it in the first sentence. Also the CPU time the ordering adds per question.
+province known where the profile has one, as a contact who names it in the first sentence. Also the CPU
+time the ordering adds per question.
 """
 
 from __future__ import annotations
