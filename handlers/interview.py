@@ -190,7 +190,7 @@ class Interview:
                 return handled
             if not reading.candidates:  # neither a pick nor a fact: "不清楚" skips it, anything else re-asks
                 return self._skip(step, CHECKLIST) if reading.unknown else self._reask(step, CHECKLIST, text)
-            iv.asked_follow = [*iv.asked_follow, CHECKLIST]  # facts typed instead: kept, the rest asked one by one
+            # facts typed instead: kept; the grounds still open are asked together again (if two or more are)
         if asking is not None and (_is_choice(text, step.state.offered)
                                    or (asking == "toxic_classes" and _NUMBERS.match(text))):
             answer = QUESTIONS[asking].read(text, iv.model_dump())

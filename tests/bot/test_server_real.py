@@ -40,9 +40,7 @@ def test_an_api_user_reaches_a_mandatory_verdict(client: httpx.Client) -> None:
     say(client, "api-e2e", choice="consent:yes")
     say(client, "api-e2e", choice="skip")
     assert "排放标准" in str(say(client, "api-e2e", text="山东"))
-    say(client, "api-e2e", choice="no")
-    say(client, "api-e2e", text="否")
-    verdict = say(client, "api-e2e", choice="yes")
+    verdict = say(client, "api-e2e", choice="ck:exceeds_energy_limit")  # the grounds are asked together
     assert "应当实施强制性清洁生产审核" in str(verdict[0]["text"])
 
 

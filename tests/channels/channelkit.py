@@ -337,8 +337,7 @@ def interview_to_verdict(user: ChatUser) -> str:
     user.say("你好", expect="是否同意")
     user.choose("同意", expect="统一社会信用代码")
     user.say(CREDIT_CODE, expect="排放标准")            # 6501…: registered in Xinjiang, the province is not asked
-    user.say("不超标", expect="总量")
-    user.say("没有", expect="有毒有害")
+    user.say("不超标", expect="总量")                   # the other grounds, asked together
     verdict = user.say("有，含铅和镉的物质", expect="中央")  # central enterprises also report nationally (第十六条)
     assert "强制性清洁生产审核" in verdict and "新疆维吾尔自治区清洁生产审核暂行办法" in verdict
     user.say("不是", expect="名单是哪一天公布的")           # the verdict's follow-up question

@@ -84,10 +84,9 @@ def test_xinjiang_heavy_metal_user_is_mandatory_with_xinjiang_offices(bot: ChatB
     bot.start()
     bot.push("新疆")
     bot.push("不超标")                     # typed freely: a negation reads as "no"
-    assert "总量" in bot.text
-    bot.push("没有")
+    assert "总量" in bot.text and "有毒有害" in bot.text   # the other grounds, asked together
     bot.push("有，含铅和镉的物质")
-    verdict = bot.pop()
+    verdict = bot.text
     assert "强制性清洁生产审核" in verdict
     assert "新疆维吾尔自治区清洁生产审核暂行办法" in verdict
 

@@ -97,9 +97,11 @@ def test_jargon_and_negation_are_read_as_the_answer(bot: ChatBot, sessions: sess
     bot.push("河北")
     bot.push("我们一直达标排放")
     assert _facts(sessions).get("exceeds_emission_standard") is False
-    bot.push("应该没有")                                # quota
-    assert _facts(sessions).get("exceeds_total_quota") is False
-    assert "判定结果" not in bot.text
+    assert "判定结果" not in bot.text and "都没有" in bot.text   # the other grounds, asked together
+    bot.push("应该没有")                                # none of them
+    facts = _facts(sessions)
+    assert facts.get("exceeds_total_quota") is False and facts.get("toxic_classes") == []
+    assert "可自愿开展" in bot.text
 
 
 def test_two_hundred_million_makes_a_henan_enterprise_above_designated_size(bot: ChatBot) -> None:
