@@ -133,3 +133,27 @@ def test_without_a_key_the_page_asks_for_one(browser: Any) -> None:
         type_and_enter(page, "你好")
         bot_says(page, "收到：你好")
         page.close()
+
+
+@pytest.mark.parametrize(("name", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
+def test_an_overdue_list_of_deadlines(browser: Any, real_url: str, name: str, viewport: dict[str, int],
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A list published long ago: 我的期限 says what is overdue by how many days, and the penalty risk."""
+    page = open_page(browser, real_url, viewport)
+    click(page, "开始")
+    offered(page, "不同意")
+    click(page, "同意")
+    bot_says(page, "统一社会信用代码")
+    type_and_enter(page, "山西太原的水泥厂")
+    bot_says(page, "水泥制造（3011）")
+    click(page, "是")                               # its own trade: cement, which the Shanxi annex names
+    bot_says(page, "名单是哪一天公布的")
+    type_and_enter(page, "2025-03-31")             # every deadline of that list but none is long past
+    bot_says(page, "上一轮")
+    type_and_enter(page, "我的期限")
+    bot_says(page, "已逾期")
+    status = page.locator(".msg.bot .bubble", has_text="已逾期").last
+    assert "罚款" in status.inner_text()             # the penalty the law attaches, with its article
+    bot_says(page, "上一轮")                         # and the open question is asked again
+    page.screenshot(path=str(screenshot_dir() / f"overdue-{name}.png"), full_page=False)
+    announce_screenshots(capsys, [f"overdue-{name}.png"])
