@@ -4,7 +4,7 @@ One message is one unit of work: the conversation state, the consent, the enterp
 stored assessment and the audit cycle it starts commit together or not at all. The handlers are
 registered in `handlers.router` order: consent, colleague invitation, bind code, Henan form, reminder
 replies, commands, interview. A contact who declines consent is served from memory only
-(`AnonymousSessions`): the verdict without a single row written.
+(`Ephemeral`): the verdict without a single row written.
 """
 
 from __future__ import annotations
@@ -56,30 +56,32 @@ def china_today() -> date:
     return datetime.now(CHINA).date()
 
 
-class AnonymousSessions:
-    """Conversations of contacts who declined consent: in this process's memory only, forgotten after two
-    idle hours (or when the oldest of 10,000 must make room). Nothing of them is ever written."""
+class Ephemeral:
+    """What a process keeps in memory only, per (channel, user): the conversations of contacts who declined
+    consent, and a first message waiting for the consent answer. Forgotten after two idle hours (or when
+    the oldest of 10,000 must make room); nothing of it is ever written."""
 
     def __init__(self, ttl_s: float = ANONYMOUS_TTL_S, limit: int = ANONYMOUS_MAX) -> None:
         self.ttl_s = ttl_s
         self.limit = limit
-        self._items: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], tuple[float, Any]] = OrderedDict()
 
-    def get(self, key: tuple[str, str]) -> ConversationState | None:
+    def get(self, key: tuple[str, str]) -> Any:
         item = self._items.get(key)
         if item is None or item[0] < time.monotonic():
             self._items.pop(key, None)
             return None
-        return ConversationState.model_validate(item[1])
+        return item[1]
 
-    def put(self, key: tuple[str, str], state: ConversationState) -> None:
-        self._items[key] = (time.monotonic() + self.ttl_s, state.dump())
+    def put(self, key: tuple[str, str], value: Any) -> None:
+        self._items[key] = (time.monotonic() + self.ttl_s, value)
         self._items.move_to_end(key)
         while len(self._items) > self.limit:
             self._items.popitem(last=False)
 
-    def pop(self, key: tuple[str, str]) -> None:
-        self._items.pop(key, None)
+    def pop(self, key: tuple[str, str]) -> Any:
+        item = self._items.pop(key, None)
+        return None if item is None or item[0] < time.monotonic() else item[1]
 
 
 class Dispatcher:
@@ -97,8 +99,8 @@ class Dispatcher:
         self.policy = policy or ReminderPolicy.from_env()
         self.interview = Interview(engine or default_engine(), self.today, policy=self.policy)
         self.calendar_url = calendar_url
-        self.anonymous = AnonymousSessions()
-        self._held: dict[tuple[str, str], str] = {}  # a first message with facts, read again after consent
+        self.anonymous = Ephemeral()  # declined consent: the conversation (state.dump()), in memory only
+        self._held = Ephemeral()  # a first message with facts, read again once consent is answered
         iv = self.interview
         self.router = Router(self._handlers(iv))
 
@@ -121,7 +123,7 @@ class Dispatcher:
         key = (inbound.channel, inbound.user_id)
         anonymous = self.anonymous.get(key)
         if anonymous is not None:
-            return self._dispatch_anonymous(key, inbound, anonymous)
+            return self._dispatch_anonymous(key, inbound, ConversationState.model_validate(anonymous))
         with self.sessions.begin() as session:
             repos = Repositories(session)
             contact = repos.contacts.add_if_absent(inbound.channel, inbound.user_id)
@@ -136,7 +138,7 @@ class Dispatcher:
                 return replies
             if turn.effects.forget:  # forgetting deleted the contact and, with it, the conversation
                 if turn.state.anonymous:
-                    self.anonymous.put(key, turn.state)
+                    self.anonymous.put(key, turn.state.dump())
                 return replies
             repos.conversations.save(contact.id, turn.state.dump())
             return replies
@@ -146,11 +148,12 @@ class Dispatcher:
         first = turn.state.stage == Stage.NEW
         replies = self._apply(turn, self.router.route(turn))
         if first and turn.inbound.text and turn.reading.candidates:
-            self._held[key] = turn.inbound.text  # in memory, not stored: read again once consent is answered
+            self._held.put(key, turn.inbound.text)  # in memory, not stored: read again once consent is answered
             replies.insert(0, Outbound(turn.tr(N_("Thank you, I will read your description once you have "
                                                   "answered this question."))))
-        if (turn.effects.consent or turn.effects.forget) and key in self._held:
-            again = Turn(Inbound(key[0], key[1], text=self._held.pop(key)), turn.state, turn.today)
+        held = self._held.pop(key) if turn.effects.consent or turn.effects.forget else None
+        if held is not None:
+            again = Turn(Inbound(key[0], key[1], text=held), turn.state, turn.today)
             if not turn.state.anonymous:
                 again.repos, again.contact = turn.repos, turn.contact
             if again.state.stage in (Stage.CREDIT_CODE, Stage.INTERVIEW):
@@ -179,7 +182,7 @@ class Dispatcher:
             replies.append(Outbound(turn.tr(N_("Nothing is stored for you, so I keep no deadlines: send 同意 to "
                                                "have them kept and reminded."))))
             replies += self.interview.repeat(Step(turn.state)).replies
-        self.anonymous.put(key, turn.state)
+        self.anonymous.put(key, turn.state.dump())
         return replies
 
     # -- colleagues of one enterprise -----------------------------------------------------------

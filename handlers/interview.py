@@ -36,6 +36,8 @@ from rules.i18n import N_, Gettext, gettext_for
 
 FOLLOW_UPS = DATE_FACTS
 CHECKLIST = "grounds"  # the open grounds asked together (not a fact of its own)
+TOXIC_LEAD = N_("Which of these? Pick the class that applies (type several numbers, e.g. 1,3, if more than one "
+                "does).")
 GROUND_FACTS = ("exceeds_emission_standard", "exceeds_total_quota", "exceeds_energy_limit", "toxic_classes",
                 "missed_energy_target")
 GROUND_LABELS = {
@@ -267,8 +269,7 @@ class Interview:
                 return dict(listed.facts)
             if reading.polarity is True and not other:
                 step.iv.candidates = list(TOXIC_ORDER)
-                return self.ask(step, asking, N_("Which of these? Pick the class that applies (type several "
-                                                 "numbers, e.g. 1,3, if more than one does)."))
+                return self.ask(step, asking, TOXIC_LEAD)
             return None
         if asking == "above_designated_size":
             if reading.polarity is not None and not other:
@@ -276,9 +277,7 @@ class Interview:
             return None
         if asking in FOLLOW_UPS:
             if (reading.none or reading.polarity is False) and not other:
-                step.iv.asked_follow = [*step.iv.asked_follow, asking]
-                step.iv.history = [*step.iv.history, Undo(fact=asking)]
-                return self.advance(step)
+                return self._no_such_day(step, asking)
             return None
         if asking == "industry_code" and not other:
             answer = QUESTIONS["industry_code"].read(text, step.iv.model_dump())
@@ -293,17 +292,14 @@ class Interview:
         if answer.candidates:
             iv.candidates = list(answer.candidates)
             lead = N_("Which of these is closest? Pick one, or type other words.") if fact == "industry_code" \
-                else N_("Which of these? Pick the class that applies (type several numbers, e.g. 1,3, if more "
-                        "than one does).")
+                else TOXIC_LEAD
             return self.ask(step, fact, lead)
         if answer.note == "none":
             if fact == "industry_code":
                 iv.candidates = []
                 return self.ask(step, fact, N_("Then please describe the trade in other words, or type the "
                                                "four-digit class code."))
-            iv.asked_follow = [*iv.asked_follow, fact]
-            iv.history = [*iv.history, Undo(fact=fact)]
-            return self.advance(step)
+            return self._no_such_day(step, fact)
         facts = _valid_only(iv.facts, dict(answer.facts))
         if not facts:
             return self._reask(step, fact)
@@ -322,6 +318,13 @@ class Interview:
         if asking in FOLLOW_UPS and asking in new:
             iv.asked_follow = [*iv.asked_follow, asking]
         return [k for k in new]
+
+    def _no_such_day(self, step: Step, fact: str) -> Step:
+        """Not listed / never audited / not evaluated: asked once, undone with 返回 like an answer."""
+        iv = step.iv
+        iv.asked_follow = [*iv.asked_follow, fact]
+        iv.history = [*iv.history, Undo(fact=fact)]
+        return self.advance(step)
 
     def _skip(self, step: Step, fact: str) -> Step:
         iv = step.iv
@@ -411,12 +414,7 @@ class Interview:
             self._store(step, iv.asking, picked)
             return self.advance(step)
         if p.partial is not None:
-            day = self._day_of(p.partial, text, reading)
-            if day is None:
-                return None
-            iv.pending = None
-            self._store(step, iv.asking, {p.fact: day})
-            return self.advance(step)
+            return None  # no day in it (the first check above settles every day it can read)
         if p.fact == "province" and text.startswith("opt:"):
             iv.pending = None
             self._store(step, iv.asking, {"province": text[4:]})
@@ -699,8 +697,7 @@ class Interview:
         self._store(step, CHECKLIST, answer)
         if "toxic_classes" in picked:  # which substances: the next question
             iv.candidates = list(TOXIC_ORDER)
-            return self.ask(step, "toxic_classes", N_("Which of these? Pick the class that applies (type several "
-                                                      "numbers, e.g. 1,3, if more than one does)."))
+            return self.ask(step, "toxic_classes", TOXIC_LEAD)
         return self.advance(step)
 
     def _scale_prompt(self, st: ConversationState, tr: Gettext) -> str | None:

@@ -217,3 +217,16 @@ def test_an_english_description_is_read(bot: ChatBot, sessions: sessionmaker[Ses
     bot.confirm()
     assert "MANDATORY" in bot.text
     assert _facts(sessions).get("province") == "shanxi"
+
+
+def test_what_is_kept_in_memory_only_expires_and_is_bounded() -> None:
+    from handlers.dispatcher import Ephemeral
+
+    store = Ephemeral(ttl_s=3600, limit=2)
+    store.put(("web", "a"), 1)
+    store.put(("web", "b"), 2)
+    store.put(("web", "c"), 3)                     # the oldest makes room
+    assert store.get(("web", "a")) is None and store.get(("web", "c")) == 3
+    gone = Ephemeral(ttl_s=-1)
+    gone.put(("web", "a"), 1)
+    assert gone.get(("web", "a")) is None and gone.pop(("web", "a")) is None
