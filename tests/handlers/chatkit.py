@@ -10,6 +10,18 @@ from stdnum.cn import uscc
 
 from handlers.dispatcher import Dispatcher
 from handlers.messages import Choice, Inbound, Outbound
+from storage import Milestone, Repositories
+
+
+def milestones(sessions: sessionmaker[Session], user: str = "u1", channel: str = "test") -> dict[str, Milestone]:
+    """The milestones of the user's enterprise's current audit cycle, by kind."""
+    with sessions() as s:
+        repos = Repositories(s)
+        contact = repos.contacts.get_by_address(channel, user)
+        assert contact is not None and contact.enterprise_id is not None
+        cycle = repos.cycles.get_by_enterprise(contact.enterprise_id)
+        assert cycle is not None
+        return {m.kind: m for m in repos.milestones.list_by_cycle(cycle.id)}
 
 
 def credit_code(body: str) -> str:

@@ -8,11 +8,12 @@ from datetime import date
 
 import pytest
 from chatkit import ChatBot, credit_code
+from chatkit import milestones as _milestones
 from icalendar import Calendar
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.calendar import calendar_ics
-from storage import Contact, Milestone, Repositories
+from storage import Contact, Repositories
 
 TODAY = date(2026, 3, 31)
 CODE = credit_code("91140100MA0K5555Q")
@@ -29,14 +30,6 @@ def bot(sessions: sessionmaker[Session]) -> ChatBot:
     return bot
 
 
-def _milestones(sessions: sessionmaker[Session]) -> dict[str, Milestone]:
-    with sessions() as s:
-        repos = Repositories(s)
-        contact = repos.contacts.get_by_address("test", "u1")
-        assert contact is not None and contact.enterprise_id is not None
-        cycle = repos.cycles.get_by_enterprise(contact.enterprise_id)
-        assert cycle is not None
-        return {m.kind: m for m in repos.milestones.list_by_cycle(cycle.id)}
 
 
 def _pending_reminders(sessions: sessionmaker[Session], milestone_id: int) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from chatkit import ChatBot, credit_code
+from chatkit import milestones as _milestones
 from english import assert_no_chinese
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -110,14 +111,6 @@ def bot(sessions: sessionmaker[Session]) -> ChatBot:
     return bot
 
 
-def _milestones(sessions: sessionmaker[Session]) -> dict[str, Milestone]:
-    with sessions() as s:
-        repos = Repositories(s)
-        contact = repos.contacts.get_by_address("test", "u1")
-        assert contact is not None and contact.enterprise_id is not None
-        cycle = repos.cycles.get_by_enterprise(contact.enterprise_id)
-        assert cycle is not None
-        return {m.kind: m for m in repos.milestones.list_by_cycle(cycle.id)}
 
 
 def _remind(sessions: sessionmaker[Session], kind: str, at: datetime) -> None:
