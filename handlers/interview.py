@@ -467,6 +467,8 @@ class Interview:
                 return self._ask_back(step, queued)
             if st.stage not in (Stage.FOLLOW_UP, Stage.DONE) or a.obligation == "undetermined":
                 st.stage = Stage.INTERVIEW
+            if nxt == CHECKLIST:
+                return self._ask_checklist(step, self.checklist(st, a))
             return self.ask(step, nxt)
         if st.stage != Stage.FOLLOW_UP:
             step.replies.append(Outbound(self.verdict_text(st, a, step.tr)))
@@ -660,9 +662,10 @@ class Interview:
         step.replies.append(Outbound(text, choices))
         return step
 
-    def _ask_checklist(self, step: Step) -> Step:
+    def _ask_checklist(self, step: Step, grounds: list[str] | None = None) -> Step:
+        """The open grounds as one numbered question (again after 返回 or a command: the grounds it listed)."""
         st, tr = step.state, step.tr
-        grounds = self.checklist(st, self.assessment(st)) or list(st.interview.candidates)
+        grounds = grounds or list(st.interview.candidates) or self.checklist(st, self.assessment(st))
         st.interview.asking = CHECKLIST
         st.interview.candidates = grounds
         lines = [tr(N_("Do any of these apply to the enterprise? Type the numbers of all that do (e.g. 1,3), or "
