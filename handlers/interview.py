@@ -416,6 +416,8 @@ class Interview:
         if p.partial is not None:
             return None  # no day in it (the first check above settles every day it can read)
         if p.fact == "province" and text.startswith("opt:"):
+            if text[4:] not in [str(o) for o in p.options]:  # a choice id it never offered (a forged API call)
+                return self._ask_back(step, p)
             iv.pending = None
             self._store(step, iv.asking, {"province": text[4:]})
             return self.advance(step)

@@ -230,3 +230,18 @@ def test_what_is_kept_in_memory_only_expires_and_is_bounded() -> None:
     gone = Ephemeral(ttl_s=-1)
     gone.put(("web", "a"), 1)
     assert gone.get(("web", "a")) is None and gone.pop(("web", "a")) is None
+
+
+@pytest.mark.parametrize("forged", ["opt:atlantis", "ck:nothing", "ind:9999", "tox:plutonium", "sq:maybe", "ok:perhaps"])
+def test_a_choice_id_never_offered_is_asked_again_not_stored(
+    bot: ChatBot, sessions: sessionmaker[Session], forged: str
+) -> None:
+    bot.start()
+    bot.push("山希")                                      # an ask-back with province options is open
+    bot.pick(forged)
+    assert bot.text                                       # a reply, not an error
+    assert "province" not in _facts(sessions)
+    bot.push("河北")
+    bot.pick(forged)                                      # at the grounds checklist
+    facts = _facts(sessions)
+    assert set(facts) == {"province"}
