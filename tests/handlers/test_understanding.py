@@ -232,7 +232,8 @@ def test_what_is_kept_in_memory_only_expires_and_is_bounded() -> None:
     assert gone.get(("web", "a")) is None and gone.pop(("web", "a")) is None
 
 
-@pytest.mark.parametrize("forged", ["opt:atlantis", "ck:nothing", "ind:9999", "tox:plutonium", "sq:maybe", "ok:perhaps"])
+@pytest.mark.parametrize("forged", ["opt:atlantis", "ck:nothing", "ind:9999", "tox:plutonium", "sq:maybe",
+                                    "ok:perhaps"])
 def test_a_choice_id_never_offered_is_asked_again_not_stored(
     bot: ChatBot, sessions: sessionmaker[Session], forged: str
 ) -> None:
