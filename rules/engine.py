@@ -495,8 +495,9 @@ def _deadline_hit(kind: str, entries: list[tuple[Pack, Deadline, Any]]) -> Deadl
         ))
     if not period.schedule_known:
         note.append(Msg(
-            N_("The official holiday schedule for {year} is not known yet: only weekends were taken "
-               "into account."),
+            N_("The State Council's holiday schedule for {year} is not published yet: the statutory "
+               "holidays fixed by the 《全国年节及纪念日放假办法》 and weekends were counted; the schedule's "
+               "extra days off and make-up working days may still move the last day."),
             {"year": period.nominal.year},
         ))
     return DeadlineHit(

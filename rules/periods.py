@@ -8,8 +8,9 @@
   day after it (make-up working days, 调休上班, are working days). This is `Period.due`.
 
 The holiday schedule comes from the `chinese_calendar` package, overridden or extended per year by
-rules/data/holidays.yaml (format documented in that file). Where neither knows a year, only weekends
-are rest days and the result says so.
+rules/data/holidays.yaml (format documented in that file). Where neither knows a year, the statutory
+holidays of 《全国年节及纪念日放假办法》 (rules/holidays_law.py) and weekends are the rest days: a period
+never ends on a statutory holiday, only the 调休 of that year is unknown, and the result says so.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import yaml
 from dateutil.relativedelta import relativedelta
 
 from rules.errors import RulePackError
+from rules.holidays_law import StatutoryLaw, statutory_law
 
 __all__ = [
     "HOLIDAYS_FILE",
@@ -82,18 +84,31 @@ class YearSchedule:
 
 @dataclass(frozen=True, slots=True)
 class HolidayTable:
-    """The schedule: years from a holidays.yaml file first, then the chinese_calendar package."""
+    """The schedule: years from a holidays.yaml file first, then the chinese_calendar package; in a
+    year neither knows, the statutory holidays of `law` and weekends."""
 
     file: str
     years: Mapping[int, YearSchedule]
+    law: StatutoryLaw | None = None
+    use_package: bool = True
 
     def schedule_known(self, year: int) -> bool:
-        return year in self.years or year in package_years()
+        return self.schedule(year) is not None
 
     def schedule(self, year: int) -> YearSchedule | None:
         """The year's schedule: from the file, else from the package, else None (unknown)."""
         found = self.years.get(year)
-        return found if found is not None else _package_schedules().get(year)
+        if found is not None or not self.use_package:
+            return found
+        return _package_schedules().get(year)
+
+    def statutory_holiday_name(self, d: date) -> str | None:
+        """The festival whose statutory day `d` is under the 放假办法 in force on `d`, if any."""
+        return None if self.law is None else self.law.holiday_name(d)
+
+    def _law_working_day(self, d: date) -> bool:
+        """Working day when the year's schedule is unknown: not a weekend, not a statutory holiday."""
+        return _is_weekday(d) and self.statutory_holiday_name(d) is None
 
     def day_status(self, d: date) -> bool | None:
         """True working day, False holiday or rest day, None when the year's schedule is unknown."""
@@ -102,12 +117,14 @@ class HolidayTable:
 
     def is_working_day(self, d: date) -> bool:
         status = self.day_status(d)
-        return _is_weekday(d) if status is None else status
+        return self._law_working_day(d) if status is None else status
 
     def is_statutory_holiday(self, d: date) -> bool:
-        """A listed holiday (放假日) as opposed to an ordinary weekend or a working day."""
+        """A listed holiday (放假日) of a known schedule, or, in an unknown year, a statutory day."""
         schedule = self.schedule(d.year)
-        return schedule is not None and d in schedule.holidays
+        if schedule is None:
+            return self.statutory_holiday_name(d) is not None
+        return d in schedule.holidays
 
     def count_period(self, start: date, *, years: int = 0, months: int = 0, days: int = 0) -> Period:
         nominal = add_period(start, years=years, months=months, days=days)
@@ -129,7 +146,7 @@ class HolidayTable:
             if status is None:
                 if d.year not in unknown:
                     unknown.append(d.year)
-                status = _is_weekday(d)
+                status = self._law_working_day(d)
             if status:
                 return d, tuple(unknown)
             d += timedelta(days=1)
@@ -142,9 +159,11 @@ class HolidayTable:
         parts: list[str] = []
         if due != nominal:
             kind = "法定节假日" if self.is_statutory_holiday(nominal) else "休息日"
+            name = self.statutory_holiday_name(nominal) if nominal.year in unknown else None
+            kind += f"（{name}）" if name else ""
             parts.append(f"{nominal.isoformat()}为{kind}，顺延至{due.isoformat()}")
         if unknown:
-            parts.append(_unknown_note(unknown))
+            parts.append(_unknown_note(unknown, self.law))
         return "；".join(parts)
 
 
@@ -188,10 +207,14 @@ def _day_status_cached(d: date) -> bool | None:
 
 
 def is_working_day(d: date) -> bool:
-    """Working day per the schedule; in a year with no known schedule, Monday to Friday."""
-    d = _as_date(d)
-    status = _day_status_cached(d)
-    return _is_weekday(d) if status is None else status
+    """Working day per the schedule; in a year with no known schedule, Monday to Friday except the
+    statutory holidays of 《全国年节及纪念日放假办法》."""
+    return _is_working_day_cached(_as_date(d))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _is_working_day_cached(d: date) -> bool:
+    return _default_table().is_working_day(d)
 
 
 def schedule_known(year: int) -> bool:
@@ -243,21 +266,24 @@ def _as_date(d: date) -> date:
     return d.date() if isinstance(d, datetime) else d
 
 
-def _unknown_note(years: tuple[int, ...]) -> str:
+def _unknown_note(years: tuple[int, ...], law: StatutoryLaw | None) -> str:
     known = package_years()
     earliest = min(known) if known else None
     parts: list[str] = []
     for y in years:
         status = "未收录" if earliest is not None and y < earliest else "尚未公布"
-        parts.append(f"{y}年法定节假日安排{status}")
-    return "，".join(parts) + "，仅按周末顺延"
+        parts.append(f"{y}年节假日安排（调休）{status}")
+    counted = "法定节假日和周末" if law is not None and law.versions[0].in_force_from.year <= min(years) else "周末"
+    return "，".join(parts) + f"，仅按{counted}顺延"
 
 
 # --- holidays.yaml ---------------------------------------------------------------------------------------
 
 
-def load_holidays(path: Path | None = None) -> HolidayTable:
-    """Load and validate a holidays.yaml file (None: the packaged one); RulePackError names file and key."""
+def load_holidays(path: Path | None = None, law: StatutoryLaw | None = None) -> HolidayTable:
+    """Load and validate a holidays.yaml file (None: the packaged one); RulePackError names file and key.
+
+    `law` is the 放假办法 for years no schedule knows (None: the packaged holidays_law.yaml)."""
     path = HOLIDAYS_FILE if path is None else path
     name = path.name
     try:
@@ -266,9 +292,10 @@ def load_holidays(path: Path | None = None) -> HolidayTable:
         raise RulePackError(f"{name}: cannot be read: {e.strerror or e}.") from None
     try:
         raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
+    except (yaml.YAMLError, ValueError) as e:  # a bad timestamp raises ValueError
         raise RulePackError(f"{name}: not valid YAML: {e}") from None
-    return HolidayTable(file=name, years=MappingProxyType(_parse_file(raw, name)))
+    years = MappingProxyType(_parse_file(raw, name))
+    return HolidayTable(file=name, years=years, law=statutory_law() if law is None else law)
 
 
 def _fail(name: str, key: str, message: str) -> RulePackError:

@@ -146,7 +146,7 @@ def test_day_status_agrees_with_package_in_every_covered_year() -> None:
             d += timedelta(days=1)
 
 
-def test_unknown_year_uses_weekends_only() -> None:
+def test_unknown_year_uses_weekends_and_statutory_days() -> None:
     saturday = date(UNKNOWN_YEAR, 3, 7)
     assert saturday.weekday() == 5
     assert day_status(saturday) is None
@@ -158,7 +158,7 @@ def test_unknown_year_uses_weekends_only() -> None:
     assert not period.schedule_known
     assert period.note == (
         f"{UNKNOWN_YEAR}-03-07为休息日，顺延至{UNKNOWN_YEAR}-03-09；"
-        f"{UNKNOWN_YEAR}年法定节假日安排尚未公布，仅按周末顺延"
+        f"{UNKNOWN_YEAR}年节假日安排（调休）尚未公布，仅按法定节假日和周末顺延"
     )
 
 
@@ -166,14 +166,14 @@ def test_unknown_year_weekday_is_flagged_without_shift() -> None:
     period = count_period(date(UNKNOWN_YEAR, 1, 2), months=2)  # 2099-03-02 is a Monday
     assert period.nominal == period.due == date(UNKNOWN_YEAR, 3, 2)
     assert not period.schedule_known
-    assert period.note == f"{UNKNOWN_YEAR}年法定节假日安排尚未公布，仅按周末顺延"
+    assert period.note == f"{UNKNOWN_YEAR}年节假日安排（调休）尚未公布，仅按法定节假日和周末顺延"
 
 
 def test_year_before_package_coverage_says_not_included() -> None:
     year = min(package_years()) - 1
     period = count_period(date(year, 1, 1), days=1)
     assert not period.schedule_known
-    assert f"{year}年法定节假日安排未收录，仅按周末顺延" in period.note
+    assert f"{year}年节假日安排（调休）未收录" in period.note
 
 
 def test_shift_into_unknown_year_is_flagged() -> None:
@@ -329,9 +329,9 @@ def test_due_is_first_working_day(start: date, years: int, months: int, days: in
     assert not any(is_working_day(period.nominal + timedelta(days=n)) for n in range(gap))
     if period.schedule_known:
         assert day_status(period.due) is True
-        assert "仅按周末顺延" not in period.note
+        assert "尚未公布" not in period.note and "未收录" not in period.note
     else:
-        assert "仅按周末顺延" in period.note
+        assert "周末顺延" in period.note and "调休" in period.note
     assert (period.note == "") == (gap == 0 and period.schedule_known)
 
 
