@@ -28,7 +28,8 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def extract() -> Catalog:
     catalog = Catalog(project="qingshen", charset="utf-8")
     for pkg in PACKAGES:
-        method_map = [("**.py", "python"), ("**/static/**.html", "ignore")]
+        method_map = [("**.py", "python"), ("**/static/**.html", "ignore"),
+                      ("**/templates/**.html", "jinja2.ext:babel_extract")]
         for filename, lineno, message, comments, context in extract_from_dir(
             ROOT / pkg, method_map=method_map, keywords=KEYWORDS
         ):

@@ -1,0 +1,106 @@
+"""What every dashboard view shares: the session factory, the signer, the clock, the translations,
+the Jinja2 templates (autoescaped; `_` is the page's gettext) and the small response helpers.
+
+A view module exposes `routes(dash: Dashboard) -> list[BaseRoute]`; `bot.dashboard.VIEWS` lists them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import jinja2
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from bot.dashboard.auth import COOKIE, OfficerSession, Signer, Throttle
+from handlers.compliance import load_officer
+from rules.i18n import N_, Gettext, gettext_for
+from storage.models import Officer
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_FORM_BYTES = 4096
+
+TITLE = N_("Cleaner-production audit dashboard")
+BAD_CSRF = N_("This form has expired or did not come from this site; reload the page and try again.")
+NEED_LOGIN = N_("Please log in as an officer first.")
+NOT_FOUND = N_("There is nothing at this address.")
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def translator(tr: Gettext) -> Callable[..., str]:
+    """The templates' `_`: `_("{n} enterprises shown", n=3)` translates, then fills the placeholders."""
+
+    def _(msgid: str, **args: object) -> str:
+        text = tr(msgid)
+        return text.format(**args) if args else text
+
+    return _
+
+
+@dataclass
+class Who:
+    """The logged-in officer and their session (its nonce derives the CSRF token)."""
+
+    session: OfficerSession
+    officer: Officer
+    csrf: str
+
+
+@dataclass
+class Dashboard:
+    sessions: sessionmaker[Session]
+    signer: Signer
+    today: Callable[[], date]
+    secure_cookies: bool = False
+    throttle: Throttle = field(default_factory=Throttle)
+    tr: Gettext = field(default_factory=lambda: gettext_for("zh_CN"))
+    env: jinja2.Environment = field(default_factory=_environment)
+
+    def render(self, template: str, *, http_status: int = 200, who: Who | None = None, **context: Any) -> HTMLResponse:
+        page = self.env.get_template(template).render(_=translator(self.tr), who=who, **context)
+        return HTMLResponse(page, status_code=http_status, headers=NO_STORE)
+
+    def error(self, status: int, kind: str, message: str) -> JSONResponse:
+        return JSONResponse({"error": {"error": kind, "field": None, "message": message}}, status_code=status,
+                            headers=NO_STORE)
+
+    def set_cookie(self, response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(name, value, max_age=max_age, path="/officer", httponly=True, samesite="strict",
+                            secure=self.secure_cookies)
+
+    async def current(self, request: Request) -> Who | None:
+        found = self.signer.read(request.cookies.get(COOKIE), time.time())
+        if found is None:
+            return None
+        officer = await run_in_threadpool(load_officer, self.sessions, found.officer_id)
+        return Who(found, officer, self.signer.csrf(found.nonce)) if officer is not None else None
+
+    def to_login(self) -> Response:
+        return RedirectResponse("/officer/login", status_code=303, headers=NO_STORE)
+
+
+async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES, max_fields: int = 8) -> dict[str, str]:
+    """A urlencoded form's fields (first value of each); {} when too big or not UTF-8."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            return {}
+    try:
+        parsed = parse_qs(body.decode("utf-8"), max_num_fields=max_fields)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return {k: v[0] for k, v in parsed.items()}

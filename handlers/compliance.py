@@ -1,0 +1,148 @@
+"""Who meets which deadline of an imported list, for the officers' dashboard: milestone statuses, on-time
+rates, and the lists an officer may see (inside their jurisdiction). No HTTP and no markup here.
+
+A milestone is *done on time* when done on or before its legal `due` day (Beijing date), *done late*
+after it, *overdue* when not done and `due` has passed, *due soon* when not done and due within 30 days.
+The on-time rate counts milestones that are done or whose due day has passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from handlers.officers import ForbiddenError, authorize
+from rules.i18n import N_
+from storage import Enterprise, Milestone, Repositories
+from storage.models import ListImport, Officer
+
+TZ = ZoneInfo("Asia/Shanghai")
+DUE_SOON_DAYS = 30
+STATUSES = ("all", "overdue", "due_soon", "done")
+STATUS_LABELS = {
+    "all": N_("All"), "overdue": N_("Overdue"), "due_soon": N_("Due within 30 days"), "done": N_("Done"),
+    "done_on_time": N_("Done on time"), "done_late": N_("Done late"), "pending": N_("Not yet due"),
+}
+
+
+def local_today() -> date:
+    return datetime.now(TZ).date()
+
+
+def done_day(done_at: datetime) -> date:
+    return (done_at if done_at.tzinfo else done_at.replace(tzinfo=UTC)).astimezone(TZ).date()
+
+
+def milestone_status(due: date, done_at: datetime | None, today: date) -> str:
+    """done_on_time, done_late, overdue, due_soon or pending (see the module docstring)."""
+    if done_at is not None:
+        return "done_on_time" if done_day(done_at) <= due else "done_late"
+    if due < today:
+        return "overdue"
+    return "due_soon" if due <= today + timedelta(days=DUE_SOON_DAYS) else "pending"
+
+
+def on_time_rates(items: Iterable[tuple[str, date, datetime | None]], today: date) -> dict[str, tuple[int, int]]:
+    """Per kind: (done on time, counted), counting milestones done or past their due day."""
+    out: dict[str, tuple[int, int]] = {}
+    for kind, due, done_at in items:
+        status = milestone_status(due, done_at, today)
+        if status in ("done_on_time", "done_late", "overdue"):
+            good, total = out.get(kind, (0, 0))
+            out[kind] = (good + (status == "done_on_time"), total + 1)
+    return out
+
+
+def enterprise_matches(statuses: list[str], wanted: str) -> bool:
+    if wanted == "all":
+        return True
+    if wanted == "done":
+        return bool(statuses) and all(s.startswith("done") for s in statuses)
+    return wanted in statuses
+
+
+def rate_text(rate: tuple[int, int]) -> str:
+    good, total = rate
+    return f"{100 * good / total:.0f}% ({good}/{total})" if total else "—"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    enterprise: Enterprise
+    line: int
+    milestones: list[tuple[Milestone, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ListView:
+    list_import: ListImport
+    rows: list[Row]
+    rates: dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    list_import: ListImport
+    enterprises: int
+    counts: dict[str, int]
+    rate: tuple[int, int]
+
+
+def load_officer(sessions: sessionmaker[Session], officer_id: int) -> Officer | None:
+    with sessions() as session:
+        officer = Repositories(session).officers.get_by_id(officer_id)
+        if officer is not None:
+            session.expunge(officer)
+        return officer
+
+
+def covers(officer: Officer, imp: ListImport) -> bool:
+    """Whether the list lies inside the officer's jurisdiction."""
+    try:
+        authorize(officer, imp.province, imp.city, imp.county)
+    except ForbiddenError:
+        return False
+    return True
+
+
+def load_index(sessions: sessionmaker[Session], officer: Officer, today: date) -> list[ImportSummary]:
+    with sessions() as session:
+        repos = Repositories(session)
+        mine = [i for i in repos.imports.list_by_province(officer.province) if covers(officer, i)]
+        dates = repos.imports.list_milestone_dates([i.id for i in mine])
+        out = []
+        for imp in mine:
+            items = [(k, due, done) for iid, k, due, done in dates if iid == imp.id]
+            counts = {s: 0 for s in STATUS_LABELS}
+            for _, due, done in items:
+                counts[milestone_status(due, done, today)] += 1
+            rates = on_time_rates(items, today).values()
+            rate = (sum(g for g, _ in rates), sum(t for _, t in rates))
+            out.append(ImportSummary(imp, repos.imports.count_entries(imp.id), counts, rate))
+        session.expunge_all()
+        return out
+
+
+def load_list(sessions: sessionmaker[Session], officer: Officer, import_id: int, today: date, status: str,
+              industry: str) -> ListView | None:
+    """The list, filtered; None if there is no such list, ForbiddenError if it is outside the jurisdiction."""
+    with sessions() as session:
+        repos = Repositories(session)
+        imp = repos.imports.get_by_id(import_id)
+        if imp is None:
+            return None
+        authorize(officer, imp.province, imp.city, imp.county)
+        rows: dict[int, Row] = {}
+        for entry, enterprise, milestone in repos.imports.list_enterprise_milestones(import_id):
+            row = rows.setdefault(entry.id, Row(enterprise, entry.line, []))
+            if milestone is not None:
+                row.milestones.append((milestone, milestone_status(milestone.due, milestone.done_at, today)))
+        all_items = [(m.kind, m.due, m.done_at) for r in rows.values() for m, _ in r.milestones]
+        session.expunge_all()
+    kept = [r for r in rows.values() if (r.enterprise.industry_code or "").upper().startswith(industry.upper())
+            and enterprise_matches([s for _, s in r.milestones], status)]
+    return ListView(imp, kept, on_time_rates(all_items, today))
