@@ -180,4 +180,4 @@ def test_a_late_shanxi_acceptance_may_ask_for_a_later_acceptance_but_has_no_fine
     assert "通过清洁生产审核验收：已逾期30天：法定最后一日为2027-08-02（目标日2027-08-01）" in text
     assert "可向市生态环境局申请延期验收，但最长应在一个审核周期内完成验收" in text
     assert "风险" not in text                                     # the law attaches no fine to a late acceptance
-    assert "；2027年法定节假日" in text and "。；" not in text      # notes joined without a doubled stop
+    assert "；2027年国务院节假日安排尚未公布" in text and "。；" not in text      # notes joined without a doubled stop
