@@ -37,10 +37,12 @@ def _error(kind: str, field: str | None, message: str, index: int | None = None)
     return {"error": err}
 
 
-def _read(source: str) -> str:
+def _read(source: str) -> bytes | str:
+    """The raw input: bytes from a file or a byte stream, so that its encoding is checked here."""
     if source == "-":
-        return sys.stdin.read()
-    with open(source, encoding="utf-8") as f:
+        stream = getattr(sys.stdin, "buffer", None)
+        return stream.read() if stream is not None else sys.stdin.read()
+    with open(source, "rb") as f:
         return f.read()
 
 
@@ -53,6 +55,21 @@ class InputError(QingshenError):
 
     def to_dict(self) -> dict[str, Any]:
         return _error(self.kind, self.field, self.message, self.index)
+
+
+NOT_UTF8 = "the input is not UTF-8 JSON"
+
+
+def decode_input(data: bytes | str) -> str:
+    """UTF-8 text (a leading byte-order mark is dropped); InputError("invalid_encoding") otherwise."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            "invalid_encoding", None, f"{NOT_UTF8}: byte 0x{data[e.start]:02x} at offset {e.start} is not UTF-8"
+        ) from None
 
 
 def _no_constants(name: str) -> Any:
@@ -94,10 +111,10 @@ def run_assess(source: str, as_of_text: str | None, out: IO[str]) -> int:
     try:
         as_of = parse_as_of(as_of_text)
         try:
-            text = _read(source)
-        except (OSError, UnicodeDecodeError) as e:
+            data = _read(source)
+        except OSError as e:
             raise InputError("unreadable_input", None, f"cannot read {source}: {e}") from None
-        result = assess_payload(load_json(text), as_of)
+        result = assess_payload(load_json(decode_input(data)), as_of)
     except InputError as e:
         return _fail(out, e.to_dict())
     json.dump(result, out, ensure_ascii=False, indent=2)

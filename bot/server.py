@@ -51,7 +51,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels import web
 from bot.channels.web import ApiError
-from bot.cli import InputError, assess_payload, load_json, parse_as_of
+from bot.cli import InputError, assess_payload, decode_input, load_json, parse_as_of
 from bot.config import Settings
 from handlers import inbox as inbox_mod
 from handlers.messages import Inbound, Outbound
@@ -80,7 +80,6 @@ BAD_KEY = N_("A valid API key is needed: send the header Authorization: Bearer <
 TOO_LARGE = N_("The request body is larger than {limit} bytes.")
 NOT_JSON_TYPE = N_("The request body must be JSON, sent with Content-Type: application/json.")
 BAD_LENGTH = N_("The Content-Length header is not a number.")
-NOT_UTF8 = N_("The request body is not UTF-8 text.")
 TOO_MANY = N_("At most {limit} fact objects can be assessed in one request.")
 NOT_FOUND = N_("There is nothing at this address.")
 NOT_ALLOWED = N_("This address does not accept the method {method}.")
@@ -204,11 +203,7 @@ async def read_json(request: Request, limit: int) -> Any:
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    try:
-        text = b"".join(chunks).decode("utf-8")
-    except UnicodeDecodeError:
-        raise ApiError(400, "invalid_json", None, _tr(NOT_UTF8)) from None
-    return load_json(text)
+    return load_json(decode_input(b"".join(chunks)))
 
 
 def _too_large(limit: int) -> ApiError:

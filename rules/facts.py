@@ -5,6 +5,7 @@ Absent means unknown. Every error names the offending field (`FactError.field`).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -17,8 +18,11 @@ from rules.sizes import above_designated_size, derive_scale
 
 ToxicClass = Literal["hazardous_waste", "highly_toxic_chemical", "heavy_metal", "pop", "other_toxic"]
 TOXIC_CLASSES: tuple[str, ...] = ("hazardous_waste", "highly_toxic_chemical", "heavy_metal", "pop", "other_toxic")
-Number = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=False)]
+Number = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 DATE_FACTS = ("list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on")
+NUMBER_FACTS = ("employees", "revenue_10k_yuan")
+# Exactly YYYY-MM-DD in ASCII digits: no ISO week or ordinal dates, no basic format, no spaces.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class FactsModel(BaseModel):
@@ -56,20 +60,22 @@ class FactsModel(BaseModel):
     def _industry(cls, v: object) -> str | None:
         return None if v is None else validate_code(v)
 
-    @field_validator("employees", "revenue_10k_yuan", mode="before")
+    @field_validator(*NUMBER_FACTS, mode="before")
     @classmethod
-    def _no_bool(cls, v: object) -> object:
-        if isinstance(v, bool):
-            raise ValueError("expected a number, not true/false")
-        return v
+    def _json_number(cls, v: object) -> object:
+        if v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
+            return v
+        raise ValueError(f"expected a JSON number, not {_json_type(v)}")
 
     @field_validator(*DATE_FACTS, mode="before")
     @classmethod
     def _iso_date(cls, v: object) -> object:
         if v is None or isinstance(v, date):
             return v
-        if not isinstance(v, str) or len(v) != 10:
-            raise ValueError("expected a date as YYYY-MM-DD")
+        if not isinstance(v, str):
+            raise ValueError(f"expected a date as a \"YYYY-MM-DD\" string, not {_json_type(v)}")
+        if not _ISO_DATE.fullmatch(v):
+            raise ValueError("expected a date written exactly YYYY-MM-DD (no week dates, no spaces)")
         try:
             return date.fromisoformat(v)
         except ValueError:
@@ -79,6 +85,16 @@ class FactsModel(BaseModel):
     @classmethod
     def _dedupe(cls, v: list[str] | None) -> list[str] | None:
         return None if v is None else list(dict.fromkeys(v))
+
+
+def _json_type(v: object) -> str:
+    """The JSON name of a value's type, for error messages."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true/false"
+    names = {str: "a string", int: "a number", float: "a number", list: "an array", dict: "an object"}
+    return names.get(type(v), type(v).__name__)
 
 
 def parse_facts(raw: object) -> dict[str, Any]:
@@ -104,6 +120,10 @@ def _fact_error(err: ValidationError) -> FactError:
         return FactError(field, "unknown fact name (see the fact table in DESIGN.md)")
     if field == "toxic_classes" and first["type"] == "literal_error":
         return FactError(field, f"unknown toxic class {first['input']!r}; expected one of {list(TOXIC_CLASSES)}")
+    if first["type"] == "list_type":
+        return FactError(field, f"expected a JSON array of strings, not {_json_type(first['input'])}")
+    if first["type"] == "bool_type":
+        return FactError(field, f"expected true or false, not {_json_type(first['input'])} {first['input']!r}")
     msg = str(first["msg"]).removeprefix("Value error, ")
     return FactError(field, f"{msg} (got {first['input']!r})")
 
