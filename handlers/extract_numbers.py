@@ -93,6 +93,7 @@ class Amount:
     approx: bool
     chinese: bool  # written in Chinese numerals
     ranged: bool = False  # 两三百, 六七个亿: somewhere between two numbers
+    around: bool = False  # 三百来人, 几百人: near the number, on either side
 
 
 def find_dates(text: str, today: date) -> list[DateHit]:
@@ -226,19 +227,20 @@ def _amount(m: re.Match[str], text: str) -> Amount | None:
         has_big = has_big or ch in "万亿"
     value *= factor
     approx = bool(m["a1"] or m["a2"] or "多" in mult_raw or "余" in mult_raw)
+    around = m["a1"] in ("来", "几")
     if unit in _UNIT_YUAN:
-        return Amount(m.start(), m.end(), value * _UNIT_YUAN[unit], "money", approx, chinese, ranged)
+        return Amount(m.start(), m.end(), value * _UNIT_YUAN[unit], "money", approx, chinese, ranged, around)
     if unit:
         if unit.startswith("万"):
             value *= 10_000
         elif unit.startswith("亿"):
             value *= 100_000_000
-        return Amount(m.start(), m.end(), value, "money", approx, chinese, ranged)
+        return Amount(m.start(), m.end(), value, "money", approx, chinese, ranged, around)
     if has_big:
         people = after_raw.startswith(("人", "名"))
         kind = "people_mult" if people else "money"
-        return Amount(m.start(), m.end(), value, kind, approx, chinese, ranged)
-    return Amount(m.start(), m.end(), value, "bare", approx, chinese, ranged)
+        return Amount(m.start(), m.end(), value, kind, approx, chinese, ranged, around)
+    return Amount(m.start(), m.end(), value, "bare", approx, chinese, ranged, around)
 
 
 def _range_low(raw: str, value: float) -> float:

@@ -23,6 +23,7 @@ from typing import Any
 from handlers.extract import DATE_FACTS, SURE, Candidate, Reading
 from handlers.extract_numbers import Amount, DateHit, find_amounts, find_codes, find_dates
 from handlers.extract_tables import TOXIC_CLASSES, Tables, Term, Token, readings, tables
+from rules.sizes import DESIGNATED_SIZE_REVENUE, EMPLOYEE_BOUNDS, REVENUE_BOUNDS
 
 _CLAUSE_MARKS = frozenset("，,。；;！!？?\n…")
 _QUESTION_ONLY = frozenset({"?", "？", "??", "？？"})
@@ -487,6 +488,7 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
     t = msg.t
     people: list[tuple[float, float, str]] = []
     money: list[tuple[float, float, str]] = []
+    designated: list[tuple[bool, float, str]] = []
     starts = [tok.start for tok in msg.tokens]
     subsets = [tok.start for tok in msg.tokens if _has(tok, "subset")]
     for a in amounts:
@@ -501,24 +503,35 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
             span = msg.span(a.start, nxt.end)
         key = _key_before(msg, a, k) or _key_after(msg, k + 1 if unit_next else k, msg.clause_at(a.start))
         bound = _bound(msg, a, k, unit_next)
+        if bound is not None and _is_revenue(a, key, asking):
+            # 不到两千万 / 快两千万了 is 规下, 三千万以上 规上, whatever the exact amount
+            level = t.levels["sure"] if key == "rev_key" or asking in _REVENUE_QUESTIONS else t.levels["likely"]
+            yuan_10k = a.value / 10_000 if a.kind == "money" else a.value
+            if bound == "below" and yuan_10k <= DESIGNATED_SIZE_REVENUE:
+                designated.append((False, level, span))
+            elif bound == "above" and yuan_10k >= DESIGNATED_SIZE_REVENUE:
+                designated.append((True, level, span))
         if bound == "below":
             continue  # 不到300人: less than 300, how much less is asked
         sure = t.levels["likely"] if bound == "above" else t.levels["maybe"] if a.ranged else t.levels["sure"]
+        around = a.around or _around(msg, a, k, unit_next)
         if a.kind == "people_mult" or (unit_next and a.kind == "bare"):
-            people.append((a.value, sure, span))
+            people.append((a.value, _vague(sure, around, a.value, EMPLOYEE_BOUNDS, t), span))
         elif a.kind == "money":
             if key == "not_rev":
                 continue
             asked = key == "rev_key" or asking in _REVENUE_QUESTIONS
-            money.append((a.value / 10_000, sure if asked else min(sure, t.levels["likely"]), span))
+            level = _vague(sure, around, a.value / 10_000, _REVENUE_BOUNDS, t)
+            money.append((a.value / 10_000, level if asked else min(level, t.levels["likely"]), span))
         elif a.kind == "bare":
             if key == "emp_key" or (key is None and asking == "employees"):
                 if (a.value == int(a.value) and 0 < a.value < _MAX_EMPLOYEES and not a.chinese) or a.value >= 10:
-                    people.append((a.value, t.levels["sure"], span))
+                    people.append((a.value, _vague(t.levels["sure"], around, a.value, EMPLOYEE_BOUNDS, t), span))
             elif key == "rev_key":
-                money.append((a.value, t.levels["sure"] if asking in _REVENUE_QUESTIONS else t.levels["likely"], span))
+                level = _vague(t.levels["sure"], around, a.value, _REVENUE_BOUNDS, t)
+                money.append((a.value, level if asking in _REVENUE_QUESTIONS else min(level, t.levels["likely"]), span))
             elif key is None and asking in _REVENUE_QUESTIONS:
-                money.append((a.value, t.levels["sure"], span))
+                money.append((a.value, _vague(t.levels["sure"], around, a.value, _REVENUE_BOUNDS, t), span))
     out = []
     for fact, found in (("employees", people), ("revenue_10k_yuan", money)):
         if found:
@@ -527,7 +540,41 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
             value = int(value) if value == int(value) else round(value, 4)
             level = found[0][1] if len(values) == 1 else t.levels["maybe"]
             out.append(Candidate(fact, value, level, found[0][2]))
+    if designated and not money and len({v for v, _, _ in designated}) == 1:
+        out.append(Candidate("above_designated_size", designated[0][0], designated[0][1], designated[0][2]))
     return out
+
+
+def _is_revenue(a: Amount, key: str | None, asking: str | None) -> bool:
+    if key in ("emp_key", "not_rev"):
+        return False
+    return a.kind == "money" or (a.kind == "bare" and (key == "rev_key" or asking in _REVENUE_QUESTIONS))
+
+
+_REVENUE_BOUNDS = (*REVENUE_BOUNDS, DESIGNATED_SIZE_REVENUE)
+_NEAR_BOUND = 0.15  # "about 300": within 15% of a size bound, the side of the bound is not known
+
+
+def _vague(level: float, around: bool, value: float, bounds: tuple[float, ...], t: Tables) -> float:
+    """An amount said to be "about" a number near a size bound (三百来人, 两千万左右) is asked back:
+    the class it decides (medium from 300 people, 规上 from 2000万元) could fall either side."""
+    if around and any(abs(value - b) <= _NEAR_BOUND * b for b in bounds):
+        return min(level, t.levels["maybe"])
+    return level
+
+
+def _around(msg: _Msg, a: Amount, k: int, unit_next: bool) -> bool:
+    """An "about" word right before the amount (大概, 约) or right after it (左右, 上下)."""
+    toks = msg.tokens
+    if k > 0 and not msg.norm[toks[k - 1].end : a.start].strip():
+        kinds = toks[k - 1].roles.kinds
+        if "approx" in kinds and "below" not in kinds and "above" not in kinds:
+            return True
+    after = k + 1 if unit_next else k
+    if after < len(toks) and not msg.norm[(toks[after - 1].end if unit_next else a.end) : toks[after].start].strip():
+        kinds = toks[after].roles.kinds
+        return "approx" in kinds and "below" not in kinds and "above" not in kinds
+    return False
 
 
 def _bound(msg: _Msg, a: Amount, k: int, unit_next: bool) -> str | None:

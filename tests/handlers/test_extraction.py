@@ -232,8 +232,8 @@ def test_questions_and_suppositions_state_nothing(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "asking", "fact", "value"),
     [
-        ("三百来人", None, "employees", 300),
-        ("300人左右", None, "employees", 300),
+        ("四百来人", None, "employees", 400),
+        ("500人左右", None, "employees", 500),
         ("1.2万人", None, "employees", 12000),
         ("两个亿", "revenue_10k_yuan", "revenue_10k_yuan", 20000),
         ("5个亿", "revenue_10k_yuan", "revenue_10k_yuan", 50000),
