@@ -1,4 +1,5 @@
-"""Translations for every user-facing sentence (Babel/gettext catalogs in ../locales, zh_CN first).
+"""Translations for every user-facing sentence (Babel/gettext catalogs in ../locales, zh_CN first;
+rules/locales in an installed wheel).
 
 Messages are English msgids with named `{placeholders}`; `Msg` keeps one unrendered so that an
 assessment can be shown in any locale. The catalogs are read from the compiled `.mo` files, or
@@ -15,7 +16,10 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+# An installed wheel carries the compiled catalogs in rules/locales (setup.py); a checkout has them in ./locales.
+PACKAGED_LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+LOCALES_DIR = (PACKAGED_LOCALES_DIR if PACKAGED_LOCALES_DIR.is_dir()
+               else Path(__file__).resolve().parent.parent / "locales")
 DOMAIN = "messages"
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = ("zh_CN", "en")

@@ -86,13 +86,18 @@ def update() -> None:
         _write(catalog, _po_path(lang))
 
 
-def compile_all() -> None:
+def compile_all(dest: Path = LOCALES) -> list[Path]:
+    """Write `dest/<lang>/LC_MESSAGES/messages.mo` for each locale (beside the .po files by default; setup.py
+    passes the wheel's rules/locales). Returns the files written."""
+    written = []
     for lang in LANGS:
         catalog = _read(lang)
-        path = _po_path(lang).with_suffix(".mo")
+        path = dest / lang / "LC_MESSAGES" / "messages.mo"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:
             write_mo(f, catalog, use_fuzzy=False)
+        written.append(path)
+    return written
 
 
 def problems() -> list[str]:
