@@ -16,23 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-import yaml
-
-from rules import default_packs
 from rules.engine import DeadlineHit
-from rules.errors import RulePackError
 from rules.i18n import N_, Gettext
+from rules.penalties import penalty_table
 
 if TYPE_CHECKING:
     from handlers.reminders import ReminderPolicy
 
-PENALTIES_FILE = Path(__file__).resolve().parent.parent / "rules" / "data" / "penalties.yaml"
 CHINA = ZoneInfo("Asia/Shanghai")
 
 State = Literal["done", "ahead", "today", "grace", "overdue"]
@@ -46,6 +40,7 @@ KIND_LABELS = {
     "acceptance": N_("Pass acceptance (验收)"),
     "reaudit": N_("Complete the next audit round"),
     "review": N_("Voluntary audit re-review (复审)"),
+    "env_disclosure": N_("Disclose last year's environmental information (yearly)"),
 }
 
 
@@ -116,111 +111,11 @@ def state_of(item: StatusItem, today: date) -> tuple[State, int]:
     return "overdue", (today - item.due).days
 
 
-# -- the data ----------------------------------------------------------------------------------
+# -- the data: rules/penalties.py ------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class Penalty:
-    id: str
-    kinds: frozenset[str]
-    article: str
-    old_article: str
-    sanction: str
-    fine_min: int | None
-    fine_max: int
-
-
-@dataclass(frozen=True, slots=True)
-class Referral:
-    """A provincial article that refers a miss to the law's penalty article, citing `cites`."""
-
-    pack: str
-    kinds: frozenset[str]
-    article: str
-    cites: str
-    quote: str
-
-
-@dataclass(frozen=True, slots=True)
-class Remedy:
-    pack: str
-    kinds: frozenset[str]
-    article: str
-    action: str
-    office: str
-    quote: str
-
-
-@dataclass(frozen=True, slots=True)
-class PenaltyTable:
-    law_title: str
-    penalties: tuple[Penalty, ...]
-    provincial: tuple[Referral, ...]
-    remedies: tuple[Remedy, ...]
-    titles: Mapping[str, str]        # pack id -> title
-    jurisdictions: Mapping[str, str]  # pack id -> province id
-
-
-SANCTIONS = ("publish_fine", "correct_fine")
-ACTIONS = ("extension_request", "acceptance_extension")
-
-
-@lru_cache(maxsize=1)
-def penalty_table() -> PenaltyTable:
-    """rules/data/penalties.yaml, checked: every pack id must exist, every sanction and action must have its
-    sentence here (RulePackError names the entry)."""
-    raw = yaml.safe_load(PENALTIES_FILE.read_text(encoding="utf-8"))
-    packs = {p.id: p for p in default_packs()}
-    _check_penalties(raw, packs.keys())
-    law = packs[raw["law_pack"]]
-    return PenaltyTable(
-        law_title=law.title,
-        penalties=tuple(
-            Penalty(str(p["id"]), frozenset(p["kinds"]), str(p["article"]), str(p.get("old_article") or ""),
-                    str(p["sanction"]), p.get("fine_min_10k_yuan"), int(p["fine_max_10k_yuan"]))
-            for p in raw["penalties"]
-        ),
-        provincial=tuple(
-            Referral(str(r["pack"]), frozenset(r["kinds"]), str(r["article"]), str(r["cites"]), str(r["quote"]))
-            for r in raw.get("provincial", [])
-        ),
-        remedies=tuple(
-            Remedy(str(r["pack"]), frozenset(r["kinds"]), str(r["article"]), str(r["action"]),
-                   str(r.get("office") or ""), str(r["quote"]))
-            for r in raw.get("remedies", [])
-        ),
-        titles={p.id: p.title for p in packs.values()},
-        jurisdictions={p.id: p.jurisdiction for p in packs.values()},
-    )
-
-
-def _check_penalties(raw: Any, pack_ids: Iterable[str]) -> None:
-    known = set(pack_ids)
-    where = PENALTIES_FILE.name
-    if not isinstance(raw, dict):
-        raise RulePackError(f"{where}: (top): expected a mapping")
-    if raw.get("law_pack") not in known:
-        raise RulePackError(f"{where}: law_pack: unknown pack {raw.get('law_pack')!r}")
-    for i, p in enumerate(raw.get("penalties") or []):
-        if p.get("sanction") not in SANCTIONS:
-            raise RulePackError(f"{where}: penalties[{i}].sanction: expected one of {list(SANCTIONS)}")
-        if p.get("sanction") == "correct_fine" and p.get("fine_min_10k_yuan") is None:
-            raise RulePackError(f"{where}: penalties[{i}].fine_min_10k_yuan: needed for correct_fine")
-    for section in ("provincial", "remedies"):
-        for i, r in enumerate(raw.get(section) or []):
-            if r.get("pack") not in known:
-                raise RulePackError(f"{where}: {section}[{i}].pack: unknown pack {r.get('pack')!r}")
-            if section == "remedies" and r.get("action") not in ACTIONS:
-                raise RulePackError(f"{where}: remedies[{i}].action: expected one of {list(ACTIONS)}")
-
-
-def _governs(pack_id: str, item: StatusItem, province: str | None, table: PenaltyTable) -> bool:
-    """The pack governs this deadline: its title is in the deadline's citation (or, for an item without
-    a citation, the pack is the enterprise's province's)."""
-    title = table.titles.get(pack_id, "")
-    if item.citation:
-        return bool(title) and title in item.citation
-    return province is not None and table.jurisdictions.get(pack_id) == province
+def _miss_day(item: StatusItem) -> date:
+    """The day a missed milestone is missed: the day after its legal last day."""
+    return item.due + timedelta(days=1)
 
 
 # -- the sentences ------------------------------------------------------------------------------
@@ -262,32 +157,55 @@ def status_line(item: StatusItem, today: date, tr: Gettext) -> str:
 
 
 def penalty_lines(item: StatusItem, tr: Gettext, *, province: str | None = None) -> list[str]:
-    """The penalty risk of missing this milestone, citing the law's article (and the 2002 number where the
-    provincial document that governs the deadline cites it); [] for a kind the law attaches none to."""
+    """The penalty risk of missing this milestone, citing the article of the document in force on the day it
+    was missed (and the 2002 number where the provincial document that governs the deadline cites it), then
+    what else a penalty brings there (a credit record); [] for a kind no document attaches a penalty to."""
     table = penalty_table()
+    miss = _miss_day(item)
     out: list[str] = []
-    for p in table.penalties:
-        if item.kind not in p.kinds:
-            continue
-        law = original(f"{table.law_title}{p.article}", tr)
-        if p.sanction == "publish_fine":
-            text = tr(N_("Risk: under {law} the authority orders the enterprise to publish the information and "
-                         "may fine it up to {max}.")).format(law=law, max=_wan(p.fine_max, tr))
-        else:
-            text = tr(N_("Risk: under {law} the authority orders the enterprise to correct within a time limit; "
-                         "if it refuses, a fine of {min} to {max}.")).format(
-                law=law, min=_wan(p.fine_min or 0, tr), max=_wan(p.fine_max, tr))
-        out.append(text)
+    for p in table.penalties_for(item.kind, miss):
+        law = original(f"{table.title(p.pack)}{p.article}", tr)
+        out.append(_sanction_text(p.sanction, law, p.fine_min, p.fine_max, tr))
         for r in table.provincial:
-            if item.kind in r.kinds and _governs(r.pack, item, province, table):
-                ref = original(f"{table.titles[r.pack]}{r.article}", tr)
+            if item.kind in r.kinds and table.governs(r.pack, item.citation, province):
+                ref = original(f"{table.title(r.pack)}{r.article}", tr)
                 if r.cites == p.old_article and r.cites != p.article:
                     out.append(tr(N_("{provincial} refers to it by its 2002 number, {old}; the article is now "
                                      "{new}.")).format(provincial=ref, old=original(r.cites, tr),
                                                        new=original(p.article, tr)))
-                else:
+                elif r.cites == p.article:
                     out.append(tr(N_("{provincial} refers such a case to it.")).format(provincial=ref))
+    for e in table.effects:
+        if item.kind in e.kinds and table.governs(e.pack, item.citation, province, e.scope) \
+                and table.packs[e.pack].in_force(miss):
+            ref = original(f"{table.title(e.pack)}{e.article}", tr)
+            if e.effect == "credit_record":
+                out.append(tr(N_("A penalty is also entered in the enterprise's credit record, shared on the "
+                                 "national credit information platform, with joint punishment by other "
+                                 "authorities ({ref}).")).format(ref=ref))
+            else:
+                out.append(tr(N_("A penalty is also published on the province's credit website ({ref}).")).format(
+                    ref=ref))
     return out
+
+
+def _sanction_text(sanction: str, law: str, fine_min: int | None, fine_max: int, tr: Gettext) -> str:
+    if sanction == "publish_fine":
+        return tr(N_("Risk: under {law} the authority orders the enterprise to publish the information and "
+                     "may fine it up to {max}.")).format(law=law, max=_wan(fine_max, tr))
+    if sanction == "correct_criticise_fine":
+        if fine_min:
+            return tr(N_("Risk: under {law} the authority orders the enterprise to correct it, criticises it "
+                         "publicly and may fine it {min} to {max}.")).format(
+                law=law, min=_wan(fine_min, tr), max=_wan(fine_max, tr))
+        return tr(N_("Risk: under {law} the authority orders the enterprise to correct it, criticises it "
+                     "publicly and may fine it up to {max}.")).format(law=law, max=_wan(fine_max, tr))
+    if fine_min:
+        return tr(N_("Risk: under {law} the authority orders the enterprise to correct within a time limit; "
+                     "if it refuses, a fine of {min} to {max}.")).format(
+            law=law, min=_wan(fine_min, tr), max=_wan(fine_max, tr))
+    return tr(N_("Risk: under {law} the authority orders the enterprise to correct within a time limit; if it "
+                 "refuses, a fine of up to {max}.")).format(law=law, max=_wan(fine_max, tr))
 
 
 def action_lines(item: StatusItem, today: date, tr: Gettext, *, province: str | None = None) -> list[str]:
@@ -302,8 +220,8 @@ def action_lines(item: StatusItem, today: date, tr: Gettext, *, province: str | 
         out = [tr(N_("What to do now: do it by {due}, the legal last day.")).format(due=item.due.isoformat())]
     table = penalty_table()
     for r in table.remedies:
-        if item.kind in r.kinds and _governs(r.pack, item, province, table):
-            ref = original(f"{table.titles[r.pack]}{r.article}", tr)
+        if item.kind in r.kinds and table.governs(r.pack, item.citation, province):
+            ref = original(f"{table.title(r.pack)}{r.article}", tr)
             if r.action == "extension_request":
                 out.append(tr(N_("If the enterprise really cannot finish in time, it submits a written explanation "
                                  "and an extension request (延期申请) to {office} ({ref}); if granted, it rolls into "

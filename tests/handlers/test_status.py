@@ -156,21 +156,21 @@ def test_a_reminder_between_the_target_day_and_the_legal_last_day_is_not_called_
 
 
 def test_the_penalty_table_is_checked(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import handlers.status as status
+    import rules.penalties as penalties
     from rules import RulePackError
 
     bad = tmp_path / "penalties.yaml"
-    text = status.PENALTIES_FILE.read_text(encoding="utf-8").replace("pack: shandong_rules_2017", "pack: shandong_x")
+    text = penalties.PENALTIES_FILE.read_text(encoding="utf-8").replace("pack: shandong_rules_2017", "pack: shandong_x")
     bad.write_text(text, encoding="utf-8")
-    monkeypatch.setattr(status, "PENALTIES_FILE", bad)
-    status.penalty_table.cache_clear()
+    monkeypatch.setattr(penalties, "PENALTIES_FILE", bad)
+    penalties.penalty_table.cache_clear()
     try:
         with pytest.raises(RulePackError, match=r"penalties.yaml: provincial\[4\].pack: unknown pack 'shandong_x'"):
-            status.penalty_table()
+            penalties.penalty_table()
     finally:
         monkeypatch.undo()
-        status.penalty_table.cache_clear()
-    assert status.penalty_table().law_title == "《中华人民共和国清洁生产促进法》"
+        penalties.penalty_table.cache_clear()
+    assert penalties.penalty_table().law_title == "《中华人民共和国清洁生产促进法》"
 
 
 def test_a_late_shanxi_acceptance_may_ask_for_a_later_acceptance_but_has_no_fine() -> None:
