@@ -13,7 +13,7 @@ from handlers.listimport import Preview, assess_listed
 from handlers.officers import authorize
 from handlers.reminders import ReminderPolicy, initial_reminders
 from handlers.status import original
-from rules.engine import Assessment, DeadlineHit
+from rules.engine import Assessment, DeadlineHit, DutyHit
 from rules.errors import QingshenError
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
 from storage import AuditCycle, EntryPlan, ImportOutcome, MilestonePlan, Officer, Repositories, utcnow
@@ -39,13 +39,25 @@ def plan_milestones(
         text = note_text(d, tr)
         return f"{text}\n{publish}" if d.kind == "disclosure" and a.disclosure_fields else text
 
-    return tuple(
+    plans = [
         MilestonePlan(
             kind=d.kind, nominal=d.nominal, due=d.due, citation=d.citation, note=note(d),
             reminders=tuple(initial_reminders(d.nominal, policy, today)),
         )
         for d in a.deadlines
-    )
+    ]
+    return tuple(plans + [_yearly_plan(y, tr, today=today, policy=policy) for y in a.duties
+                          if y.due is not None and y.milestone is not None])
+
+
+def _yearly_plan(y: DutyHit, tr: Gettext, *, today: date, policy: ReminderPolicy) -> MilestonePlan:
+    """A yearly duty (the environmental-information disclosure by 15 March) as the milestone of its next date:
+    a fixed day, so the target day is the legal last day."""
+    assert y.due is not None and y.milestone is not None
+    note = tr(N_("Disclose the environmental information of {year}: {fields}")).format(
+        year=y.covers_year, fields=original(tr(N_(", ")).join(y.fields), tr))
+    return MilestonePlan(kind=y.milestone, nominal=y.due, due=y.due, citation=f"{y.pack.title}{y.citation}",
+                         note=note, reminders=tuple(initial_reminders(y.due, policy, today)))
 
 
 def open_cycle(

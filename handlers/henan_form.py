@@ -91,11 +91,17 @@ CORRECT_PREFIXES = ("修改", "更正", "更改", "改正", "改", "correct", "c
 
 
 class NotApplicable(Exception):
-    """Why this contact cannot apply (a msgid)."""
+    """Why this contact cannot apply (a msgid, with the document's own words as arguments)."""
 
-    def __init__(self, msgid: str) -> None:
+    def __init__(self, msgid: str, args: Mapping[str, str] | None = None) -> None:
         super().__init__(msgid)
         self.msgid = msgid
+        self.words = dict(args or {})
+
+    def render(self, tr: Gettext) -> str:
+        from handlers.status import original
+
+        return tr(self.msgid).format(**{k: original(v, tr) for k, v in self.words.items()})
 
 
 # -- the typed state --------------------------------------------------------------------------------
@@ -443,7 +449,12 @@ def check_eligible(repos: Repositories, contact: Contact) -> tuple[Enterprise, d
     if latest[0].obligation != "voluntary":
         raise NotApplicable(N_("The voluntary application form is only for enterprises that are not obliged to carry "
                                "out an audit; my latest verdict for yours is not voluntary."))
-    if ((latest[0].result or {}).get("voluntary") or {}).get("eligible") is not True:
+    voluntary = (latest[0].result or {}).get("voluntary") or {}
+    if voluntary.get("eligible") is not True:
+        why = str(voluntary.get("why") or "")
+        if why:
+            raise NotApplicable(N_("By my latest verdict your enterprise does not meet Henan's conditions for a "
+                                   "voluntary audit ({why}), so I cannot fill the application form."), {"why": why})
         raise NotApplicable(N_("By my latest verdict your enterprise does not meet Henan's conditions for a voluntary "
                                "audit, so I cannot fill the application form."))
     return enterprise, facts
@@ -495,7 +506,7 @@ def handle(
         try:
             enterprise, facts = check_eligible(repos, contact)
         except NotApplicable as e:
-            return [Outbound(tr(e.msgid))]
+            return [Outbound(e.render(tr))]
         known = known_answers(enterprise, facts, today)
         intro = Outbound(tr(N_("I will fill in Henan's application form for a voluntary cleaner-production audit "
                                "with you, one question at a time. Type back to undo an answer, help for help, "
@@ -523,7 +534,7 @@ def handle(
             enterprise, facts = check_eligible(repos, contact)
         except NotApplicable as e:
             _save(repos, contact, state, None)
-            return [Outbound(tr(e.msgid))]
+            return [Outbound(e.render(tr))]
         known = known_answers(enterprise, facts, today)
         step = apply_step(form, text, known)
     if step.outcome == "open":

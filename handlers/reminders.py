@@ -33,6 +33,7 @@ DONE_LABELS = {
     "acceptance": N_("Acceptance passed (已验收)"),
     "reaudit": N_("Next round completed (已完成)"),
     "review": N_("Re-review passed (已复审)"),
+    "env_disclosure": N_("Disclosed (已披露)"),
 }
 
 
@@ -60,6 +61,7 @@ DONE_WORDS: dict[str, ReplyWords] = {
     "acceptance": ReplyWords(("已验收",), ("accepted", "acceptance passed")),
     "reaudit": ReplyWords(("已完成审核",), ("audit completed", "next round completed")),
     "review": ReplyWords(("已复审",), ("re-reviewed", "re-review passed")),
+    "env_disclosure": ReplyWords(("已披露",), ("environmental information disclosed", "yearly disclosure done")),
 }
 # The other replies; "done" confirms the milestone the contact was last reminded of (handlers.confirm).
 ACTION_WORDS: dict[str, ReplyWords] = {
@@ -87,6 +89,9 @@ TODO = {
     "acceptance": N_("Pass the acceptance (验收) of the audit's results."),
     "reaudit": N_("Complete the next audit round: two audits may be at most five years apart."),
     "review": N_("Apply for the re-review (复审) of the voluntary audit."),
+    "env_disclosure": N_("Disclose last year's environmental information, including why the enterprise is "
+                         "under mandatory audit and how the audit, its evaluation and acceptance went, in the "
+                         "environmental-information disclosure system (企业环境信息依法披露系统)."),
 }
 SNOOZE_DAYS = 7
 

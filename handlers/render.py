@@ -114,6 +114,8 @@ def render_verdict(
             fields=fields if _chinese(locale) else original(fields, tr)))
     if a.report_to:
         parts.append(render_offices(list(a.report_to), tr, province=province))
+    if a.duties:
+        parts.append(render_duties(a, tr, locale))
     vol = a.voluntary
     if a.obligation == "voluntary" and vol.eligible is not None:
         args = {"why": _text(vol.why, tr, locale),
@@ -128,6 +130,24 @@ def render_verdict(
     parts.append(render_documents(a, tr, locale))
     parts.extend(_text(n, tr, locale) for n in a.notes)
     return "\n\n".join(p for p in parts if p)
+
+
+def render_duties(a: Assessment, tr: Gettext, locale: str) -> str:
+    """The verdict's duties without a counted period (packs' `duties`): the yearly environmental-information
+    disclosure with its next date, publishing the audit result, a filed audit body, what counts as an audit."""
+    lines = [tr(N_("Also required:"))]
+    for d in a.duties:
+        source = f"{d.pack.title}{d.citation}"
+        source = source if _chinese(locale) else original(source, tr)
+        if d.due is not None:
+            lines.append(tr(N_("• Every year by {month}/{day}, disclose the previous year's environmental information, "
+                               "including why the enterprise is under mandatory audit and how the audit, its "
+                               "evaluation and acceptance went; next by {due}, for {year} ({source}).")).format(
+                month=d.due.month, day=d.due.day, due=d.due.isoformat(), year=d.covers_year, source=source))
+        else:
+            summary = d.summary if _chinese(locale) else original(d.summary, tr)
+            lines.append(tr(N_("• {source}: {summary}")).format(source=source, summary=summary))
+    return "\n".join(lines)
 
 
 def render_documents(a: Assessment, tr: Gettext, locale: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-from rules.engine import Assessment, DeadlineHit, DocumentStatus, Engine, GroundHit, VoluntaryStatus
+from rules.engine import Assessment, DeadlineHit, DocumentStatus, DutyHit, Engine, GroundHit, VoluntaryStatus
 from rules.errors import FactError, QingshenError, RulePackError
 from rules.facts import derive, parse_facts
 from rules.packs import Pack, default_packs, load_packs
@@ -14,6 +14,7 @@ __all__ = [
     "Assessment",
     "DeadlineHit",
     "DocumentStatus",
+    "DutyHit",
     "Engine",
     "FactError",
     "GroundHit",

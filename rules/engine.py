@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from rules.conditions import Condition, Facts, Tri, always, compile_condition
 from rules.i18n import DEFAULT_LOCALE, N_, Msg, gettext_for
-from rules.packs import SIZE_SCALES, Deadline, Ground, Pack, Table, TableRow, default_packs
+from rules.packs import SIZE_SCALES, Deadline, Duty, Ground, Pack, Table, TableRow, default_packs
 from rules.periods import count_period
 from rules.provinces import get_province
 
@@ -55,6 +55,23 @@ class DeadlineHit:
 
 
 @dataclass(frozen=True, slots=True)
+class DutyHit:
+    """An obligation of the verdict that is not a period counted from a date fact (packs' `duties`): with
+    `due`, the next yearly date on or after the as-of day (and `covers_year`, the year it reports on)."""
+
+    id: str
+    pack: Pack
+    citation: str
+    quote: str
+    summary: str
+    due: date | None = None
+    covers_year: int | None = None
+    milestone: str | None = None
+    fields: tuple[str, ...] = ()
+    fields_citation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentStatus:
     pack: Pack
     applied: bool
@@ -81,6 +98,7 @@ class Assessment:
     voluntary: VoluntaryStatus
     missing: tuple[str, ...]
     notes: tuple[Msg, ...]
+    duties: tuple[DutyHit, ...] = ()
 
     @property
     def pack_versions(self) -> dict[str, str]:
@@ -102,12 +120,7 @@ class Assessment:
                  "version": d.pack.version}
                 for d in self.documents
             ],
-            "deadlines": [
-                {"kind": d.kind, "from": d.start.isoformat(), "nominal": d.nominal.isoformat(),
-                 "due": d.due.isoformat(), "citation": d.citation, "note": _join(d.note, tr),
-                 "schedule_known": d.schedule_known}
-                for d in self.deadlines
-            ],
+            "deadlines": [self._deadline_dict(d, tr) for d in self.deadlines],
             "disclosure_fields": list(self.disclosure_fields),
             "report_to": list(self.report_to),
             "voluntary": {
@@ -118,7 +131,34 @@ class Assessment:
             },
             "missing": list(self.missing),
             "notes": [n.render(tr) for n in self.notes],
+            "duties": [
+                {"id": f"{d.pack.id}.{d.id}", "document_id": d.pack.id, "document": d.pack.title,
+                 "citation": d.citation, "quote": d.quote, "summary": d.summary,
+                 **({"due": d.due.isoformat(), "covers_year": d.covers_year, "milestone": d.milestone,
+                     **self._if_missed(d.milestone, d.due, d.citation)} if d.due else {}),
+                 **({"fields": list(d.fields), "fields_citation": d.fields_citation} if d.fields else {})}
+                for d in self.duties
+            ],
         }
+
+    def _deadline_dict(self, d: DeadlineHit, tr: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": d.kind, "from": d.start.isoformat(), "nominal": d.nominal.isoformat(), "due": d.due.isoformat(),
+            "citation": d.citation, "note": _join(d.note, tr), "schedule_known": d.schedule_known,
+        }
+        out.update(self._if_missed(d.kind, d.due, d.citation))
+        return out
+
+    def _if_missed(self, kind: str | None, due: date, citation: str) -> dict[str, Any]:
+        """For a deadline whose legal last day is before the as-of day: how many days it is overdue (unless
+        done: the facts do not say) and what the law attaches to the miss (rules/penalties.py)."""
+        if kind is None or due >= self.as_of:
+            return {}
+        from rules.penalties import consequences  # here: rules.penalties imports the packs through rules
+
+        province = next((x.pack.jurisdiction for x in self.documents if not x.pack.national and x.applied), None)
+        return {"overdue_days_unless_done": (self.as_of - due).days,
+                "if_missed": consequences(kind, citation, province, due + timedelta(days=1))}
 
 
 def _render(t: Text, tr: Any) -> str:
@@ -223,7 +263,8 @@ class Engine:
         kinds = frozenset(h.kind for h in hits)
         basis = facts.get("list_published_on") or as_of
         deadlines = self._deadlines(binding, facts, obligation, kinds)
-        used_for_deadlines = {pid for d in deadlines for pid in d.packs}
+        duties = self._duties(binding, facts, obligation, kinds, as_of) if obligation != "undetermined" else ()
+        used_for_deadlines = {pid for d in deadlines for pid in d.packs} | {d.pack.id for d in duties}
         return Assessment(
             as_of=as_of,
             obligation=obligation,
@@ -235,6 +276,7 @@ class Engine:
             voluntary=self._voluntary(binding, facts, as_of, obligation, hits),
             missing=missing,
             notes=self._notes_cached(province, as_of),
+            duties=duties,
         )
 
     def _documents_cached(
@@ -375,6 +417,24 @@ class Engine:
         out = [_deadline_hit(kind, entries) for kind, entries in best.items()]
         return tuple(sorted(out, key=lambda d: (d.nominal, DEADLINE_ORDER.index(d.kind))))
 
+    def _duties(
+        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, obligation: str, kinds: frozenset[str],
+        as_of: date,
+    ) -> tuple[DutyHit, ...]:
+        """The duties of packs in force on the as-of day, provincial first; a yearly one dated on its next
+        day on or after the as-of day, and not before the year after the list was published (the first
+        yearly report covers the year of the list)."""
+        out: list[DutyHit] = []
+        listed = facts.get("list_published_on")
+        for pack in _provincial_first(binding, as_of):
+            for duty in pack.duties:
+                if duty.obligation != obligation or (duty.kinds is not None and kinds.isdisjoint(duty.kinds)):
+                    continue
+                if duty.condition.value(facts) is not True:
+                    continue
+                out.append(_duty_hit(pack, duty, as_of, listed))
+        return tuple(out)
+
     def _disclosure(
         self, binding: Sequence[tuple[Pack, Tri]], kinds: frozenset[str], basis: date
     ) -> tuple[str, ...]:
@@ -462,6 +522,19 @@ class Engine:
             notes.append(Msg(N_("No provincial rules are loaded for {province}: only the national documents "
                                 "were applied."), {"province": name}))
         return tuple(notes)
+
+
+def _duty_hit(pack: Pack, duty: Duty, as_of: date, listed: date | None) -> DutyHit:
+    if duty.yearly is None:
+        return DutyHit(duty.id, pack, duty.citation, duty.quote, duty.summary,
+                       fields=tuple(duty.fields), fields_citation=duty.fields_citation)
+    m, d = duty.yearly.month, duty.yearly.day
+    year = as_of.year if (as_of.month, as_of.day) <= (m, d) else as_of.year + 1
+    if listed is not None:
+        year = max(year, listed.year + 1)
+    return DutyHit(duty.id, pack, duty.citation, duty.quote, duty.summary, due=date(year, m, d),
+                   covers_year=year - 1, milestone=duty.milestone, fields=tuple(duty.fields),
+                   fields_citation=duty.fields_citation)
 
 
 def _hit(pack: Pack, ground: Ground) -> GroundHit:

@@ -160,6 +160,34 @@ class OfficerDate(_Model):
     note: NonEmpty
 
 
+class YearlyDate(_Model):
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+
+
+class Duty(_Conditional):
+    """An obligation that follows from a mandatory (or voluntary) verdict without a period counted from a
+    date fact: what to do (publish the audit result in local media), or a yearly date (the environmental-
+    information disclosure by 15 March). `milestone` names the milestone kind a yearly duty is kept as."""
+
+    id: NonEmpty
+    obligation: Literal["mandatory", "voluntary"] = "mandatory"
+    kinds: list[GroundKind] | None = None
+    citation: NonEmpty
+    quote: NonEmpty
+    summary: NonEmpty
+    yearly: YearlyDate | None = None
+    milestone: Literal["env_disclosure"] | None = None
+    fields: list[NonEmpty] = []
+    fields_citation: str = ""
+
+    @model_validator(mode="after")
+    def _milestone_is_yearly(self) -> Duty:
+        if (self.milestone is None) != (self.yearly is None):
+            raise ValueError("a duty has 'milestone' exactly when it has 'yearly'")
+        return self
+
+
 class Pack(_Model):
     id: NonEmpty
     title: NonEmpty
@@ -178,6 +206,7 @@ class Pack(_Model):
     deadlines: list[Deadline] = []
     voluntary: list[Voluntary] = []
     officer_dates: list[OfficerDate] = []
+    duties: list[Duty] = []
     # Filled by the loader, not the YAML.
     file: str = ""
     version: str = ""
@@ -189,7 +218,7 @@ class Pack(_Model):
         for i, g in enumerate(self.grounds):
             if g.table is not None and g.table not in self.tables:
                 raise ValueError(f"grounds[{i}].table: no table named {g.table!r} in 'tables'")
-        for section in ("grounds", "disclosure", "report_to", "deadlines", "voluntary", "officer_dates"):
+        for section in ("grounds", "disclosure", "report_to", "deadlines", "voluntary", "officer_dates", "duties"):
             ids = [item.id for item in getattr(self, section)]
             dupes = sorted({x for x in ids if ids.count(x) > 1})
             if dupes:

@@ -43,7 +43,7 @@ NAMING_CONVENTION = {
 
 SCALES = ("large", "medium", "small", "micro")
 CYCLE_SOURCES = ("chat", "import")
-MILESTONE_KINDS = ("disclosure", "start", "report", "reaudit", "acceptance", "review", "evaluation")
+MILESTONE_KINDS = ("disclosure", "start", "report", "reaudit", "acceptance", "review", "evaluation", "env_disclosure")
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
 REMINDER_STATUSES = ("pending", "queued", "superseded", "cancelled")
 DEFAULT_LOCALE = "zh_CN"

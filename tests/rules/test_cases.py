@@ -23,6 +23,12 @@ Each file is a list of cases:
         report_to_include: [...] / report_to_exclude: [...]
         voluntary: {eligible: true, cites: 一}
         notes_include: [...]
+        duties: [national_env_disclosure_2021.yearly_disclosure, ...]   # exact set of duty ids
+        duties_include: [...] / duties_exclude: [...]
+        duty_due: {national_env_disclosure_2021.yearly_disclosure: {due: 2027-03-15, covers_year: 2026}}
+        if_missed:                                 # what a deadline overdue on as_of risks (exact citation lists)
+          disclosure: {penalties: [第三十六条], referred_by: [第三十一条], effects: [第三十四条], remedies: []}
+        not_overdue: [report]                      # deadlines that carry no if_missed (not past on as_of)
       error: industry_code                         # instead of expect: the fact that is refused
 """
 
@@ -87,7 +93,8 @@ def check(result: dict[str, Any], expect: dict[str, Any], where: str) -> None:
         "obligation", "grounds", "grounds_include", "grounds_exclude", "ground_documents", "missing",
         "missing_first", "missing_include", "missing_exclude", "deadlines", "deadline_kinds", "documents",
         "document_why", "disclosure_include", "disclosure_exclude", "report_to_include",
-        "report_to_exclude", "voluntary", "notes_include",
+        "report_to_exclude", "voluntary", "notes_include", "duties", "duties_include", "duties_exclude",
+        "duty_due", "if_missed", "not_overdue",
     }
     unknown = set(expect) - known
     assert not unknown, f"{where}: unknown expectation keys {sorted(unknown)}"
@@ -148,3 +155,36 @@ def check(result: dict[str, Any], expect: dict[str, Any], where: str) -> None:
         assert vol["cites"] in result["voluntary"]["citation"], f"{ctx}\n  voluntary={result['voluntary']}"
     for n in expect.get("notes_include", []):
         assert any(n in x for x in result["notes"]), f"{ctx}\n  notes={result['notes']}"
+    check_duties(result, expect, ctx)
+
+
+def check_duties(result: dict[str, Any], expect: dict[str, Any], ctx: str) -> None:
+    """The duties (packs' `duties`) and what an overdue deadline risks (`deadlines[].if_missed`)."""
+    duties = {d["id"]: d for d in result["duties"]}
+    if "duties" in expect:
+        assert set(duties) == set(expect["duties"]), f"{ctx}\n  duties={sorted(duties)}"
+    for d in expect.get("duties_include", []):
+        assert d in duties, f"{ctx}\n  duties={sorted(duties)}"
+    for d in expect.get("duties_exclude", []):
+        assert d not in duties, f"{ctx}\n  duties={sorted(duties)}"
+    for d, want in (expect.get("duty_due") or {}).items():
+        assert d in duties, f"{ctx}\n  no duty {d} in {sorted(duties)}"
+        for key in ("due", "covers_year"):
+            if key in want:
+                assert duties[d].get(key) == (_s(want[key]) if key == "due" else want[key]), \
+                    f"{ctx}\n  {d}: {duties[d]}"
+    deadlines = {d["kind"]: d for d in result["deadlines"]}
+    for kind in expect.get("not_overdue", []):
+        assert "if_missed" not in deadlines[kind], f"{ctx}\n  {kind}: {deadlines[kind]}"
+    for kind, want in (expect.get("if_missed") or {}).items():
+        got = deadlines[kind].get("if_missed") if kind in deadlines else duties.get(kind, {}).get("if_missed")
+        assert got is not None, f"{ctx}\n  {kind} carries no if_missed"
+        cited = {
+            "penalties": [p["citation"] for p in got["penalties"]],
+            "referred_by": [r["citation"] for p in got["penalties"] for r in p.get("referred_by", [])],
+            "old": [p.get("old_citation", "") for p in got["penalties"]],
+            "effects": [e["citation"] for e in got["effects"]],
+            "remedies": [r["citation"] for r in got["remedies"]],
+        }
+        for key, values in want.items():
+            assert cited[key] == list(values), f"{ctx}\n  {kind}.if_missed.{key}: {cited[key]} != {values}"

@@ -64,6 +64,6 @@ def test_duplicate_ids_and_unknown_jurisdictions_are_refused(tmp_path: Path) -> 
 
 def test_the_shipped_packs_load_with_a_version_each() -> None:
     packs = load_packs()
-    assert len(packs) == 9
+    assert len(packs) == 10
     assert all(len(p.version) == 12 for p in packs)
     assert [p.national for p in packs] == sorted((p.national for p in packs), reverse=True)
