@@ -12,6 +12,7 @@
 | QINGSHEN_WECHAT_AES_KEY | EncodingAESKey, for the safe (encrypted) message mode |
 | QINGSHEN_WECHAT_TEMPLATE_ID | the template message used for reminders outside the 48-hour window |
 | QINGSHEN_WECHAT_API_BASE | the API base URL (default https://api.weixin.qq.com/cgi-bin/) |
+| QINGSHEN_CALLBACK_WINDOW_SECONDS | callbacks signed further than this from our clock are refused (default 300) |
 
 A channel none of whose credentials is set is off. A channel with some but not all of them set refuses to
 start: `ChannelConfigError` names the missing variable.
@@ -25,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.config import DEFAULT_CALLBACK_WINDOW, callback_window
 from rules.errors import QingshenError
 from rules.i18n import DEFAULT_LOCALE, N_, gettext_for
 
@@ -166,14 +168,16 @@ class WeChatConfig:
 
 @dataclass(frozen=True)
 class ChannelSettings:
-    """Every platform channel's configuration; None for a channel that is off."""
+    """Every platform channel's configuration; None for a channel that is off. `callback_window` (seconds)
+    is how far a callback's signed time may be from ours (bot.channels.callbacks)."""
 
     telegram: TelegramConfig | None = None
     wecom: WeComConfig | None = None
     wechat: WeChatConfig | None = None
+    callback_window: int = DEFAULT_CALLBACK_WINDOW
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ChannelSettings:
         env = os.environ if environ is None else environ
         return cls(telegram=TelegramConfig.from_env(env), wecom=WeComConfig.from_env(env),
-                   wechat=WeChatConfig.from_env(env))
+                   wechat=WeChatConfig.from_env(env), callback_window=callback_window(env))

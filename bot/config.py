@@ -9,6 +9,7 @@
 | QINGSHEN_MAX_BODY_BYTES | the largest request body accepted | 65536 |
 | QINGSHEN_PUBLIC_URL | the public base URL, for links in messages | none |
 | QINGSHEN_WEBHOOK_URL | where pushes for generic-API users are posted | none |
+| QINGSHEN_CALLBACK_WINDOW_SECONDS | how far a platform callback's signed time may be from ours, either way | 300 |
 
 A bad value raises `ConfigError` naming the variable.
 """
@@ -27,6 +28,8 @@ from rules.i18n import gettext_for
 FALLBACK_DATABASE_URL = "sqlite:///var/qingshen.sqlite3"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 MIN_API_KEY_LENGTH = 16
+DEFAULT_CALLBACK_WINDOW = 300  # seconds: WeChat, WeCom and Telegram callbacks older or newer are refused
+MIN_CALLBACK_WINDOW, MAX_CALLBACK_WINDOW = 30, 24 * 3600
 PREFIX = "QINGSHEN_"
 
 _TRUE = ("1", "true", "yes", "on")
@@ -53,6 +56,8 @@ class Settings(BaseModel):
     public_url: str | None = None
     webhook_url: str | None = None
     session_secret: str | None = None  # the officers' dashboard sessions; None: a random key per process
+    callback_window_seconds: int = Field(default=DEFAULT_CALLBACK_WINDOW, ge=MIN_CALLBACK_WINDOW,
+                                         le=MAX_CALLBACK_WINDOW)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +72,7 @@ class Settings(BaseModel):
             public_url=_url(env, "PUBLIC_URL"),
             webhook_url=_url(env, "WEBHOOK_URL"),
             session_secret=_secret(env, "SESSION_SECRET"),
+            callback_window_seconds=callback_window(env),
         )
 
     @property
@@ -81,6 +87,12 @@ def default_database_url() -> str:
     except ImportError:
         return FALLBACK_DATABASE_URL
     return str(default_url())
+
+
+def callback_window(environ: Mapping[str, str] | None = None) -> int:
+    """QINGSHEN_CALLBACK_WINDOW_SECONDS: the callback timestamp window, 30 s to a day (ConfigError otherwise)."""
+    env = os.environ if environ is None else environ
+    return _int(env, "CALLBACK_WINDOW_SECONDS", DEFAULT_CALLBACK_WINDOW, MIN_CALLBACK_WINDOW, MAX_CALLBACK_WINDOW)
 
 
 def _secret(env: Mapping[str, str], name: str, minimum: int = 32) -> str | None:

@@ -2,9 +2,19 @@
 messages out.
 
 Callback URL `/webhooks/wechat`: `GET` answers the server check (`echostr`); `POST` carries a message, signed
-(`signature`, `timestamp`, `nonce`, checked by wechatpy) and, in safe mode (QINGSHEN_WECHAT_AES_KEY set and
-`encrypt_type=aes`), encrypted. A bad signature is answered 403 and nothing is processed; a MsgId WeChat
-sends again is handled once.
+(`signature`, `timestamp`, `nonce`, checked by wechatpy). That signature covers the token, the timestamp and the
+nonce, not the body, so:
+
+- In safe mode (QINGSHEN_WECHAT_AES_KEY set) only `encrypt_type=aes` bodies are accepted, whose `msg_signature`
+  covers the encrypted body; a plaintext or `encrypt_type=raw` callback is refused (403, logged) before its body
+  is read.
+- In plaintext mode (no AES key) a signature is used once: a second request under the same signature (a
+  retry, or someone else's body under a signature copied from a log) is not processed (answered "success",
+  logged).
+- Everywhere the signed `timestamp` must be within the window (QINGSHEN_CALLBACK_WINDOW_SECONDS, ±300 s), and a
+  MsgId is handled once, remembered longer than the window (bot.channels.callbacks).
+
+A refused callback is answered 403 and nothing is processed.
 
 The first answer is a passive reply, within WeChat's 5 seconds: if the conversation has not answered after
 `reply_within` seconds (4), the callback answers "success" and the replies follow as customer-service
@@ -41,6 +51,7 @@ from wechatpy.utils import check_signature
 
 from bot.channel_settings import ChannelSettings, WeChatConfig
 from bot.channels.base import DeliveryError
+from bot.channels.callbacks import DEFAULT_CALLBACK_WINDOW, Clock, check_fresh, dedupe_for, digest, first_time
 from bot.channels.registry import (
     Dispatch,
     PushedChoices,
@@ -51,7 +62,7 @@ from bot.channels.registry import (
     outbound_of,
     read_request,
 )
-from bot.channels.wecom import DECRYPT_ERRORS, KvSessionStorage, TokenGuard, delivery_error, first_time, split_bytes
+from bot.channels.wecom import DECRYPT_ERRORS, KvSessionStorage, TokenGuard, delivery_error, split_bytes
 from handlers.messages import Inbound, Outbound
 from rules.i18n import DEFAULT_LOCALE, N_, gettext_for
 from storage import Repositories, utcnow
@@ -71,19 +82,25 @@ def seen_key(openid: str) -> str:
 
 
 def _once_key(message: Any) -> str:
-    """The key a message is handled once by: its MsgId, or for an event its sender, time and kind."""
+    """The key a message is handled once by: its MsgId, or for an event (a digest of) its sender, time and kind."""
     if message.id:
         return f"wechat:msg:{message.id}"
-    return f"wechat:evt:{message.source}:{message.time}:{getattr(message, 'event', message.type)}"
+    return "wechat:evt:" + digest(f"{message.source}:{message.time}:{getattr(message, 'event', message.type)}")
+
+
+def _signature_key(raw: RawRequest) -> str:
+    q = raw.query
+    return "wechat:sig:" + digest(f"{q.get('signature', '')}:{q.get('timestamp', '')}:{q.get('nonce', '')}")
 
 
 class WeChatChannel:
     name = "wechat"
 
     def __init__(self, config: WeChatConfig, sessions: sessionmaker[Session], *, reply_within: float = REPLY_WITHIN,
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, window: int = DEFAULT_CALLBACK_WINDOW, clock: Clock = utcnow) -> None:
         self.config = config
         self.sessions = sessions
+        self.window, self.clock = window, clock
         self.reply_within = reply_within
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self.client = WeChatClient(config.app_id, config.app_secret,
@@ -96,7 +113,9 @@ class WeChatChannel:
 
     @classmethod
     def from_settings(cls, settings: ChannelSettings, sessions: sessionmaker[Session]) -> WeChatChannel | None:
-        return cls(settings.wechat, sessions) if settings.wechat is not None else None
+        if settings.wechat is None:
+            return None
+        return cls(settings.wechat, sessions, window=settings.callback_window)
 
     # -- callbacks ---------------------------------------------------------------------------------
 
@@ -110,12 +129,22 @@ class WeChatChannel:
     def encrypted(self, raw: RawRequest) -> bool:
         return raw.query.get("encrypt_type", "raw").lower() == "aes"
 
-    def decrypt(self, raw: RawRequest) -> str:
+    def verify(self, raw: RawRequest) -> None:
+        """Everything checked before the body is read: the signature, the timestamp window, and in safe mode
+        that the body is encrypted (a plaintext body there is a forgery: its signature does not cover it)."""
         self.check(raw)
-        if not self.encrypted(raw):
-            return raw.body.decode("utf-8", "replace")
+        check_fresh(raw.query.get("timestamp"), window=self.window, now=self.clock(), what="wechat")
+        if self.crypto is not None and not self.encrypted(raw):
+            kind = raw.query.get("encrypt_type", "")[:20]
+            raise SignatureError(f"wechat: a plaintext callback (encrypt_type={kind!r}) was refused: safe mode "
+                                 f"(QINGSHEN_WECHAT_AES_KEY) accepts only encrypt_type=aes")
+        if self.crypto is None and self.encrypted(raw):
+            raise SignatureError("wechat: an encrypted message came, but QINGSHEN_WECHAT_AES_KEY is not set")
+
+    def decrypt(self, raw: RawRequest) -> str:
+        self.verify(raw)
         if self.crypto is None:
-            raise SignatureError("An encrypted WeChat message came, but QINGSHEN_WECHAT_AES_KEY is not set.")
+            return raw.body.decode("utf-8", "replace")
         q = raw.query
         try:
             return str(self.crypto.decrypt_message(raw.body, q.get("msg_signature", ""), q.get("timestamp", ""),
@@ -158,12 +187,23 @@ class WeChatChannel:
             if raw is None:
                 return Response(status_code=413)
             try:
+                self.verify(raw)
+            except SignatureError as e:
+                log.warning("wechat: a callback was refused (403): %s", e)
+                return Response(status_code=403)
+            if self.crypto is None and not await run_in_threadpool(
+                    first_time, self.sessions, _signature_key(raw), dedupe_for(self.window), self.clock()):
+                log.warning("wechat: a signature already used came again (a retry or a replay); not processed again")
+                return PlainTextResponse(SUCCESS)
+            try:
                 message = self.message_of(raw)
-            except SignatureError:
+            except SignatureError as e:
+                log.warning("wechat: a callback was refused (403): %s", e)
                 return Response(status_code=403)
             if message is not None and message.source:  # any message or event opens the 48-hour window
                 await run_in_threadpool(self.mark_seen, str(message.source))
-            if message is None or not await run_in_threadpool(first_time, self.sessions, _once_key(message)):
+            if message is None or not await run_in_threadpool(first_time, self.sessions, _once_key(message),
+                                                              dedupe_for(self.window), self.clock()):
                 return PlainTextResponse(SUCCESS)
             inbound = await run_in_threadpool(self.inbound_of, message)
             if inbound is None:

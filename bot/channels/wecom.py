@@ -12,8 +12,12 @@ it, choices as a `button_interaction` template card (up to 6 short buttons), els
 
 The access token lives in the kv table (`KvSessionStorage`, wechatpy's session interface), so every process
 shares one; it is fetched when absent or expired and refreshed once when WeCom answers 40001/40014/42001.
-The Tencent pieces here (`KvSessionStorage`, `TokenGuard`, `first_time`, `delivery_error`) serve the WeChat
-official account too.
+The Tencent pieces here (`KvSessionStorage`, `TokenGuard`, `delivery_error`) serve the WeChat official account
+too.
+
+A callback whose signed `timestamp` is outside the window (QINGSHEN_CALLBACK_WINDOW_SECONDS, ±300 s) is refused
+with 403 before it is decrypted, and MsgIds are remembered for longer than the window (bot.channels.callbacks):
+a captured callback posted again is refused either way.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from wechatpy.exceptions import WeChatClientException, WeChatException
 
 from bot.channel_settings import ChannelSettings, WeComConfig
 from bot.channels.base import DeliveryError
+from bot.channels.callbacks import DEFAULT_CALLBACK_WINDOW, Clock, check_fresh, dedupe_for, digest, first_time
 from bot.channels.registry import (
     Dispatch,
     PushedChoices,
@@ -68,7 +73,6 @@ RATE_LIMITED = 45009
 RETRYABLE = TOKEN_ERRORS | {-1, RATE_LIMITED, 45033}  # system busy, freq limit, too many concurrent calls
 RATE_LIMIT_PAUSE = 60.0
 TOKEN_MARGIN = 300  # a cached token counts as expired this many seconds early
-DEDUPE_FOR = timedelta(hours=1)
 MAX_TEXT_BYTES = 2048
 MAX_BUTTONS = 6
 MAX_BUTTON_WIDTH = 20  # WeCom advises at most 10 Chinese characters: a wide character counts 2
@@ -136,14 +140,6 @@ class TokenGuard:
         return fn()
 
 
-
-
-def first_time(sessions: sessionmaker[Session], key: str, keep_for: timedelta = DEDUPE_FOR) -> bool:
-    """True the first time `key` is seen within `keep_for` (remembered in the kv table; one atomic
-    insert-if-absent, so two processes receiving the same retried callback handle it once)."""
-    now = utcnow()
-    with sessions.begin() as session:
-        return Repositories(session).kv.add_if_absent(key, "1", expires_at=now + keep_for, now=now)
 
 
 def delivery_error(channel: str, error: Exception) -> DeliveryError:
@@ -225,9 +221,11 @@ def render(outbound: Outbound, *, markdown: str | None = None, locale: str = DEF
 class WeComChannel:
     name = "wecom"
 
-    def __init__(self, config: WeComConfig, sessions: sessionmaker[Session], *, timeout: float = 10.0) -> None:
+    def __init__(self, config: WeComConfig, sessions: sessionmaker[Session], *, timeout: float = 10.0,
+                 window: int = DEFAULT_CALLBACK_WINDOW, clock: Clock = utcnow) -> None:
         self.config = config
         self.sessions = sessions
+        self.window, self.clock = window, clock
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.corp_id)
         self.client = WeChatClient(config.corp_id, config.secret, session=KvSessionStorage(sessions, "wecom:token"),
                                    timeout=timeout, auto_retry=False)
@@ -237,7 +235,9 @@ class WeComChannel:
 
     @classmethod
     def from_settings(cls, settings: ChannelSettings, sessions: sessionmaker[Session]) -> WeComChannel | None:
-        return cls(settings.wecom, sessions) if settings.wecom is not None else None
+        if settings.wecom is None:
+            return None
+        return cls(settings.wecom, sessions, window=settings.callback_window)
 
     # -- callbacks ---------------------------------------------------------------------------------
 
@@ -252,7 +252,10 @@ class WeComChannel:
         return str(echo)
 
     def decrypt(self, raw: RawRequest) -> str:
+        """The verified, decrypted XML: StaleCallback when the signed timestamp is outside the window (checked
+        first, from the query alone), SignatureError when the signature or the decryption fails."""
         q = raw.query
+        check_fresh(q.get("timestamp"), window=self.window, now=self.clock(), what="wecom")
         try:
             return str(self.crypto.decrypt_message(raw.body, q.get("msg_signature", ""), q.get("timestamp", ""),
                                                    q.get("nonce", "")))
@@ -282,7 +285,7 @@ class WeComChannel:
         event = str(fields.get("Event") or "").lower()
         key = str(fields.get("EventKey") or "")
         if event in ("template_card_event", "click") and key:
-            seen = f"wecom:evt:{user}:{fields.get('CreateTime')}:{fields.get('TaskId') or ''}:{key}"
+            seen = "wecom:evt:" + digest(f"{user}:{fields.get('CreateTime')}:{fields.get('TaskId') or ''}:{key}")
             return Inbound(self.name, user, choice=key), seen
         return None
 
@@ -304,7 +307,8 @@ class WeComChannel:
                 return Response(status_code=413)
             try:
                 read = await run_in_threadpool(self.read, raw)  # it may look up a pushed choice
-            except SignatureError:
+            except SignatureError as e:
+                log.warning("wecom: a callback was refused (403): %s", e)
                 return Response(status_code=403)
             if read is None:
                 return PlainTextResponse("")
@@ -315,7 +319,7 @@ class WeComChannel:
 
     def _handle(self, inbound: Inbound, seen: str, dispatch: Dispatch) -> None:
         """After the callback is answered: once per MsgId, dispatch and send the replies."""
-        if not first_time(self.sessions, seen):
+        if not first_time(self.sessions, seen, dedupe_for(self.window), now=self.clock()):
             log.info("wecom: %s was already handled", seen)
             return
         replies = answer(dispatch, inbound)
