@@ -1,10 +1,17 @@
 """Telegram through python-telegram-bot: a webhook inside `qingshen run`, or long polling.
 
 The webhook (`POST /webhooks/telegram`) checks the `X-Telegram-Bot-Api-Secret-Token` header before it reads
-anything (403 otherwise). Choices are inline keyboards; a pressed button arrives as a callback query, which
-is answered and its keyboard removed. Pushes go through the outbox (`send`), paced by python-telegram-bot's
-AIORateLimiter, or by `PacedLimiter` where aiolimiter is not installed; a `RetryAfter` pauses every request
-and becomes `DeliveryError(retry=True, retry_after=...)`.
+anything (403 otherwise). The body must be an update in the Bot API's shape (the fields read here with their
+types, at most `MAX_DEPTH` levels deep): anything else is answered 400 naming the field, never 500. An update
+is handled once per `update_id`, remembered in the kv table (so across processes and restarts) for
+`UPDATE_IDS_FOR`, longer than Telegram keeps retrying an undelivered update; a message whose `date` is outside
+the window (QINGSHEN_CALLBACK_WINDOW_SECONDS, bot.channels.callbacks) is not handled either. Both are
+answered 200 and logged, so that Telegram does not retry them. Polling goes through the same checks.
+
+Choices are inline keyboards; a pressed button arrives as a callback query, which is answered and its keyboard
+removed. Pushes go through the outbox (`send`), paced by python-telegram-bot's AIORateLimiter, or by
+`PacedLimiter` where aiolimiter is not installed; a `RetryAfter` pauses every request and becomes
+`DeliveryError(retry=True, retry_after=...)`.
 
 python-telegram-bot is asyncio and the sender is not: the adapter's `ExtBot` lives on an event loop of its
 own, on a daemon thread, and every call is handed to that loop.
@@ -24,10 +31,11 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -37,6 +45,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.channel_settings import ChannelSettings, TelegramConfig
 from bot.channels.base import DeliveryError
+from bot.channels.callbacks import DEFAULT_CALLBACK_WINDOW, Clock, check_fresh, dedupe_for, first_time
 from bot.channels.registry import (
     Dispatch,
     RawRequest,
@@ -47,6 +56,9 @@ from bot.channels.registry import (
     read_request,
 )
 from handlers.messages import Inbound, Outbound
+from rules.errors import QingshenError
+from rules.i18n import DEFAULT_LOCALE, N_, gettext_for
+from storage import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +70,76 @@ MAX_CALLBACK_DATA = 64
 ALLOWED_UPDATES = ("message", "callback_query")
 CALL_TIMEOUT = 60.0
 REPLY_RETRIES = 1  # a reply waits out one RetryAfter; a push gives it back to the outbox at once
+MAX_DEPTH = 32  # a real update nests about 10 levels (a pressed button's message, its keyboard)
+UPDATE_IDS_FOR = timedelta(hours=25)  # Telegram keeps an undelivered update for 24 hours
+NOT_JSON = N_("The body is not a JSON object.")
+TOO_DEEP = N_("The update is nested more than {limit} levels deep.")
+BAD_FIELD = N_("{field} is missing or not of the type the Bot API gives it.")
+NOT_AN_UPDATE = N_("The body is not a Telegram update.")
+
+
+class BadUpdate(QingshenError):
+    """A webhook body that is not a Telegram update (answered 400, naming the field where one is wrong)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="allow")
+
+
+class _UserIn(_Strict):
+    id: int
+    is_bot: bool
+    first_name: str
+    language_code: str | None = None
+
+
+class _ChatIn(_Strict):
+    id: int
+    type: str
+
+
+class _MessageIn(_Strict):
+    message_id: int
+    date: int
+    chat: _ChatIn
+    from_: _UserIn | None = Field(default=None, alias="from")
+    text: str | None = None
+
+
+class _CallbackQueryIn(_Strict):
+    id: str
+    from_: _UserIn = Field(alias="from")
+    chat_instance: str
+    data: str | None = None
+    message: dict[str, Any] | None = None  # the message under the keyboard: an old one, or "inaccessible"
+
+
+class _UpdateIn(_Strict):
+    """The fields of an update this adapter reads, with their types (python-telegram-bot trusts them)."""
+
+    update_id: int
+    message: _MessageIn | None = None
+    callback_query: _CallbackQueryIn | None = None
+
+
+def _tr(msgid: str) -> str:
+    return gettext_for(DEFAULT_LOCALE)(msgid)
+
+
+def depth(value: object) -> int:
+    """How deeply JSON containers nest in `value` (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -190,9 +272,13 @@ def render(outbound: Outbound) -> list[tuple[str, InlineKeyboardMarkup | None]]:
 class TelegramChannel:
     name = "telegram"
 
-    def __init__(self, config: TelegramConfig, *, poll_timeout: int = 25,
-                 limiter: BaseRateLimiter[int] | None = None) -> None:
+    def __init__(self, config: TelegramConfig, sessions: sessionmaker[Session], *, poll_timeout: int = 25,
+                 limiter: BaseRateLimiter[int] | None = None, window: int = DEFAULT_CALLBACK_WINDOW,
+                 clock: Clock = utcnow) -> None:
         self.config = config
+        self.sessions = sessions
+        self.window, self.clock = window, clock
+        self.bot_id = config.token.partition(":")[0]
         self.poll_timeout = poll_timeout
         self._thread = _LoopThread("telegram-bot")
         self.bot: ExtBot[int] = ExtBot(
@@ -205,9 +291,10 @@ class TelegramChannel:
         self._poller: threading.Thread | None = None
 
     @classmethod
-    def from_settings(cls, settings: ChannelSettings, sessions: sessionmaker[Session] | None = None,
-                      ) -> TelegramChannel | None:
-        return cls(settings.telegram) if settings.telegram is not None else None
+    def from_settings(cls, settings: ChannelSettings, sessions: sessionmaker[Session]) -> TelegramChannel | None:
+        if settings.telegram is None:
+            return None
+        return cls(settings.telegram, sessions, window=settings.callback_window)
 
     # -- reading updates ---------------------------------------------------------------------------
 
@@ -218,17 +305,56 @@ class TelegramChannel:
             raise SignatureError("The Telegram secret token is missing or wrong.")
 
     def parse(self, raw: RawRequest) -> Inbound | None:
+        """The verified update's message: SignatureError (the secret token, a stale date), BadUpdate."""
         self.verify(raw.headers)
         update = self.update_of(raw.body)
-        return self.inbound_of(update) if update is not None else None
+        self.check_fresh(update)
+        return self.inbound_of(update)
 
-    def update_of(self, body: bytes) -> Update | None:
+    def update_of(self, body: bytes) -> Update:
+        """The body as an Update, once its shape and types are checked; BadUpdate otherwise."""
         try:
             data = json.loads(body)
-        except ValueError:
-            log.warning("telegram: a webhook body that is not JSON was ignored")
-            return None
-        return Update.de_json(data, self.bot) if isinstance(data, dict) else None
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, absurd numbers, nested beyond the parser
+            raise BadUpdate(_tr(NOT_JSON)) from None
+        if not isinstance(data, dict):
+            raise BadUpdate(_tr(NOT_JSON))
+        if depth(data) > MAX_DEPTH:
+            raise BadUpdate(_tr(TOO_DEEP).format(limit=MAX_DEPTH))
+        try:
+            _UpdateIn.model_validate(data)
+        except ValidationError as e:
+            first = e.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            log.info("telegram: update field %s: %s", field, first["msg"])
+            raise BadUpdate(_tr(BAD_FIELD).format(field=field), field) from None
+        try:
+            update = Update.de_json(data, self.bot)
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError, OSError, RecursionError):
+            raise BadUpdate(_tr(NOT_AN_UPDATE)) from None
+        if update is None:
+            raise BadUpdate(_tr(NOT_AN_UPDATE))
+        return update
+
+    def check_fresh(self, update: Update) -> None:
+        """StaleCallback when the update's message is dated outside the window (a pressed button has no date
+        of its own: its update_id alone says whether it came before)."""
+        if update.message is not None:
+            check_fresh(int(update.message.date.timestamp()), window=self.window, now=self.clock(),
+                        what=f"telegram update {update.update_id}")
+
+    def accept(self, update: Update) -> bool:
+        """Whether to handle the update: fresh, and its update_id not handled before (by any process)."""
+        try:
+            self.check_fresh(update)
+        except SignatureError as e:
+            log.warning("telegram: an update was not handled: %s", e)
+            return False
+        keep_for = max(UPDATE_IDS_FOR, dedupe_for(self.window))
+        if not first_time(self.sessions, f"telegram:update:{self.bot_id}:{update.update_id}", keep_for, self.clock()):
+            log.info("telegram: update %s was already handled", update.update_id)
+            return False
+        return True
 
     def inbound_of(self, update: Update) -> Inbound | None:
         query = update.callback_query
@@ -297,9 +423,16 @@ class TelegramChannel:
             raw = await read_request(request)
             if raw is None:
                 return Response(status_code=413)
-            update = self.update_of(raw.body)
-            inbound = self.inbound_of(update) if update is not None else None
-            if update is not None and inbound is not None:
+            try:
+                update = self.update_of(raw.body)
+            except BadUpdate as e:
+                log.warning("telegram: a webhook body was refused (400): %s", e)
+                return JSONResponse({"error": {"error": "invalid_update", "field": e.field, "message": e.message}},
+                                    status_code=400)
+            if not await run_in_threadpool(self.accept, update):
+                return Response()
+            inbound = self.inbound_of(update)
+            if inbound is not None:
                 replies = await run_in_threadpool(answer, dispatch, inbound)
                 try:
                     await self._thread.run_async(self._answer(update, replies))
@@ -367,7 +500,7 @@ class TelegramChannel:
                                           allowed_updates=list(ALLOWED_UPDATES))
 
     def _handle(self, update: Update, dispatch: Dispatch) -> None:
-        inbound = self.inbound_of(update)
+        inbound = self.inbound_of(update) if self.accept(update) else None
         if inbound is None:
             return
         replies = answer(dispatch, inbound)
