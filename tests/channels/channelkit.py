@@ -112,9 +112,11 @@ def wecom_button_xml(user: str, key: str, task_id: str) -> str:
             f"<ResponseCode><![CDATA[rc-{uuid.uuid4().hex}]]></ResponseCode><AgentID>{WECOM_AGENT}</AgentID></xml>")
 
 
-def wecom_raw(xml: str, *, token: str = WECOM_TOKEN, nonce: str = "nonce123") -> RawRequest:
-    """A WeCom callback as WeCom sends it: the message encrypted with the real crypto, signed."""
-    timestamp = str(int(time.time()))
+def wecom_raw(xml: str, *, token: str = WECOM_TOKEN, nonce: str = "nonce123",
+              timestamp: int | None = None) -> RawRequest:
+    """A WeCom callback as WeCom sends it: the message encrypted with the real crypto, signed (at `timestamp`,
+    by default now)."""
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
     envelope = WeComCrypto(token, AES_KEY, CORP_ID).encrypt_message(xml, nonce, timestamp)
     fields = xmltodict.parse(envelope)["xml"]
     body = (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><AgentID><![CDATA[{WECOM_AGENT}]]></AgentID>"
@@ -141,14 +143,18 @@ def wechat_signature(token: str, timestamp: str, nonce: str) -> str:
     return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
 
 
-def wechat_raw(xml: str, *, token: str = WECHAT_TOKEN, aes_key: str | None = None) -> RawRequest:
-    """A WeChat callback: signed with the token; in safe mode also encrypted and signed with msg_signature."""
-    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
-    query = {"signature": wechat_signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-             "openid": "o"}
+def wechat_raw(xml: str, *, token: str = WECHAT_TOKEN, aes_key: str | None = None, timestamp: int | None = None,
+               encrypt_type: str | None = None) -> RawRequest:
+    """A WeChat callback: signed with the token (at `timestamp`, by default now); in safe mode also encrypted
+    and signed with msg_signature. `encrypt_type` adds that parameter to a plaintext callback."""
+    timestamp_text, nonce = str(int(time.time()) if timestamp is None else timestamp), uuid.uuid4().hex[:10]
+    query = {"signature": wechat_signature(token, timestamp_text, nonce), "timestamp": timestamp_text,
+             "nonce": nonce, "openid": "o"}
+    if encrypt_type is not None:
+        query["encrypt_type"] = encrypt_type
     body = xml
     if aes_key is not None:
-        envelope = WeChatCrypto(token, aes_key, WECHAT_APP_ID).encrypt_message(xml, nonce, timestamp)
+        envelope = WeChatCrypto(token, aes_key, WECHAT_APP_ID).encrypt_message(xml, nonce, timestamp_text)
         fields = xmltodict.parse(envelope)["xml"]
         query.update(encrypt_type="aes", msg_signature=fields["MsgSignature"])
         body = (f"<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName>"

@@ -65,8 +65,8 @@ def fake_mp() -> Iterator[Fake[FakeMp]]:
 
 
 @pytest.fixture
-def telegram(fake_telegram: Fake[FakeTelegram]) -> Iterator[TelegramChannel]:
-    channel = TelegramChannel(telegram_config(fake_telegram.url), poll_timeout=1)
+def telegram(fake_telegram: Fake[FakeTelegram], sessions: sessionmaker[Session]) -> Iterator[TelegramChannel]:
+    channel = TelegramChannel(telegram_config(fake_telegram.url), sessions, poll_timeout=1)
     yield channel
     channel.close()
 

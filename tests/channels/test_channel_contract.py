@@ -28,6 +28,7 @@ from bot.channels.wecom import WeComChannel
 from handlers.messages import Inbound
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")  # PTB 22, in RetryAfter()
+IN_2014 = 1_400_000_000  # a signed callback from 2014: refused as stale
 CHOICES = [{"id": "consent:yes", "label": "同意"}, {"id": "consent:no", "label": "不同意"}]
 
 
@@ -42,7 +43,10 @@ class TelegramHarness:
 
     def forged(self, text: str) -> list[RawRequest]:
         body = json.dumps(self.fake.text_update(4242, text)).encode()
-        return [telegram_raw(body, secret=None), telegram_raw(body, secret="not-the-secret")]
+        old = self.fake.text_update(4242, text)
+        old["message"]["date"] = IN_2014
+        return [telegram_raw(body, secret=None), telegram_raw(body, secret="not-the-secret"),
+                telegram_raw(json.dumps(old).encode())]
 
     def last_text(self) -> str:
         return str(self.fake.messages_to(4242)[-1]["text"])
@@ -76,7 +80,7 @@ class WeComHarness:
         wrong_token = wecom_raw(xml, token="not-our-token")
         unsigned = RawRequest("POST", {k: v for k, v in good.query.items() if k != "msg_signature"}, {}, good.body)
         tampered = RawRequest("POST", good.query, {}, good.body.replace(b"<Encrypt><![CDATA[", b"<Encrypt><![CDATA[A"))
-        return [wrong_token, unsigned, tampered]
+        return [wrong_token, unsigned, tampered, wecom_raw(xml, timestamp=IN_2014)]
 
     def last(self) -> dict[str, Any]:
         return self.fake.messages()[-1]
@@ -114,7 +118,8 @@ class WeChatHarness:
         wrong_token = wechat_raw(wechat_text_xml(self.address, text, 987654321), token="not-our-token")
         unsigned = RawRequest("POST", {k: v for k, v in good.query.items() if k != "signature"}, {}, good.body)
         replayed = RawRequest("POST", {**good.query, "nonce": "other"}, {}, good.body)
-        return [wrong_token, unsigned, replayed]
+        old = wechat_raw(wechat_text_xml(self.address, text, 987654321), timestamp=IN_2014)
+        return [wrong_token, unsigned, replayed, old]
 
     def last_text(self) -> str:
         return str(self.fake.custom()[-1]["text"]["content"])

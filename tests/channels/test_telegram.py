@@ -62,7 +62,7 @@ def test_a_full_interview_through_polling(
 ) -> None:
     fake = fake_telegram.api
     fake.webhook = {"url": "https://example.invalid/old"}
-    channel = TelegramChannel(telegram_config(fake_telegram.url, mode="polling"), poll_timeout=1)
+    channel = TelegramChannel(telegram_config(fake_telegram.url, mode="polling"), sessions, poll_timeout=1)
     assert channel.routes(dispatcher.dispatch) == []  # no webhook in polling mode
     start_channels([channel], dispatcher.dispatch, public_url=None)
     try:
@@ -140,8 +140,10 @@ def test_start_registers_the_webhook_url_and_the_secret_token(
     assert fake_telegram.api.webhook["secret_token"] == TG_SECRET
 
 
-def test_the_limiter_keeps_under_the_overall_rate(fake_telegram: Fake[FakeTelegram]) -> None:
-    channel = TelegramChannel(telegram_config(fake_telegram.url), limiter=PacedLimiter(per_second=4))
+def test_the_limiter_keeps_under_the_overall_rate(
+    fake_telegram: Fake[FakeTelegram], sessions: sessionmaker[Session]
+) -> None:
+    channel = TelegramChannel(telegram_config(fake_telegram.url), sessions, limiter=PacedLimiter(per_second=4))
     try:
         channel.send("1", {"text": "warm-up"}, key="w")  # getMe and the connection, outside the window
         wait_for(lambda: fake_telegram.api.count("sendMessage") == 1, "the warm-up")

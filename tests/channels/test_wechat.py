@@ -119,8 +119,6 @@ def test_safe_mode_decrypts_the_callback_and_encrypts_the_passive_reply(
             sealed = post_raw(url, "/webhooks/wechat",
                               wechat_raw(wechat_text_xml(OPENID, "帮助", 31336), aes_key=AES_KEY))
             assert "<Encrypt>" in sealed.text and "<Content>" not in sealed.text
-            plain = post_raw(url, "/webhooks/wechat", wechat_raw(wechat_text_xml(OPENID, "帮助", 31337)))
-            assert plain.status_code == 200 and "<Content>" in plain.text  # compatible mode: signed plain text
     finally:
         channel.close()
 
