@@ -476,9 +476,12 @@ def _framed(msg: _Msg) -> tuple[int, int] | None:
 
 @lru_cache(maxsize=512)
 def _search(query: str) -> tuple[str, ...]:
-    from rules.industries import search
+    from rules.industries import WEAK_TIER, search_tiers
 
-    return tuple(c.code for c in search(query, limit=5))
+    found = search_tiers(query, limit=5)
+    if found and found[0][1] < WEAK_TIER:
+        found = [(c, tier) for c, tier in found if tier < WEAK_TIER]  # guesses only when nothing better
+    return tuple(c.code for c, _ in found)
 
 
 # -- size -------------------------------------------------------------------------------------------

@@ -722,6 +722,10 @@ class Interview:
             step.replies.append(Outbound(tr(N_("I cannot answer that here: I tell you whether the audit is mandatory "
                                                "for your enterprise, on which grounds and by when. Type 帮助 for what "
                                                "I can do. To go on, please answer this question:"))))
+        elif fact == "industry_code":
+            step.replies.append(Outbound(tr(N_("I found no industry of GB/T 4754-2017 for that. Please name the main "
+                                               "product or process in other words (e.g. 轮胎, 电镀, 水泥), or type the "
+                                               "four-digit class code; if you are not sure, answer 不清楚."))))
         else:
             step.replies.append(Outbound(tr(N_("Sorry, I could not read that as an answer to this question. Please "
                                                "pick one of the choices, or describe it in other words."))))

@@ -9,7 +9,7 @@ from typing import Any
 from handlers import parse
 from handlers.messages import Choice
 from rules.i18n import N_, Gettext
-from rules.industries import Industry, get_class, search
+from rules.industries import WEAK_TIER, Industry, get_class, search_tiers
 from rules.provinces import find_province, get_province
 from rules.sizes import above_designated_size, derive_scale
 
@@ -89,12 +89,14 @@ def _read_industry(text: str, state: dict[str, Any]) -> Answer | None:
     t = parse.normalize(text)
     if len(t) == 4 and t.isdigit():
         return _industry_answer(get_class(t))
-    found: list[Industry] = search(t, limit=6)
-    if not found:
+    found = search_tiers(t, limit=6)
+    strong = [(i, tier) for i, tier in found if tier < WEAK_TIER]
+    if len(strong) == 1 and (len(found) == 1 or strong[0][1] <= 1):
+        return _industry_answer(strong[0][0])  # the one class named, not a guess among others
+    tiers = strong or found  # guesses (shared characters only) are offered only when nothing better is found
+    if not tiers:
         return None
-    if len(found) == 1:
-        return _industry_answer(found[0])
-    return Answer({}, candidates=tuple(i.code for i in found))
+    return Answer({}, candidates=tuple(i.code for i, _ in tiers))
 
 
 def _industry_answer(industry: Industry | None) -> Answer | None:

@@ -35,6 +35,10 @@ _TRADE_SUFFIXES = (
     *("有限责任公司", "股份有限公司", "有限公司", "公司", "集团"),
     *("企业", "工厂", "行业", "产业", "厂", "业"),
 )
+_FRAME_PREFIXES = (
+    *("我们是做", "我们是生产", "我们是", "我们做", "我们生产", "我司是", "我司", "主要做", "主要生产", "主营"),
+    *("是做", "是生产", "做", "搞", "生产", "制造", "加工", "从事", "经营", "开"),
+)
 _SEGMENT_RE = re.compile(r"[^\W_]+")
 _CODE_QUERY_RE = re.compile(r"(?P<section>[a-t]?)(?P<digits>[0-9]+)")  # "3011", "c3011" (normalised)
 
@@ -177,6 +181,26 @@ def search(text: str, limit: int = 8) -> list[Industry]:
     return [t[2] for t in ranked[:limit]]
 
 
+WEAK_TIER = 6  # only character bigrams shared with a name or note: a guess to offer, never an answer
+
+
+def search_tiers(text: str, limit: int = 8) -> list[tuple[Industry, int]]:
+    """`search` with each class's tier (0 exact name ... WEAK_TIER shared bigrams only)."""
+    q = _normalize(text)
+    if limit <= 0 or not q:
+        return []
+    idx = _index()
+    if _CODE_QUERY_RE.fullmatch(q) is not None:
+        return [(c, 0) for c in search(text, limit)]
+    terms = _terms(q)
+    synonyms = _synonym_ranks(idx.synonyms, q, terms)
+    grams = _bigrams(text)
+    ranked = [(rank, e.industry.code, e.industry) for e in idx.entries
+              if (rank := _rank(e, terms, synonyms, grams, idx.idf)) is not None]
+    ranked.sort(key=lambda t: (t[0], t[1]))
+    return [(t[2], t[0][0]) for t in ranked[:limit]]
+
+
 def _normalize(text: str) -> str:
     """NFKC, lower case, letters and digits only (CJK included)."""
     return "".join(_SEGMENT_RE.findall(unicodedata.normalize("NFKC", text).lower()))
@@ -185,18 +209,37 @@ def _normalize(text: str) -> str:
 def _terms(q: str) -> tuple[str, ...]:
     """The query, and the query without a trade suffix when that leaves two characters or more."""
     terms = [q]
-    for suffix in _TRADE_SUFFIXES:
-        stem = q.removesuffix(suffix)
-        if stem != q and len(stem) >= 2:
-            terms.append(stem)
+    framed = q
+    for prefix in _FRAME_PREFIXES:  # 做轮胎的, 我们是生产水泥的: the trade inside the frame
+        if framed.startswith(prefix) and len(framed) - len(prefix) >= 2:
+            framed = framed[len(prefix) :]
             break
-    return tuple(terms)
+    if framed.endswith("的") and len(framed) >= 3:
+        framed = framed[:-1]
+    if framed != q:
+        terms.append(framed)
+    for term in list(terms):
+        for suffix in _TRADE_SUFFIXES:
+            stem = term.removesuffix(suffix)
+            if stem != term and len(stem) >= 2:
+                terms.append(stem)
+                break
+    return tuple(dict.fromkeys(terms))
 
 
 def _bigrams(text: str) -> frozenset[str]:
     """Character bigrams within runs of letters and digits (never across punctuation)."""
     norm = unicodedata.normalize("NFKC", text).lower()
-    return frozenset(seg[i : i + 2] for seg in _SEGMENT_RE.findall(norm) for i in range(len(seg) - 1))
+    grams = {seg[i : i + 2] for seg in _SEGMENT_RE.findall(norm) for i in range(len(seg) - 1)}
+    return frozenset(grams - _GENERIC_GRAMS)
+
+
+# Bigrams of the words around a trade, not of the trade ("生产采煤机" is not 中成药生产, "做假发的" not
+# 软件开发): sharing one of them says nothing about the industry.
+_GENERIC_GRAMS = frozenset({
+    "生产", "制造", "加工", "制品", "产品", "企业", "公司", "工厂", "我们", "我司", "主要", "从事", "经营", "做的",
+    "发的", "的厂", "的企", "的公", "是做", "是一", "一家", "其他", "以及", "相关", "服务", "行业", "业务",
+})
 
 
 def _by_code_prefix(idx: _Index, q: str) -> list[Industry]:
