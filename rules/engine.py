@@ -14,7 +14,7 @@ from typing import Any
 
 from rules.conditions import Condition, Facts, Tri, always, compile_condition
 from rules.i18n import DEFAULT_LOCALE, N_, Msg, gettext_for
-from rules.packs import SIZE_SCALES, Deadline, Duty, Ground, Pack, Table, TableRow, default_packs
+from rules.packs import SIZE_SCALES, Deadline, Duty, Ground, Pack, Supersedes, Table, TableRow, default_packs
 from rules.periods import count_period
 from rules.provinces import get_province
 
@@ -241,6 +241,11 @@ class Engine:
             p.id: tuple((r, r.from_, None if r.kinds is None else frozenset(r.kinds)) for r in p.deadlines)
             for p in self.packs
         }
+        # Superseded pack id -> (the rule, the superseding pack): from the rule's date its provisions are
+        # cited as the new document's articles.
+        self._successors: dict[str, tuple[Supersedes, Pack]] = {
+            s.document: (s, p) for p in self.packs for s in p.supersedes
+        }
         self._doc_cache: dict[tuple[object, ...], DocumentStatus] = {}
         self._docs_cache: dict[tuple[object, ...], tuple[DocumentStatus, ...]] = {}
         self._notes_cache: dict[tuple[object, ...], tuple[Msg, ...]] = {}
@@ -253,6 +258,8 @@ class Engine:
         binding = [(p, True if p.national else None if province is None else province == p.jurisdiction)
                    for p in self.packs]
         hits, undecided = self._grounds(binding, facts, as_of)
+        if self._successors:
+            hits = [self._recite_ground(h, as_of) for h in hits]
         if hits:
             obligation = "mandatory"
         elif undecided:
@@ -409,11 +416,13 @@ class Engine:
                     continue
                 p = rule.period
                 period = count_period(start, years=p.years, months=p.months, days=p.days)
+                cited, cited_rule = (self._recite_deadline(pack, rule, start) if pack.id in self._successors
+                                     else (pack, rule))
                 current = best.get(rule.kind)
                 if current is None or period.nominal < current[0][2].nominal:
-                    best[rule.kind] = [(pack, rule, period)]
+                    best[rule.kind] = [(cited, cited_rule, period)]
                 elif period.nominal == current[0][2].nominal:
-                    current.append((pack, rule, period))
+                    current.append((cited, cited_rule, period))
         out = [_deadline_hit(kind, entries) for kind, entries in best.items()]
         return tuple(sorted(out, key=lambda d: (d.nominal, DEADLINE_ORDER.index(d.kind))))
 
@@ -505,9 +514,48 @@ class Engine:
             if status is None:
                 if len(self._doc_cache) > 50_000:
                     self._doc_cache.clear()
-                status = self._doc_cache[key] = _document_status(p, j, facts, as_of, p.id in used)
+                status = self._doc_cache[key] = self._superseded_status(p, as_of) or _document_status(
+                    p, j, facts, as_of, p.id in used)
             out.append(status)
         return tuple(out)
+
+    def _superseded_status(self, pack: Pack, as_of: date) -> DocumentStatus | None:
+        found = self._successors.get(pack.id)
+        if found is None or as_of < found[0].from_:
+            return None
+        rule, new = found
+        return DocumentStatus(pack, True, Msg(
+            N_("Superseded by {title} from {date}: its provisions still apply and are cited as that "
+               "document's articles."),
+            {"title": new.title, "date": rule.from_.isoformat()},
+        ))
+
+    # -- a superseded document's provisions, cited as the new document's articles ----------------
+
+    def _successor(self, pack: Pack, citation: str, on: date) -> tuple[Pack, str, str] | None:
+        """(new pack, new citation, new quote or "") when `pack` is superseded on `on` and the article is mapped."""
+        found = self._successors.get(pack.id)
+        if found is None or on < found[0].from_:
+            return None
+        rule, new = found
+        mapped = rule.recite(citation)
+        if mapped is None:
+            return None
+        return new, mapped.new + citation[len(mapped.old):], mapped.quote
+
+    def _recite_ground(self, hit: GroundHit, on: date) -> GroundHit:
+        found = self._successor(hit.pack, hit.citation, on)
+        if found is None:
+            return hit
+        new, citation, quote = found
+        return GroundHit(hit.id, hit.kind, new, citation, quote or hit.quote, hit.summary)
+
+    def _recite_deadline(self, pack: Pack, rule: Deadline, start: date) -> tuple[Pack, Deadline]:
+        found = self._successor(pack, rule.citation, start)
+        if found is None:
+            return pack, rule
+        new, citation, quote = found
+        return new, rule.model_copy(update={"citation": citation, "quote": quote or rule.quote})
 
     def _notes(self, facts: Facts, as_of: date) -> tuple[Msg, ...]:
         notes: list[Msg] = []

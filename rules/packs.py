@@ -188,6 +188,37 @@ class Duty(_Conditional):
         return self
 
 
+class ArticleMap(_Model):
+    """One article of the superseded document and the new document's article that replaces it."""
+
+    old: NonEmpty                 # a citation prefix in the old pack, e.g. 第二十七条第二款
+    new: NonEmpty                 # the new document's article, e.g. 第三百零一条第二款
+    quote: str = ""               # the new text's wording, verbatim, when known
+
+
+class Supersedes(_Model):
+    """This document replaces `document` from `from`; its provisions are then cited by `articles`."""
+
+    document: NonEmpty            # the id of the superseded pack
+    from_: date = Field(alias="from")
+    citation: NonEmpty            # the article of this document that repeals or absorbs the old one
+    quote: NonEmpty
+    articles: list[ArticleMap] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Supersedes:
+        olds = [a.old for a in self.articles]
+        dupes = sorted({x for x in olds if olds.count(x) > 1})
+        if dupes:
+            raise ValueError(f"articles: old article(s) mapped twice {dupes}")
+        return self
+
+    def recite(self, citation: str) -> ArticleMap | None:
+        """The mapping whose `old` is the longest prefix of `citation`, or None (not mapped)."""
+        found = [a for a in self.articles if citation.startswith(a.old)]
+        return max(found, key=lambda a: len(a.old)) if found else None
+
+
 class Pack(_Model):
     id: NonEmpty
     title: NonEmpty
@@ -207,6 +238,7 @@ class Pack(_Model):
     voluntary: list[Voluntary] = []
     officer_dates: list[OfficerDate] = []
     duties: list[Duty] = []
+    supersedes: list[Supersedes] = []
     # Filled by the loader, not the YAML.
     file: str = ""
     version: str = ""
@@ -218,6 +250,11 @@ class Pack(_Model):
         for i, g in enumerate(self.grounds):
             if g.table is not None and g.table not in self.tables:
                 raise ValueError(f"grounds[{i}].table: no table named {g.table!r} in 'tables'")
+        for i, s in enumerate(self.supersedes):
+            if s.document == self.id:
+                raise ValueError(f"supersedes[{i}].document: a document cannot supersede itself")
+            if self.effective_from is not None and s.from_ < self.effective_from:
+                raise ValueError(f"supersedes[{i}].from: {s.from_} is before this document's effective_from")
         for section in ("grounds", "disclosure", "report_to", "deadlines", "voluntary", "officer_dates", "duties"):
             ids = [item.id for item in getattr(self, section)]
             dupes = sorted({x for x in ids if ids.count(x) > 1})
@@ -282,7 +319,22 @@ def load_packs(directory: Path | None = None) -> tuple[Pack, ...]:
     if dupes:
         raise RulePackError(f"{d.name}: duplicate pack id(s) {dupes}")
     _check_jurisdictions(packs)
+    check_supersedes(packs)
     return tuple(sorted(packs, key=lambda p: (not p.national, p.file)))
+
+
+def check_supersedes(packs: Sequence[Pack]) -> None:
+    """Every superseded document is loaded and superseded by one document only."""
+    ids = {p.id for p in packs}
+    by: dict[str, str] = {}
+    for p in packs:
+        for i, s in enumerate(p.supersedes):
+            if s.document not in ids:
+                raise RulePackError(f"{p.file}: supersedes[{i}].document: no loaded pack {s.document!r}")
+            if s.document in by:
+                raise RulePackError(f"{p.file}: supersedes[{i}].document: {s.document!r} is already "
+                                    f"superseded by {by[s.document]!r}")
+            by[s.document] = p.id
 
 
 def _check_jurisdictions(packs: Sequence[Pack]) -> None:
