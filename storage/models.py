@@ -331,6 +331,34 @@ class OfficerInvitation(Base):
     used_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
 
 
+class OfficerSession(Base):
+    """A dashboard login: the cookie holds a random token, this row its SHA-256 (a copy of the table
+    opens no session). Revoked on logout, refused after `expires_at`; shared by every process."""
+
+    __tablename__ = "officer_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed dashboard logins of one account (`officer:<id>` or `name:<typed>`) from one address (an IPv4
+    address or an IPv6 /64): after a few, each failure doubles how long that pair must wait."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("account", "address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]
+
+
 class ListImport(Base):
     """One imported file of a published mandatory-audit list, in an officer's jurisdiction.
 

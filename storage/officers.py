@@ -8,17 +8,24 @@ officer table. Repositories flush, never commit.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage._dialect import insert_for
 from storage.columns import utcnow
 from storage.errors import DuplicateError, FieldError
-from storage.models import OFFICER_ROLES, EnterpriseInvitation, Officer, OfficerInvitation
+from storage.models import (
+    OFFICER_ROLES,
+    EnterpriseInvitation,
+    LoginThrottle,
+    Officer,
+    OfficerInvitation,
+    OfficerSession,
+)
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -197,3 +204,70 @@ class InvitationRepository:
             )
             out.update({inv.enterprise_id: inv for inv in self.session.scalars(stmt)})
         return out
+
+
+class OfficerSessionRepository:
+    """Dashboard sessions by the SHA-256 of their cookie token (see OfficerSession)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, session_id: str, officer_id: int, expires_at: datetime) -> OfficerSession:
+        row = OfficerSession(id=session_id, officer_id=officer_id, expires_at=expires_at)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get_live(self, session_id: str, now: datetime) -> OfficerSession | None:
+        """The session if it exists, is not revoked and has not expired."""
+        return self.session.scalars(select(OfficerSession).where(
+            OfficerSession.id == session_id, OfficerSession.revoked_at.is_(None),
+            OfficerSession.expires_at > now)).one_or_none()
+
+    def revoke(self, session_id: str, now: datetime) -> bool:
+        done = self.session.execute(update(OfficerSession).where(
+            OfficerSession.id == session_id, OfficerSession.revoked_at.is_(None)).values(revoked_at=now))
+        return bool(getattr(done, "rowcount", 0))
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete sessions past their expiry (revoked ones too, once expired: the expiry bounds them)."""
+        done = self.session.execute(delete(OfficerSession).where(OfficerSession.expires_at <= now))
+        return int(getattr(done, "rowcount", 0) or 0)
+
+
+class LoginThrottleRepository:
+    """Failed logins per (account, address); see LoginThrottle."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_by_key(self, account: str, address: str) -> LoginThrottle | None:
+        return self.session.scalars(select(LoginThrottle).where(
+            LoginThrottle.account == account, LoginThrottle.address == address)).one_or_none()
+
+    def record_failure(self, account: str, address: str, now: datetime, lock_for: Callable[[int], timedelta],
+                       forget_after: timedelta) -> LoginThrottle:
+        """Count one more failure (a count older than `forget_after` starts again at 1) and lock the pair
+        until now + lock_for(failures). Concurrent first failures meet on the unique key and are both counted."""
+        insert = insert_for(self.session, LoginThrottle).values(
+            account=account, address=address, failures=0, last_failure_at=now)
+        self.session.execute(insert.on_conflict_do_nothing(index_elements=["account", "address"]))
+        row = self.session.scalars(select(LoginThrottle).where(
+            LoginThrottle.account == account, LoginThrottle.address == address).with_for_update()).one()
+        self.session.refresh(row)
+        failures = 1 if row.last_failure_at <= now - forget_after else row.failures + 1
+        wait = lock_for(failures)
+        row.failures, row.last_failure_at = failures, now
+        row.locked_until = now + wait if wait > timedelta(0) else None
+        self.session.flush()
+        return row
+
+    def clear(self, account: str, address: str) -> None:
+        self.session.execute(delete(LoginThrottle).where(
+            LoginThrottle.account == account, LoginThrottle.address == address))
+
+    def purge_older_than(self, cutoff: datetime) -> int:
+        done = self.session.execute(delete(LoginThrottle).where(
+            LoginThrottle.last_failure_at < cutoff,
+            (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < cutoff)))
+        return int(getattr(done, "rowcount", 0) or 0)

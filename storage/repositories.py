@@ -12,7 +12,12 @@ from storage.cycles import AuditCycleRepository, MilestoneRepository
 from storage.enterprises import EnterpriseRepository
 from storage.imports import ListImportRepository
 from storage.kv import KeyValueRepository
-from storage.officers import InvitationRepository, OfficerRepository
+from storage.officers import (
+    InvitationRepository,
+    LoginThrottleRepository,
+    OfficerRepository,
+    OfficerSessionRepository,
+)
 from storage.outbox import OutboxRepository
 from storage.reminders import ReminderRepository
 
@@ -36,3 +41,6 @@ class Repositories:
         self.invitations = InvitationRepository(session)
         self.imports = ListImportRepository(session)
         self.broadcasts = BroadcastRepository(session)
+        # dashboard sessions and login throttling (migration 0005_officer_sessions)
+        self.officer_sessions = OfficerSessionRepository(session)
+        self.login_throttles = LoginThrottleRepository(session)

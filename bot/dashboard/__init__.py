@@ -45,6 +45,7 @@ __all__ = ["COOKIE", "VIEWS", "Dashboard", "Signer", "Throttle", "dashboard_rout
 def dashboard_routes(sessions: sessionmaker[Session], *, secure_cookies: bool = False,
                      session_secret: bytes | None = None, today: Callable[[], date] = local_today) -> list[BaseRoute]:
     """The /officer/ routes (see the module docstring); `session_secret` or a random per-process key."""
-    dash = Dashboard(sessions, Signer(session_secret or secrets.token_bytes(32)), today, secure_cookies)
+    signer = Signer(session_secret or secrets.token_bytes(32), sessions)
+    dash = Dashboard(sessions, signer, today, Throttle(sessions), secure_cookies)
     routes: list[BaseRoute] = [route for module in VIEWS for route in module.routes(dash)]
     return [*routes, Mount("/officer/static", StaticFiles(directory=STATIC_DIR), name="officer-static")]

@@ -1,17 +1,25 @@
-"""Officers' sessions, CSRF tokens and the login throttle.
+"""Officers' sessions, CSRF tokens and the login throttle, all kept in the database so that a logout, an
+expiry or a lock holds across restarts and between processes.
 
-Cookies are `officer_id.expiry.nonce.hmac` (HMAC-SHA256, 8 h); a CSRF token is an HMAC of the session's
-nonce (of a pre-session cookie for the login form). 5 failures in 15 min lock the key for 15 min.
+- A session cookie is a random token (256 bits); the `officer_sessions` row is keyed by its SHA-256, lives
+  8 hours and is revoked on logout.
+- A CSRF token is an HMAC (the session secret) of the session's id, or of a signed pre-session cookie
+  for the login form.
+- Failed logins are counted per account *and* address (an IPv4 address, an IPv6 /64): the first
+  FREE_FAILURES cost nothing, then each failure doubles that pair's wait (1 min, 2, 4 … at most 1 h).
+  Wrong passwords from one address never lock the officer out from another. A pair's count is
+  forgotten a day after its last failure, and on a successful login.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import re
 import secrets
-import threading
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,47 +29,56 @@ from storage.models import Officer
 
 COOKIE, PRE_COOKIE = "qs_officer", "qs_officer_pre"
 SESSION_TTL = timedelta(hours=8)
-MAX_FAILURES, FAILURE_WINDOW = 5, 15 * 60
+FREE_FAILURES = 4
+FIRST_WAIT, MAX_WAIT = timedelta(minutes=1), timedelta(hours=1)
+FORGET_AFTER = timedelta(days=1)
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 @dataclass(frozen=True, slots=True)
 class OfficerSession:
     officer_id: int
-    nonce: str
-    expires: int
+    nonce: str  # the session's id (the SHA-256 of its token): what CSRF tokens derive from
+    expires: datetime
+
+
+def _at(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC)
+
+
+def session_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Signer:
-    """Cookies `officer_id.expiry.nonce.hmac` (HMAC-SHA256) and the CSRF tokens derived from a nonce."""
+    """Sessions in the database, and the HMACs (CSRF tokens, the login form's pre-session cookie)."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, sessions: sessionmaker[Session]) -> None:
         self.key = key
-        self.revoked: dict[str, int] = {}
-        self.lock = threading.Lock()
+        self.sessions = sessions
 
     def _mac(self, text: str) -> str:
         return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
 
     def issue(self, officer_id: int, now: float) -> str:
-        body = f"{officer_id}.{int(now + SESSION_TTL.total_seconds())}.{secrets.token_hex(16)}"
-        return f"{body}.{self._mac('session:' + body)}"
+        """A new session for the officer; returns the cookie's token. Expired sessions are purged."""
+        token = secrets.token_urlsafe(32)
+        with self.sessions.begin() as session:
+            repo = Repositories(session).officer_sessions
+            repo.purge_expired(_at(now))
+            repo.add(session_id(token), officer_id, _at(now) + SESSION_TTL)
+        return token
 
     def read(self, cookie: str | None, now: float) -> OfficerSession | None:
-        parts = (cookie or "").split(".")
-        if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():
+        if not cookie or not TOKEN.match(cookie):
             return None
-        body = ".".join(parts[:3])
-        if not same(self._mac("session:" + body), parts[3]) or int(parts[1]) <= now:
-            return None
-        with self.lock:
-            if parts[2] in self.revoked:
-                return None
-        return OfficerSession(int(parts[0]), parts[2], int(parts[1]))
+        with self.sessions() as session:
+            row = Repositories(session).officer_sessions.get_live(session_id(cookie), _at(now))
+            return OfficerSession(row.officer_id, row.id, row.expires_at) if row is not None else None
 
-    def revoke(self, session: OfficerSession, now: float) -> None:
-        with self.lock:
-            self.revoked = {n: exp for n, exp in self.revoked.items() if exp > now}
-            self.revoked[session.nonce] = session.expires
+    def revoke(self, found: OfficerSession, now: float) -> None:
+        with self.sessions.begin() as session:
+            Repositories(session).officer_sessions.revoke(found.nonce, _at(now))
 
     def csrf(self, nonce: str) -> str:
         return self._mac("csrf:" + nonce)
@@ -83,59 +100,89 @@ def same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
-@dataclass
+def address_key(host: str | None) -> str:
+    """An IPv4 address as is, an IPv6 address as its /64 (one host owns the whole prefix)."""
+    try:
+        ip = ipaddress.ip_address(host or "")
+    except ValueError:
+        return (host or "unknown")[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def wait_after(failures: int) -> timedelta:
+    """How long an (account, address) pair waits after its n-th failure in a row."""
+    if failures <= FREE_FAILURES:
+        return timedelta(0)
+    return min(FIRST_WAIT * 2 ** min(failures - FREE_FAILURES - 1, 20), MAX_WAIT)
+
+
 class Throttle:
-    """Failed logins per key (an officer, or the name typed when it matches none): after MAX_FAILURES
-    within FAILURE_WINDOW seconds the key is refused for FAILURE_WINDOW seconds."""
+    """Failed logins per (account, address) in the database (see the module docstring)."""
 
-    failures: dict[str, list[float]] = field(default_factory=dict)
-    locked: dict[str, float] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
 
-    def is_locked(self, key: str, now: float) -> bool:
-        with self.lock:
-            return self.locked.get(key, 0.0) > now
+    def wait(self, account: str, address: str, now: float) -> timedelta:
+        """How long this pair must still wait before a password is checked (zero: not locked)."""
+        with self.sessions() as session:
+            row = Repositories(session).login_throttles.get_by_key(account, address)
+            if row is None or row.locked_until is None:
+                return timedelta(0)
+            return max(row.locked_until - _at(now), timedelta(0))
 
-    def fail(self, key: str, now: float) -> None:
-        with self.lock:
-            recent = [t for t in self.failures.get(key, []) if t > now - FAILURE_WINDOW] + [now]
-            self.failures[key] = recent
-            if len(recent) >= MAX_FAILURES:
-                self.locked[key] = now + FAILURE_WINDOW
-                self.failures[key] = []
-            if len(self.failures) > 4096:
-                self.failures = {k: v for k, v in self.failures.items() if v and v[-1] > now - FAILURE_WINDOW}
+    def is_locked(self, account: str, address: str, now: float) -> bool:
+        return self.wait(account, address, now) > timedelta(0)
 
-    def succeed(self, key: str) -> None:
-        with self.lock:
-            self.failures.pop(key, None)
+    def fail(self, account: str, address: str, now: float) -> None:
+        with self.sessions.begin() as session:
+            repo = Repositories(session).login_throttles
+            repo.record_failure(account, address, _at(now), wait_after, FORGET_AFTER)
+            repo.purge_older_than(_at(now) - FORGET_AFTER)
+
+    def succeed(self, account: str, address: str) -> None:
+        with self.sessions.begin() as session:
+            Repositories(session).login_throttles.clear(account, address)
 
 
 _DUMMY_HASH: list[str] = []
 
 
-def check_login(sessions: sessionmaker[Session], login: str, password: str, throttle: Throttle,
-                now: float) -> int | None:
-    """The officer id if `login` (a number or a unique name) and the password match and the key is not
-    locked; the password is hashed even when no officer matches, so the time taken tells nothing."""
-    login = login.strip()
+def find_officer(sessions: sessionmaker[Session], login: str) -> Officer | None:
+    """The officer a login names: an ASCII number (their id) or a unique name."""
     with sessions() as session:
         repos = Repositories(session)
-        found: Officer | None = None
-        if login.isdigit() and len(login) < 12:
+        if login.isascii() and login.isdecimal() and len(login) < 12:
             found = repos.officers.get_by_id(int(login))
-        elif login:
-            named = repos.officers.list_by_name(login)
+        else:
+            named = repos.officers.list_by_name(login) if login else []
             found = named[0] if len(named) == 1 else None
-        stored = found.password_hash if found is not None else None
-    key = f"officer:{found.id}" if found is not None else f"name:{login.casefold()}"
+        if found is not None:
+            session.expunge(found)
+        return found
+
+
+def check_login(sessions: sessionmaker[Session], login: str, password: str, throttle: Throttle, address: str,
+                now: float) -> int | None:
+    """The officer id if `login` (a number or a unique name) and the password match and this account is
+    not waiting from this address; the password is hashed even when no officer matches or the pair
+    waits, so the time taken tells nothing."""
+    login = login.strip()
+    printable = login.isprintable()  # a NUL or another control character names nobody (PostgreSQL refuses NUL)
+    login = login if printable else "".join(c for c in login if c.isprintable())
+    found = find_officer(sessions, login) if printable else None
+    stored = found.password_hash if found is not None else None
+    account = f"officer:{found.id}" if found is not None else f"name:{login.casefold()}"[:128]
     if not _DUMMY_HASH:
         _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
     ok = verify_password(password, stored or _DUMMY_HASH[0]) and stored is not None
-    if throttle.is_locked(key, now):
+    if throttle.is_locked(account, address, now):
         return None
     if not ok or found is None:
-        throttle.fail(key, now)
+        throttle.fail(account, address, now)
         return None
-    throttle.succeed(key)
+    throttle.succeed(account, address)
     return found.id

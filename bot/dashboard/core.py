@@ -64,8 +64,8 @@ class Dashboard:
     sessions: sessionmaker[Session]
     signer: Signer
     today: Callable[[], date]
+    throttle: Throttle
     secure_cookies: bool = False
-    throttle: Throttle = field(default_factory=Throttle)
     tr: Gettext = field(default_factory=lambda: gettext_for("zh_CN"))
     env: jinja2.Environment = field(default_factory=_environment)
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.dashboard.auth import COOKIE, PRE_COOKIE, SESSION_TTL, check_login
+from bot.dashboard.auth import COOKIE, PRE_COOKIE, SESSION_TTL, address_key, check_login
 from bot.dashboard.core import BAD_CSRF, NO_STORE, Dashboard, read_form
 
 
@@ -34,7 +34,8 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         if not signer.csrf_ok(signer.pre_nonce(request.cookies.get(PRE_COOKIE)), form.get("csrf")):
             return dash.error(403, "csrf", dash.tr(BAD_CSRF))
         officer_id = await run_in_threadpool(check_login, dash.sessions, form.get("login", ""),
-                                             form.get("password", ""), dash.throttle, time.time())
+                                             form.get("password", ""), dash.throttle,
+                                             address_key(request.client.host if request.client else None), time.time())
         if officer_id is None:
             return RedirectResponse("/officer/login?failed=1", status_code=303, headers=NO_STORE)
         response = RedirectResponse("/officer/", status_code=303, headers=NO_STORE)

@@ -4,6 +4,8 @@ passwords, a real uvicorn server with `dashboard_routes`, and logging in with ht
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -119,3 +121,11 @@ def csrf_of(page: str) -> str:
 def login(client: httpx.Client, who: str, password: str = PASSWORD) -> httpx.Response:
     token = csrf_of(client.get("/officer/login").text)
     return client.post("/officer/login", data={"login": who, "password": password, "csrf": token})
+
+
+@contextmanager
+def from_address(base_url: str, local: str) -> Iterator[httpx.Client]:
+    """A client whose requests come from another loopback address (127.0.0.2, ...): another desk."""
+    transport = httpx.HTTPTransport(local_address=local)
+    with httpx.Client(base_url=base_url, transport=transport, follow_redirects=False, timeout=20) as client:
+        yield client

@@ -6,16 +6,31 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import openpyxl
 import pytest
-from dashkit import SCRIPT_NAME, SECRET, TODAY, Fixture, app_for, csrf_of, login, seed, serve
+from dashkit import (
+    PASSWORD,
+    SCRIPT_NAME,
+    SECRET,
+    TODAY,
+    Fixture,
+    app_for,
+    csrf_of,
+    from_address,
+    login,
+    seed,
+    serve,
+)
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dashboard import COOKIE, Signer, Throttle, load_list, milestone_status, on_time_rates
+from bot.dashboard.auth import FREE_FAILURES, address_key, check_login, wait_after
 from storage import Repositories
+from storage.models import OfficerSession
 
 
 @pytest.fixture
@@ -65,23 +80,53 @@ class TestLogin:
         unknown = login(client, "无此人", "wrong password")
         assert unknown.headers["location"] == "/officer/login?failed=1"  # the same answer
 
-    def test_five_failures_lock_the_officer_even_with_the_right_password(self, client: httpx.Client) -> None:
+    def test_five_failures_lock_the_officer_from_that_address_only(self, client: httpx.Client, base_url: str,
+                                                                   fixture: Fixture) -> None:
         for _ in range(5):
             assert login(client, "晋官员", "wrong password").headers["location"].endswith("failed=1")
-        assert login(client, "晋官员").headers["location"].endswith("failed=1")
+        assert login(client, "晋官员").headers["location"].endswith("failed=1")  # waits, even with the password
         assert COOKIE not in client.cookies
         assert login(client, "鲁官员").headers["location"] == "/officer/"  # other officers are not locked
+        with from_address(base_url, "127.0.0.2") as elsewhere:  # the real officer, at their own desk
+            assert login(elsewhere, "晋官员").headers["location"] == "/officer/"
+            assert elsewhere.get("/officer/").status_code == 200
 
-    def test_the_lock_lasts_fifteen_minutes(self) -> None:
-        throttle = Throttle()
-        for t in range(5):
-            throttle.fail("officer:1", 1000.0 + t)
-        assert throttle.is_locked("officer:1", 1004.0 + 899)
-        assert not throttle.is_locked("officer:1", 1004.0 + 901)
-        spread = Throttle()
-        for t in range(5):
-            spread.fail("officer:2", 1000.0 + t * 300)  # five failures over 20 minutes
-        assert not spread.is_locked("officer:2", 2201.0)
+    def test_the_wait_doubles_with_each_failure_and_a_success_clears_it(self, sessions: sessionmaker[Session],
+                                                                         fixture: Fixture) -> None:
+        throttle = Throttle(sessions)
+        key, here = f"officer:{fixture.shanxi_officer}", "10.0.0.1"
+        now = 1_000_000.0
+        for _ in range(FREE_FAILURES):
+            throttle.fail(key, here, now)
+        assert not throttle.is_locked(key, here, now)
+        waits = []
+        for _ in range(4):
+            throttle.fail(key, here, now)
+            waits.append(throttle.wait(key, here, now))
+        assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+        assert throttle.is_locked(key, here, now + 8 * 60 - 1) and not throttle.is_locked(key, here, now + 8 * 60)
+        assert not throttle.is_locked(key, "10.0.0.2", now)
+        for _ in range(20):
+            throttle.fail(key, here, now)
+        assert throttle.wait(key, here, now) == timedelta(hours=1)  # capped
+        throttle.succeed(key, here)
+        assert not throttle.is_locked(key, here, now)
+        assert check_login(sessions, "晋官员", PASSWORD, throttle, here, now) == fixture.shanxi_officer
+
+    def test_a_lock_is_shared_by_two_app_instances(self, sessions: sessionmaker[Session], fixture: Fixture) -> None:
+        with serve(app_for(sessions)) as first, serve(app_for(sessions)) as second:
+            with httpx.Client(base_url=first, follow_redirects=False, timeout=20) as a:
+                for _ in range(5):
+                    login(a, "晋官员", "wrong password")
+            with httpx.Client(base_url=second, follow_redirects=False, timeout=20) as b:
+                assert login(b, "晋官员").headers["location"].endswith("failed=1")  # the other process knows
+                assert COOKIE not in b.cookies
+
+    @pytest.mark.parametrize("typed", ["¹", "١٢", "１", "9" * 40, "1" + "\u0000"])
+    def test_a_login_of_non_ascii_digits_is_a_plain_failed_login(self, client: httpx.Client, typed: str) -> None:
+        response = login(client, typed)
+        assert response.status_code == 303 and response.headers["location"] == "/officer/login?failed=1"
+        assert COOKIE not in client.cookies
 
     def test_logout_ends_the_session(self, shanxi: httpx.Client) -> None:
         cookie = shanxi.cookies[COOKIE]
@@ -91,26 +136,49 @@ class TestLogin:
         shanxi.cookies.set(COOKIE, cookie, path="/officer")
         assert shanxi.get("/officer/").status_code == 303  # the old cookie is revoked
 
+    def test_a_logged_out_cookie_stays_refused_after_a_restart(self, sessions: sessionmaker[Session],
+                                                              fixture: Fixture) -> None:
+        with serve(app_for(sessions)) as before, httpx.Client(base_url=before, follow_redirects=False) as c:
+            login(c, "晋官员")
+            cookie = c.cookies[COOKIE]
+            assert c.post("/officer/logout", data={"csrf": csrf_of(c.get("/officer/").text)}).status_code == 303
+        with serve(app_for(sessions)) as after, httpx.Client(base_url=after, follow_redirects=False) as c:
+            c.cookies.set(COOKIE, cookie, path="/officer")
+            assert c.get("/officer/").status_code == 303
+        with serve(app_for(sessions)) as after, httpx.Client(base_url=after, follow_redirects=False) as c:
+            login(c, "晋官员")
+            live = c.cookies[COOKIE]
+        with serve(app_for(sessions)) as again, httpx.Client(base_url=again, follow_redirects=False) as c:
+            c.cookies.set(COOKIE, live, path="/officer")
+            assert c.get("/officer/").status_code == 200  # a session that was not ended survives the restart
+
+
+def test_addresses_and_waits() -> None:
+    assert address_key("2001:db8:1:2:3:4:5:6") == address_key("2001:db8:1:2:ffff::1") == "2001:db8:1:2::/64"
+    assert address_key("::ffff:10.1.2.3") == "10.1.2.3" and address_key("10.1.2.3") == "10.1.2.3"
+    assert address_key(None) == "unknown"
+    assert [wait_after(n).total_seconds() for n in range(1, 8)] == [0, 0, 0, 0, 60, 120, 240]
+
 
 class TestSessionsAndCsrf:
-    def test_forged_tampered_and_expired_cookies_are_refused(self, shanxi: httpx.Client, fixture: Fixture) -> None:
+    def test_forged_tampered_and_expired_cookies_are_refused(self, shanxi: httpx.Client, fixture: Fixture,
+                                                            sessions: sessionmaker[Session]) -> None:
         real = shanxi.cookies[COOKIE]
-        officer, expiry, nonce, mac = real.split(".")
         now = datetime.now(UTC).timestamp()
-        forged = [
-            f"{fixture.shandong_officer}.{expiry}.{nonce}.{mac}",  # another officer
-            f"{officer}.{int(expiry) + 86400}.{nonce}.{mac}",  # a later expiry
-            f"{officer}.{expiry}.{nonce}.{'0' * 64}",
-            Signer(b"another key").issue(fixture.shanxi_officer, now),
-            Signer(SECRET).issue(fixture.shanxi_officer, now - 9 * 3600),  # expired an hour ago
-            "garbage",
-        ]
+        signer = Signer(SECRET, sessions)
+        expired = signer.issue(fixture.shanxi_officer, now - 9 * 3600)  # expired an hour ago
+        with sessions() as session:  # the table holds no token: its ids do not open a session
+            stored = [r.id for r in session.scalars(select(OfficerSession))]
+        assert real not in stored
+        forged = [real[:-1] + ("A" if real[-1] != "A" else "B"), real + "A", stored[0], expired, "garbage", "",
+                  f"{fixture.shanxi_officer}.9999999999.{'0' * 32}.{'0' * 64}"]
         for cookie in forged:
             shanxi.cookies.set(COOKIE, cookie, path="/officer")
             assert shanxi.get("/officer/").status_code == 303, cookie
             assert shanxi.get(f"/officer/lists/{fixture.shanxi_list}/export.csv").status_code == 401, cookie
-        shanxi.cookies.set(COOKIE, Signer(SECRET).issue(fixture.shanxi_officer, now), path="/officer")
-        assert shanxi.get("/officer/").status_code == 200  # the same key signs a valid one
+        assert signer.read(real, now + 8 * 3600 + 1) is None  # eight hours after issue
+        shanxi.cookies.set(COOKIE, signer.issue(fixture.shanxi_officer, now), path="/officer")
+        assert shanxi.get("/officer/").status_code == 200  # a session the database knows
 
     @pytest.mark.parametrize("data", [{}, {"csrf": "0" * 64}, {"csrf": "不是令牌"}])
     def test_logout_without_a_valid_token_is_refused_and_does_nothing(self, shanxi: httpx.Client,

@@ -25,6 +25,8 @@ TABLES = {
     "enterprise_invitations",
     "broadcasts",
     "broadcast_targets",
+    "officer_sessions",
+    "login_throttles",
 }
 
 
