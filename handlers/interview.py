@@ -210,10 +210,13 @@ class Interview:
             if reading.get(CREDIT_CODE) is not None:
                 return self.advance(step)
             return self._reask(step, asking, text)
+        before = dict(iv.facts)
         set_keys = self._store(step, asking, new)
         iv.unsure = [*(u for u in iv.unsure if u.fact not in {p.fact for p in unsure}), *unsure]
         if set_keys and (len(set_keys) > 1 or set_keys[0] != asking):
             step.replies.append(Outbound(understood(step.iv.facts, set_keys, step.tr, step.state.locale)))
+        if any(k in before and before[k] != iv.facts.get(k) for k in set_keys):
+            self._restate_verdict(step, before)
         if not set_keys:  # only unsure readings: ask back now what the message meant (the open question's first)
             unsure.sort(key=lambda u: asking not in _asks(u.fact))
             return self._ask_back(step, unsure[0])
@@ -429,7 +432,11 @@ class Interview:
         iv.pending = None
         if verdict:
             facts = _valid_only(iv.facts, {p.fact: p.value})
-            self._store(step, iv.asking, facts)
+            before = dict(iv.facts)
+            set_keys = self._store(step, iv.asking, facts)
+            if any(k in before and before[k] != iv.facts.get(k) for k in set_keys):  # a correction: say it back
+                step.replies.append(Outbound(understood(iv.facts, set_keys, step.tr, step.state.locale)))
+                self._restate_verdict(step, before)
             return self.advance(step)
         if p.fact == "province" or iv.asking == p.fact:
             return self.ask(step, p.fact)
@@ -496,6 +503,18 @@ class Interview:
                                keep=True)
         return self._reply(step, N_("That is all I need. Type 我的期限 for your deadlines, 返回 to change the last "
                                     "answer, or 重新开始 to start again."), keep=True)
+
+    def _restate_verdict(self, step: Step, before: dict[str, Any]) -> None:
+        """A verdict already given is given again when a correction changes it or the facts it names
+        (the "判定依据的情况" line would otherwise still show the old answer)."""
+        st = step.state
+        if st.stage not in (Stage.FOLLOW_UP, Stage.DONE):
+            return
+        a = self.assessment(st)
+        if self.next_fact(st, a) is not None:
+            return  # the correction reopened a question: the verdict comes when it is answered
+        lead = step.tr(N_("With the corrected answer:"))
+        step.replies.append(Outbound(f"{lead}\n{self.verdict_text(st, a, step.tr)}"))
 
     def verdict_text(self, st: ConversationState, a: Assessment, tr: Gettext) -> str:
         basis = tr(N_("Based on: {facts}.")).format(facts=_summary_all(st, tr))
