@@ -207,6 +207,7 @@ class _Command:
     # -- imports ----------------------------------------------------------------------------------
 
     def cmd_import(self) -> int:
+        from handlers.compliance import visible_import
         from handlers.cycles import import_rows
         from handlers.listimport import DEFAULT_MAX_ROWS, MAX_FILE_BYTES, read_list
         from handlers.officers import Jurisdiction
@@ -226,7 +227,7 @@ class _Command:
             officer = self.officer(repos)
             preview = read_list(data, path.name, Jurisdiction.of(officer), today=self.today,
                                 max_rows=a.max_rows or DEFAULT_MAX_ROWS)
-            seen = repos.imports.get_by_hash(officer.province, preview.sha256)
+            seen = visible_import(officer, repos.imports.get_by_hash(officer.province, preview.sha256))
         tr = gettext_for(DEFAULT_LOCALE)
         if a.json:
             json.dump(preview.to_dict(), self.out, ensure_ascii=False, indent=2)

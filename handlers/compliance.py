@@ -109,6 +109,12 @@ def covers(officer: Officer, imp: ListImport) -> bool:
     return True
 
 
+def visible_import(officer: Officer, imp: ListImport | None) -> ListImport | None:
+    """`imp` if the officer may know of it: a file already imported by an office above or beside them
+    is not named to them (its id would reveal a list outside their jurisdiction)."""
+    return imp if imp is not None and covers(officer, imp) else None
+
+
 def load_index(sessions: sessionmaker[Session], officer: Officer, today: date) -> list[ImportSummary]:
     with sessions() as session:
         repos = Repositories(session)

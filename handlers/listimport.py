@@ -490,8 +490,8 @@ def _check_rows(
 
 
 def _check_row(c: _Checker, line: int, v: dict[str, Cell]) -> ListRow | None:
-    for key, value in v.items():
-        if isinstance(value, str) and value.startswith("="):
+    for key, value in v.items():  # after NFKC: a full-width ＝ is an = too
+        if isinstance(value, str) and unicodedata.normalize("NFKC", value).lstrip().startswith("="):
             c.error(line, key, "formula", N_("The cell starts with = like a formula; write plain text."))
             return None
     name = _text(c, line, v, "name", MAX_NAME)

@@ -89,6 +89,24 @@ def test_import_preview_errors_partial_and_idempotence(
     assert imports(sessions) == 1
 
 
+def test_a_city_officer_is_not_told_of_the_provinces_import_of_the_same_file(
+    cli: Cli, tmp_path: Path, sessions: sessionmaker[Session]
+) -> None:
+    province = add(cli)
+    city = add(cli, "shanxi", "--city", "太原市")
+    listed = tmp_path / "list.csv"
+    listed.write_bytes(csv_bytes([row(1), row(2)]))
+    assert cli("import", str(province), str(listed)) == 0
+    with sessions() as s:
+        province_list = s.scalars(select(ListImport.id)).one()
+    assert cli("import", str(province), str(listed), "--dry-run") == 0
+    assert f"已作为名单 {province_list} 导入" in cli.out  # the province may know its own list
+    for extra in (("--dry-run",), ()):
+        assert cli("import", str(city), str(listed), *extra) == 0, cli.err
+        assert "已作为名单" not in cli.out and f"名单 {province_list}" not in cli.out, cli.out
+    assert imports(sessions) == 1
+
+
 def test_a_refused_file_exits_2(cli: Cli, tmp_path: Path) -> None:
     officer = add(cli)
     fake = tmp_path / "list.xlsx"

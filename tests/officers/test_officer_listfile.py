@@ -146,6 +146,12 @@ class TestRowErrors:
         assert p.errors[0].column == "统一社会信用代码"
         assert p.to_dict()["error_rows"] == 9
 
+    @pytest.mark.parametrize("name", ["＝1+1 全角公司", " =1+1公司", "\u3000＝SUM(A1)公司", "﹦1+1公司"])
+    def test_a_formula_is_recognised_after_nfkc(self, name: str) -> None:
+        for data, filename in ((csv_bytes([row(1, name=name)]), "l.csv"), (xlsx_bytes([row(1, name=name)]), "l.xlsx")):
+            p = read(data, filename)
+            assert codes(p) == [(2, "name", "formula")] and p.rows == (), filename
+
     def test_a_credit_code_typed_as_a_number_in_xlsx_is_refused(self) -> None:
         rows = [row(1)]
         rows[0][1] = 911401001234567890  # type: ignore[call-overload]
