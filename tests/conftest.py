@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,14 +25,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-# pytest puts tests/ first on sys.path, where tests/storage (tests/rules, ...) would be found as a namespace
-# package named `storage`, shadowing the project's package when it is installed editable (`.venv/bin/pytest`).
-# The project root first makes the real packages win. (`pythonpath = ["."]` in pytest's config does the same.)
-ROOT = str(Path(__file__).resolve().parents[1])
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from storage import make_engine, session_factory, upgrade  # noqa: E402
+from storage import make_engine, session_factory, upgrade
 
 PG_URL_ENV = "QINGSHEN_TEST_PG_URL"
 

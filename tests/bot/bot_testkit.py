@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from webkit import serve  # noqa: F401 - re-exported for the bot tests
 
 from bot.config import Settings
 from handlers.messages import Choice, Inbound, Outbound
+from tests.webkit import serve  # noqa: F401 - re-exported for the bot tests
 
 API_KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "other-key-0123456789abcdef"

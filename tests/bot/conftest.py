@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from bot_testkit import migrated_sqlite
 from sqlalchemy.orm import Session, sessionmaker
+
+from tests.bot.bot_testkit import migrated_sqlite
 
 
 @pytest.fixture(scope="module")

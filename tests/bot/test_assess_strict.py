@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
-from bot_testkit import API_KEY, FakeConversation, serve, settings
 
 from bot.server import create_app
+from tests.bot.bot_testkit import API_KEY, FakeConversation, serve, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import httpx
-from bot_testkit import serve, settings
 from icalendar import Calendar
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,6 +12,7 @@ from bot.calendar import calendar_routes
 from bot.server import create_app
 from handlers.dispatcher import Dispatcher
 from storage import Repositories
+from tests.bot.bot_testkit import serve, settings
 
 
 def test_an_enterprise_calendar_is_served_and_a_wrong_token_is_not(real_sessions: sessionmaker[Session]) -> None:

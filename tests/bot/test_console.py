@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from bot_testkit import FakeConversation
 
 from bot.channels.console import ConsoleChannel, console_user_id, run_console
 from handlers.messages import Choice, Outbound
+from tests.bot.bot_testkit import FakeConversation
 
 ROOT = Path(__file__).resolve().parents[2]
 

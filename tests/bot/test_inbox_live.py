@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from bot_testkit import API_KEY, real_conversation, serve, settings
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import PushChannel
@@ -26,6 +25,7 @@ from bot.sender import Sender
 from bot.server import create_app
 from handlers import inbox
 from storage import OutboxMessage, Repositories
+from tests.bot.bot_testkit import API_KEY, real_conversation, serve, settings
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 WEB = {**AUTH, "X-Qingshen-Channel": "web"}
@@ -282,7 +282,7 @@ def test_a_reply_says_the_contacts_language_in_content_language(client: httpx.Cl
 
 
 def test_a_stand_in_conversation_has_no_live_inbox() -> None:
-    from bot_testkit import FakeConversation
+    from tests.bot.bot_testkit import FakeConversation
 
     with serve(create_app(settings(demo=True, api_keys=()), FakeConversation())) as url:
         r = httpx.get(url + "/api/v1/users/x/inbox/events", headers={"X-Qingshen-Channel": "web"})
@@ -295,7 +295,7 @@ def test_a_stand_in_conversation_has_no_live_inbox() -> None:
 
 def browser_test(test: Any) -> Any:
     """Marked `browser`, and skipped where Debian's Chromium is missing."""
-    from webkit import BROWSER_MARKS
+    from tests.webkit import BROWSER_MARKS
 
     for mark in BROWSER_MARKS:
         test = mark(test)
@@ -308,7 +308,7 @@ MONDAY = date(2026, 3, 2)
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from webkit import chromium
+    from tests.webkit import chromium
 
     with chromium() as b:
         yield b
@@ -327,7 +327,7 @@ def new_context(browser: Any, viewport: dict[str, int]) -> Any:
 
 
 def open_page(context: Any, url: str) -> Any:
-    from webkit import watch_errors
+    from tests.webkit import watch_errors
 
     page = context.new_page()
     page.set_default_timeout(WAIT)
@@ -409,7 +409,7 @@ def wait_until_delivered(sessions: sessionmaker[Session], user_id: str, text: st
 
 def shots(page: Any, name: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Screenshots of the page now at the phone and desktop sizes, in the folder the test prints."""
-    from webkit import DESKTOP, PHONE, announce_screenshots, screenshot_dir
+    from tests.webkit import DESKTOP, PHONE, announce_screenshots, screenshot_dir
 
     folder = screenshot_dir()
     written = []

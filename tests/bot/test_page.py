@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from bot_testkit import SCRIPT, FakeConversation, real_conversation, serve, settings
 from sqlalchemy.orm import Session, sessionmaker
-from webkit import BROWSER_MARKS, DESKTOP, PHONE, announce_screenshots, chromium, screenshot_dir
 
 from bot.server import create_app
+from tests.bot.bot_testkit import SCRIPT, FakeConversation, real_conversation, serve, settings
+from tests.webkit import BROWSER_MARKS, DESKTOP, PHONE, announce_screenshots, chromium, screenshot_dir
 
 pytestmark = BROWSER_MARKS
 

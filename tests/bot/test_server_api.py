@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from bot_testkit import API_KEY, OTHER_KEY, FakeConversation, serve, settings
 
 from bot.cli import run_assess
 from bot.server import INTERNAL, create_app
 from rules.i18n import gettext_for
+from tests.bot.bot_testkit import API_KEY, OTHER_KEY, FakeConversation, serve, settings
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 SHANDONG_CEMENT = {"province": "shandong", "industry_code": "3011"}

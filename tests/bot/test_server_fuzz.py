@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from bot_testkit import API_KEY, real_conversation, serve, settings
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.server import create_app
+from tests.bot.bot_testkit import API_KEY, real_conversation, serve, settings
 
 REQUESTS = 5000
 TIME_LIMIT_S = 300

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from bot_testkit import API_KEY, real_conversation, serve, settings
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.server import create_app
 from storage import Repositories
+from tests.bot.bot_testkit import API_KEY, real_conversation, serve, settings
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 

@@ -25,9 +25,6 @@ from urllib.parse import urlencode
 
 import httpx
 import xmltodict
-from bot_testkit import serve, settings
-from fakes.telegram_api import FakeTelegram
-from fakes.tencent_api import FakeMp, FakeQyapi
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import uscc
 from wechatpy.crypto import WeChatCrypto
@@ -40,6 +37,9 @@ from bot.sender import Sender
 from bot.server import Conversation, create_app
 from bot.sweep import sweep
 from handlers.reminders import ReminderPolicy
+from tests.bot.bot_testkit import serve, settings
+from tests.channels.fakes.telegram_api import FakeTelegram
+from tests.channels.fakes.tencent_api import FakeMp, FakeQyapi
 
 F = TypeVar("F")
 

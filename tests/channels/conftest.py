@@ -7,18 +7,19 @@ database is the root conftest's `sessions` (a migrated SQLite, and PostgreSQL un
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bot"))  # bot_testkit, when run on its own
-
-from bot_testkit import serve
-from channelkit import (
+from bot.channel_settings import WeComConfig
+from bot.channels.telegram import TelegramChannel
+from bot.channels.wechat import WeChatChannel
+from bot.channels.wecom import WeComChannel
+from handlers.dispatcher import Dispatcher
+from tests.bot.bot_testkit import serve
+from tests.channels.channelkit import (
     AES_KEY,
     CORP_ID,
     TG_TOKEN,
@@ -31,14 +32,8 @@ from channelkit import (
     telegram_config,
     wechat_config,
 )
-from fakes.telegram_api import FakeTelegram
-from fakes.tencent_api import FakeMp, FakeQyapi
-
-from bot.channel_settings import WeComConfig
-from bot.channels.telegram import TelegramChannel
-from bot.channels.wechat import WeChatChannel
-from bot.channels.wecom import WeComChannel
-from handlers.dispatcher import Dispatcher
+from tests.channels.fakes.telegram_api import FakeTelegram
+from tests.channels.fakes.tencent_api import FakeMp, FakeQyapi
 
 TODAY = date(2026, 4, 1)
 

@@ -15,7 +15,19 @@ from typing import Any
 
 import httpx
 import pytest
-from channelkit import (
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channel_settings import ChannelSettings
+from bot.channels.callbacks import dedupe_for
+from bot.channels.registry import build_channels, close_channels
+from bot.channels.telegram import MAX_DEPTH, UPDATE_IDS_FOR, TelegramChannel
+from bot.channels.wechat import WeChatChannel
+from bot.channels.wecom import WeComChannel
+from bot.config import ConfigError, Settings
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Inbound, Outbound
+from storage import Repositories, utcnow
+from tests.channels.channelkit import (
     AES_KEY,
     TG_SECRET,
     Fake,
@@ -29,20 +41,8 @@ from channelkit import (
     wecom_raw,
     wecom_text_xml,
 )
-from fakes.telegram_api import FakeTelegram
-from fakes.tencent_api import FakeMp, FakeQyapi
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.channel_settings import ChannelSettings
-from bot.channels.callbacks import dedupe_for
-from bot.channels.registry import build_channels, close_channels
-from bot.channels.telegram import MAX_DEPTH, UPDATE_IDS_FOR, TelegramChannel
-from bot.channels.wechat import WeChatChannel
-from bot.channels.wecom import WeComChannel
-from bot.config import ConfigError, Settings
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Inbound, Outbound
-from storage import Repositories, utcnow
+from tests.channels.fakes.telegram_api import FakeTelegram
+from tests.channels.fakes.tencent_api import FakeMp, FakeQyapi
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 

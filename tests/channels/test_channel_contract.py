@@ -8,16 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from channelkit import (
-    Fake,
-    telegram_raw,
-    wechat_raw,
-    wechat_text_xml,
-    wecom_raw,
-    wecom_text_xml,
-)
-from fakes.telegram_api import FakeTelegram
-from fakes.tencent_api import FakeMp, FakeQyapi
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.base import DeliveryError, PushChannel
@@ -26,6 +16,16 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.wechat import WeChatChannel
 from bot.channels.wecom import WeComChannel
 from handlers.messages import Inbound
+from tests.channels.channelkit import (
+    Fake,
+    telegram_raw,
+    wechat_raw,
+    wechat_text_xml,
+    wecom_raw,
+    wecom_text_xml,
+)
+from tests.channels.fakes.telegram_api import FakeTelegram
+from tests.channels.fakes.tencent_api import FakeMp, FakeQyapi
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")  # PTB 22, in RetryAfter()
 IN_2014 = 1_400_000_000  # a signed callback from 2014: refused as stale

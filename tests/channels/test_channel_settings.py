@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from channelkit import AES_KEY
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Route
 
 from bot.channel_settings import ChannelConfigError, ChannelSettings
 from bot.channels.registry import build_channels, channel_routes
+from tests.channels.channelkit import AES_KEY
 
 TELEGRAM = {"QINGSHEN_TELEGRAM_TOKEN": "123:abc", "QINGSHEN_TELEGRAM_SECRET": "s3cret_token"}
 WECOM = {"QINGSHEN_WECOM_CORP_ID": "ww1", "QINGSHEN_WECOM_AGENT_ID": "1000002", "QINGSHEN_WECOM_SECRET": "sec",

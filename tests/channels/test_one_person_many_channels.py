@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from channelkit import CREDIT_CODE, Fake
-from fakes.telegram_api import FakeTelegram
-from fakes.tencent_api import FakeQyapi
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.registry import fallback_contact, one_per_person, requeue_fallback
@@ -15,6 +12,9 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.wecom import WeComChannel
 from bot.sender import Sender
 from storage import Contact, Repositories
+from tests.channels.channelkit import CREDIT_CODE, Fake
+from tests.channels.fakes.telegram_api import FakeTelegram
+from tests.channels.fakes.tencent_api import FakeQyapi
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 NOW = datetime(2026, 4, 23, 2, 0, tzinfo=UTC)

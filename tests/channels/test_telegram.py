@@ -7,7 +7,16 @@ import time
 
 import httpx
 import pytest
-from channelkit import (
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import DeliveryError
+from bot.channels.registry import close_channels, start_channels
+from bot.channels.telegram import PacedLimiter, TelegramChannel, render
+from bot.sender import Sender
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Choice, Outbound
+from storage import Repositories, utcnow
+from tests.channels.channelkit import (
     TG_SECRET,
     Fake,
     TelegramUser,
@@ -20,16 +29,7 @@ from channelkit import (
     wait_for,
     webhook_poster,
 )
-from fakes.telegram_api import FakeTelegram
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.channels.base import DeliveryError
-from bot.channels.registry import close_channels, start_channels
-from bot.channels.telegram import PacedLimiter, TelegramChannel, render
-from bot.sender import Sender
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Choice, Outbound
-from storage import Repositories, utcnow
+from tests.channels.fakes.telegram_api import FakeTelegram
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 

@@ -7,7 +7,16 @@ import time
 
 import httpx
 import pytest
-from channelkit import (
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.base import DeliveryError
+from bot.channels.registry import SORRY
+from bot.channels.wechat import WeChatChannel, seen_key
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Inbound, Outbound
+from rules.i18n import DEFAULT_LOCALE, gettext_for
+from storage import Repositories
+from tests.channels.channelkit import (
     AES_KEY,
     WECHAT_TEMPLATE,
     WECHAT_TOKEN,
@@ -24,16 +33,7 @@ from channelkit import (
     wechat_signature,
     wechat_text_xml,
 )
-from fakes.tencent_api import FakeMp
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.channels.base import DeliveryError
-from bot.channels.registry import SORRY
-from bot.channels.wechat import WeChatChannel, seen_key
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Inbound, Outbound
-from rules.i18n import DEFAULT_LOCALE, gettext_for
-from storage import Repositories
+from tests.channels.fakes.tencent_api import FakeMp
 
 OPENID = "oAbCdEfGhIjKlMnOpQrStUvWxYz0"
 

@@ -7,7 +7,15 @@ import time
 
 import httpx
 import pytest
-from channelkit import (
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channel_settings import WeComConfig
+from bot.channels.base import DeliveryError
+from bot.channels.wecom import MAX_TEXT_BYTES, WeComChannel, split_bytes
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Inbound, Outbound
+from storage import Repositories
+from tests.channels.channelkit import (
     AES_KEY,
     CORP_ID,
     WECOM_AGENT,
@@ -25,15 +33,7 @@ from channelkit import (
     wecom_raw,
     wecom_text_xml,
 )
-from fakes.tencent_api import FakeQyapi
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.channel_settings import WeComConfig
-from bot.channels.base import DeliveryError
-from bot.channels.wecom import MAX_TEXT_BYTES, WeComChannel, split_bytes
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Inbound, Outbound
-from storage import Repositories
+from tests.channels.fakes.tencent_api import FakeQyapi
 
 
 class Counting:

@@ -13,7 +13,6 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp
 from stdnum.cn import uscc
-from webkit import serve  # noqa: F401 - re-exported for the dashboard tests
 
 from bot.config import Settings
 from bot.dashboard import dashboard_routes
@@ -22,6 +21,7 @@ from handlers.messages import Inbound, Outbound
 from handlers.officers import hash_password
 from storage import AuditCycle, Enterprise, Milestone, Repositories
 from storage.models import ListEntry, ListImport
+from tests.webkit import serve  # noqa: F401 - re-exported for the dashboard tests
 
 TODAY = date(2026, 4, 1)
 LISTED = date(2026, 1, 15)

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashkit import PASSWORD, SCRIPT_NAME, Fixture, app_for, seed, serve
 from sqlalchemy.orm import Session, sessionmaker
-from webkit import BROWSER_MARKS, PHONE, chromium
 
 from storage import make_engine, session_factory, upgrade
+from tests.dashboard.dashkit import PASSWORD, SCRIPT_NAME, Fixture, app_for, seed, serve
+from tests.webkit import BROWSER_MARKS, PHONE, chromium
 
 pytestmark = BROWSER_MARKS
 

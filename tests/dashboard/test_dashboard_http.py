@@ -11,7 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import openpyxl
 import pytest
-from dashkit import (
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.dashboard import COOKIE, Signer, Throttle, load_list, milestone_status, on_time_rates
+from bot.dashboard.auth import FREE_FAILURES, address_key, check_login, wait_after
+from storage import Repositories
+from storage.models import OfficerSession
+from tests.dashboard.dashkit import (
     PASSWORD,
     SCRIPT_NAME,
     SECRET,
@@ -24,13 +31,6 @@ from dashkit import (
     seed,
     serve,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.dashboard import COOKIE, Signer, Throttle, load_list, milestone_status, on_time_rates
-from bot.dashboard.auth import FREE_FAILURES, address_key, check_login, wait_after
-from storage import Repositories
-from storage.models import OfficerSession
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ import itertools
 from datetime import date
 from typing import Any
 
-from chatkit import ChatBot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from rules import assess
 from storage import Repositories
+from tests.handlers.chatkit import ChatBot
 
 TODAY = date(2026, 12, 1)
 PROVINCES = {"shanxi": ("山西", "晋", "太原", "山西省"), "shandong": ("山东", "鲁", "淄博", "山东省"),

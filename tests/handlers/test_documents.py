@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from english import assert_no_chinese, chinese_left
 
 import rules
 from handlers.documents import answer_document_question
@@ -15,6 +14,7 @@ from handlers.offices import is_legal_wording_request, merge_offices, render_off
 from handlers.reminders import ReminderPolicy
 from handlers.render import render_deadlines, render_verdict
 from rules.i18n import gettext_for
+from tests.handlers.english import assert_no_chinese, chinese_left
 
 ZH = gettext_for("zh_CN")
 EN = gettext_for("en")

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from chatkit import ChatBot, credit_code, milestones
-from english import assert_no_chinese
 from sqlalchemy.orm import Session, sessionmaker
 
 import rules
@@ -17,6 +15,8 @@ from handlers.reminders import ReminderPolicy
 from handlers.render import render_verdict
 from handlers.status import StatusItem, render_status
 from rules.i18n import gettext_for
+from tests.handlers.chatkit import ChatBot, credit_code, milestones
+from tests.handlers.english import assert_no_chinese
 
 ZH = gettext_for("zh_CN")
 EN = gettext_for("en")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from chatkit import ChatBot
-from english import chinese_left
 from sqlalchemy.orm import Session, sessionmaker
+
+from tests.handlers.chatkit import ChatBot
+from tests.handlers.english import chinese_left
 
 TODAY = date(2026, 12, 1)
 

@@ -40,10 +40,9 @@ def test_weak_guesses_are_dropped_when_a_name_matches() -> None:
 def test_the_interview_says_it_found_no_industry(tmp_path) -> None:
     from datetime import date
 
-    from chatkit import ChatBot
-
     from storage.db import make_engine, session_factory
     from storage.migrate import upgrade
+    from tests.handlers.chatkit import ChatBot
 
     url = f"sqlite:///{tmp_path}/t.sqlite3"
     upgrade(url)

@@ -10,11 +10,11 @@ from datetime import date
 from typing import Any
 
 import pytest
-from chatkit import ChatBot
 from sqlalchemy.orm import Session, sessionmaker
 
 from rules import assess
 from storage import Repositories
+from tests.handlers.chatkit import ChatBot
 
 TODAY = date(2026, 12, 1)
 

@@ -7,13 +7,13 @@ import re
 from datetime import date
 
 import pytest
-from chatkit import ChatBot, credit_code
-from chatkit import milestones as _milestones
 from icalendar import Calendar
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.calendar import calendar_ics
 from storage import Contact, Repositories
+from tests.handlers.chatkit import ChatBot, credit_code
+from tests.handlers.chatkit import milestones as _milestones
 
 TODAY = date(2026, 3, 31)
 CODE = credit_code("91140100MA0K5555Q")

@@ -7,9 +7,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from chatkit import ChatBot, credit_code
-from chatkit import milestones as _milestones
-from english import assert_no_chinese
 from sqlalchemy.orm import Session, sessionmaker
 
 import rules
@@ -18,6 +15,9 @@ from handlers.cycles import open_cycle
 from handlers.messages import Inbound
 from handlers.reminders import ACTION_WORDS, DONE_WORDS, ReminderPolicy, reminder_message
 from storage import Milestone, Repositories
+from tests.handlers.chatkit import ChatBot, credit_code
+from tests.handlers.chatkit import milestones as _milestones
+from tests.handlers.english import assert_no_chinese
 
 TODAY = date(2026, 3, 31)
 CODE = credit_code("91140100MA0K5555Q")

@@ -8,13 +8,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from english import assert_no_chinese
 
 import rules
 from handlers.reminders import ReminderPolicy, reminder_message
 from handlers.render import render_deadlines, render_verdict
 from handlers.status import StatusItem, reminder_promise, render_status, state_of, status_line
 from rules.i18n import gettext_for
+from tests.handlers.english import assert_no_chinese
 
 ZH = gettext_for("zh_CN")
 EN = gettext_for("en")

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from chatkit import ChatBot, credit_code
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import Repositories
+from tests.handlers.chatkit import ChatBot, credit_code
 
 TODAY = date(2026, 12, 1)
 SHANXI_CODE = credit_code("91140100MA0K5678Q")

@@ -3,19 +3,14 @@ for a voluntary audit fills the form, with 返回, a refused value and a correct
 
 from __future__ import annotations
 
-import sys
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "handlers"))
-
-from chatkit import ChatBot, credit_code
-from henankit import FILL, NOW, TODAY
-
 from handlers import henan_form
 from storage import Repositories
+from tests.handlers.chatkit import ChatBot, credit_code
+from tests.henan.henankit import FILL, NOW, TODAY
 
 
 def test_an_eligible_henan_contact_fills_the_form_through_the_dispatcher(sessions: sessionmaker[Session]) -> None:

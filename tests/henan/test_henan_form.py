@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import pytest
-from henankit import FILL, STORED, TODAY, Chat, add_enterprise, henan_code
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers import henan_form
@@ -24,6 +23,7 @@ from handlers.henan_form import (
 )
 from rules.i18n import gettext_for
 from storage import Repositories
+from tests.henan.henankit import FILL, STORED, TODAY, Chat, add_enterprise, henan_code
 
 ZH = gettext_for("zh_CN")
 EN = gettext_for("en")

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from henankit import NOW, STORED, TODAY, Chat, add_enterprise, henan_code, right_of, sheet
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 
@@ -22,6 +21,7 @@ from handlers.henan_fields import FORM_FIELDS
 from handlers.henan_form import ANNEX, LAYOUT, STAMP_NOTE, TABLE_TOP, TITLE, application_xlsx, henan_routes
 from handlers.officers import create_officer
 from storage import Repositories
+from tests.henan.henankit import NOW, STORED, TODAY, Chat, add_enterprise, henan_code, right_of, sheet
 
 LABELS = {f.key: f.label for f in FORM_FIELDS}
 ANSWERS: dict[str, Any] = {

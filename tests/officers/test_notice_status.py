@@ -8,12 +8,9 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
-from officerkit import NOW, add_contact, add_officer, csv_bytes, row, shanxi_code
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.broadcast import fan_out, plan_notice
@@ -22,9 +19,8 @@ from handlers.listimport import read_list
 from handlers.officers import Jurisdiction, redeem
 from handlers.reminders import ReminderPolicy
 from storage import Repositories
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "handlers"))
-from english import assert_no_chinese
+from tests.handlers.english import assert_no_chinese
+from tests.officers.officerkit import NOW, add_contact, add_officer, csv_bytes, row, shanxi_code
 
 IMPORTED = date(2026, 4, 1)
 ASKED = date(2026, 12, 2)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from officerkit import NOW, TODAY, add_contact, add_officer, csv_bytes, row, shandong_code, shanxi_code
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.broadcast import (
@@ -33,6 +32,7 @@ from handlers.officers import (
 from handlers.reminders import ReminderPolicy
 from rules.errors import QingshenError
 from storage import Contact, Officer, Repositories
+from tests.officers.officerkit import NOW, TODAY, add_contact, add_officer, csv_bytes, row, shandong_code, shanxi_code
 
 
 def import_for(sessions: sessionmaker[Session], officer: Officer, rows: list[list[str]]) -> int:

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import openpyxl
 import pytest
-from officerkit import NOW, TODAY, add_contact, add_officer, credit_code, csv_bytes, row, shanxi_code
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +27,7 @@ from handlers.listimport import read_list
 from handlers.officers import Jurisdiction
 from handlers.reminders import ReminderPolicy
 from storage import OutboxMessage, Repositories, broadcast_key_prefix, utcnow
+from tests.officers.officerkit import NOW, TODAY, add_contact, add_officer, credit_code, csv_bytes, row, shanxi_code
 
 
 class Crash(Exception):

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from officerkit import TODAY, add_contact, csv_bytes, row, shandong_code, shanxi_code, wrong_check
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import officer_cli
 from handlers.officers import verify_password
 from storage import ListImport, OfficerInvitation, Repositories, current_revision, downgrade, make_engine, upgrade
+from tests.officers.officerkit import TODAY, add_contact, csv_bytes, row, shandong_code, shanxi_code, wrong_check
 
 OFFICER_TABLES = {"officers", "officer_invitations", "list_imports", "list_entries", "enterprise_invitations",
                   "broadcasts", "broadcast_targets"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from officerkit import LISTED, NOW, TODAY, add_officer, csv_bytes, row, shanxi_code, wrong_check, xlsx_bytes
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +22,17 @@ from storage import (
     Officer,
     Reminder,
     Repositories,
+)
+from tests.officers.officerkit import (
+    LISTED,
+    NOW,
+    TODAY,
+    add_officer,
+    csv_bytes,
+    row,
+    shanxi_code,
+    wrong_check,
+    xlsx_bytes,
 )
 
 POLICY = ReminderPolicy()

@@ -9,17 +9,6 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
-from officerkit import (
-    HEADER,
-    TODAY,
-    credit_code,
-    csv_bytes,
-    row,
-    shandong_code,
-    shanxi_code,
-    wrong_check,
-    xlsx_bytes,
-)
 
 from handlers.listimport import (
     ListFileError,
@@ -33,6 +22,17 @@ from handlers.listimport import (
 )
 from handlers.officers import Jurisdiction
 from rules.i18n import gettext_for
+from tests.officers.officerkit import (
+    HEADER,
+    TODAY,
+    credit_code,
+    csv_bytes,
+    row,
+    shandong_code,
+    shanxi_code,
+    wrong_check,
+    xlsx_bytes,
+)
 
 SHANXI = Jurisdiction("shanxi")
 TAIYUAN = Jurisdiction("shanxi", "太原市")

@@ -22,11 +22,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from reminder_kit import KINDS, add_milestone, add_site, at
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.testsink import WebhookSink
 from storage import Repositories, make_engine, reminder_key, session_factory
+from tests.reminders.reminder_kit import KINDS, add_milestone, add_site, at
 
 pytestmark = pytest.mark.postgres
 

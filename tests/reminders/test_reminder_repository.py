@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from reminder_kit import add_contact, add_milestone, add_site
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import Message, Milestone, Repositories, make_engine, reminder_key, session_factory
+from tests.reminders.reminder_kit import add_contact, add_milestone, add_site
 
 NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 D = date(2026, 3, 2)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import time_machine
 from apscheduler.jobstores.memory import MemoryJobStore
-from reminder_kit import add_milestone, add_site, at
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.testsink import WebhookSink
@@ -19,6 +18,7 @@ from bot.push_settings import PushSettings
 from bot.scheduler import SEND_JOB, SWEEP_JOB, start_from_env, start_scheduler, stop_scheduler
 from handlers.reminders import ReminderPolicy
 from storage import OutboxRepository, Repositories
+from tests.reminders.reminder_kit import add_milestone, add_site, at
 
 MONDAY = date(2026, 3, 2)
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from reminder_kit import URUMQI, add_contact, add_milestone, add_site, at
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.sweep import SweepResult, due_cutoff, sweep
 from handlers.reminders import ReminderPolicy, schedule
 from storage import OutboxMessage, Repositories, make_engine, reminder_key, session_factory
+from tests.reminders.reminder_kit import URUMQI, add_contact, add_milestone, add_site, at
 
 POLICY = ReminderPolicy()
 MONDAY = date(2026, 3, 2)

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from reminder_kit import SHANGHAI, URUMQI, add_contact, add_milestone, add_site, at
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +21,7 @@ from bot.sweep import sweep
 from handlers.reminders import ReminderPolicy, schedule
 from rules.periods import is_working_day
 from storage import OutboxMessage, Repositories, utcnow
+from tests.reminders.reminder_kit import SHANGHAI, URUMQI, add_contact, add_milestone, add_site, at
 
 POLICY = ReminderPolicy()
 TICKS = (time(0, 10), time(9, 30), time(12, 0), time(20, 30))  # Beijing time

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from reminder_kit import add_milestone, add_site, at
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.sweep import sweep
 from handlers.reminders import ReminderPolicy, initial_reminders, schedule
 from storage import Repositories, utcnow
+from tests.reminders.reminder_kit import add_milestone, add_site, at
 
 POLICY = ReminderPolicy()
 NOMINAL = date(2026, 3, 31)  # a Tuesday
