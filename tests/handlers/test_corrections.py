@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from chatkit import ChatBot
-
 from storage.db import make_engine, session_factory
 from storage.migrate import upgrade
+from tests.handlers.chatkit import ChatBot
 
 
 def _bot(tmp_path: Path) -> ChatBot:
