@@ -21,7 +21,7 @@ from tests.handlers.english import assert_no_chinese
 ZH = gettext_for("zh_CN")
 EN = gettext_for("en")
 HEBEI = {"province": "hebei", "exceeds_emission_standard": True, "list_published_on": "2026-03-31"}
-ENV = "《企业环境信息依法披露管理办法》第七条；第十四条；（每年3月15日前披露上一年度环境信息的规定）"
+ENV = "《企业环境信息依法披露管理办法》第七条、第十四条，及其每年3月15日前披露上一年度环境信息的规定"
 
 
 def test_a_mandatory_verdict_names_the_yearly_disclosure_and_the_media_publication() -> None:
@@ -29,7 +29,7 @@ def test_a_mandatory_verdict_names_the_yearly_disclosure_and_the_media_publicati
     text = render_verdict(a, ZH, "zh_CN")
     assert "另须履行：" in text
     assert "每年3月15日前披露上一年度环境信息，包括实施强制性清洁生产审核的原因" in text
-    assert "下一次为2027-03-15前披露2026年度的信息（《企业环境信息依法披露管理办法》第七条；第十四条" in text
+    assert "下一次为2027-03-15前披露2026年度的信息（《企业环境信息依法披露管理办法》第七条、第十四条" in text
     assert "《中华人民共和国清洁生产促进法》第二十七条第四款" in text and "在本地区主要媒体上公布" in text
     english = render_verdict(a, EN, "en")
     assert "Every year by 3/15, disclose the previous year's environmental information" in english
