@@ -7,12 +7,12 @@ supersedes the earlier cycle of the same enterprise (DOMAIN.md, "Readings we cho
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from handlers.listimport import Preview, assess_listed
 from handlers.officers import authorize
 from handlers.reminders import ReminderPolicy, initial_reminders
-from handlers.status import original
+from handlers.status import CHINA, original
 from rules.engine import Assessment, DeadlineHit, DutyHit
 from rules.errors import QingshenError
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
@@ -42,7 +42,8 @@ def plan_milestones(
     plans = [
         MilestonePlan(
             kind=d.kind, nominal=d.nominal, due=d.due, citation=d.citation, note=note(d),
-            reminders=tuple(initial_reminders(d.nominal, policy, today)),
+            reminders=() if d.met_on is not None else tuple(initial_reminders(d.nominal, policy, today)),
+            done_on=d.met_on,
         )
         for d in a.deadlines
     ]
@@ -95,7 +96,10 @@ def open_cycle(
         if repos.milestones.get_by_kind(cycle.id, m.kind) is None:
             milestone = repos.milestones.add(cycle.id, kind=m.kind, nominal=m.nominal, due=m.due,
                                              citation=m.citation, note=m.note)
-            if cycle.superseded_at is None:
+            if m.done_on is not None:  # shown done by the facts: kept as done, never reminded
+                repos.milestones.mark_done(milestone, at=datetime.combine(m.done_on, time(12), tzinfo=CHINA),
+                                           evidence=None)
+            elif cycle.superseded_at is None:
                 repos.reminders.add_for_milestone(milestone.id, m.reminders)
     return cycle
 

@@ -204,6 +204,13 @@ def render_deadlines(
     return _deadlines(a.deadlines, tr, locale, today=today, province=_province_of(a), policy=policy)
 
 
+_MET_WORDS = {
+    "last_audit_completed_on": N_("Done with the round: you said this round of audit was completed on {day}."),
+    "evaluated_on": N_("Done with the round: you said the audit report passed evaluation on {day}."),
+    "accepted_on": N_("Done with the round: you said the audit passed acceptance on {day}."),
+}
+
+
 def _deadlines(
     hits: tuple[DeadlineHit, ...],
     tr: Gettext,
@@ -230,6 +237,8 @@ def _deadlines(
             body = item_lines(item, today, tr, province=province)
             lines.append(body[0])
             lines.append("  " + tr(N_("Basis: {citation}")).format(citation=citation))
+        if h.met_on is not None and h.met_by in _MET_WORDS:
+            lines.append("  " + tr(_MET_WORDS[h.met_by]).format(day=h.met_on.isoformat()))
         pieces = [s for s in (_text(p, tr, locale) for p in h.note) if s]
         # joined with "; ": a piece's own full stop goes, except the last one's
         note = tr(N_("; ")).join([x.rstrip("。.") for x in pieces[:-1]] + pieces[-1:])

@@ -73,13 +73,15 @@ class StatusItem:
     @classmethod
     def from_hit(cls, hit: DeadlineHit, tr: Gettext | None = None) -> StatusItem:
         note = "" if tr is None else "; ".join(p if isinstance(p, str) else p.render(tr) for p in hit.note)
-        return cls(hit.kind, hit.nominal, hit.due, hit.citation, note)
+        return cls(hit.kind, hit.nominal, hit.due, hit.citation, note, hit.met_on)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> StatusItem:
         """A deadline of `Assessment.to_dict()` (as stored in assessments.result)."""
+        met = d.get("met_on")
         return cls(str(d["kind"]), date.fromisoformat(str(d["nominal"])), date.fromisoformat(str(d["due"])),
-                   str(d.get("citation") or ""), str(d.get("note") or ""))
+                   str(d.get("citation") or ""), str(d.get("note") or ""),
+                   date.fromisoformat(str(met)) if met else None)
 
     @classmethod
     def from_milestone(cls, m: Any) -> StatusItem:

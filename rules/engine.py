@@ -8,7 +8,7 @@ otherwise `missing` names the facts the undecided grounds wait on, most decisive
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -52,6 +52,27 @@ class DeadlineHit:
     citation: str
     note: tuple[Text, ...]
     packs: tuple[str, ...]
+    met_on: date | None = None  # the facts show the step done: the day of the fact that shows it
+    met_by: str | None = None  # that fact (last_audit_completed_on, evaluated_on, accepted_on)
+
+
+# A step of a round counted from a date is done once a later step of that round is: an audit round
+# completed (or evaluated, or accepted) on or after the list's publication is the round the list asked
+# for, so it was started and its report written (rules/READINGS.md, "completed work").
+_MET_BY: dict[str, tuple[str, ...]] = {
+    "start": ("last_audit_completed_on", "evaluated_on", "accepted_on"),
+    "report": ("last_audit_completed_on", "evaluated_on", "accepted_on"),
+    "evaluation": ("evaluated_on", "accepted_on"),
+    "acceptance": ("accepted_on",),
+}
+
+
+def _met(hit: DeadlineHit, facts: Facts) -> DeadlineHit:
+    done = sorted((day, fact) for fact in _MET_BY.get(hit.kind, ())
+                  if isinstance(day := facts.get(fact), date) and day >= hit.start)
+    if not done:
+        return hit
+    return replace(hit, met_on=done[0][0], met_by=done[0][1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +167,9 @@ class Assessment:
             "kind": d.kind, "from": d.start.isoformat(), "nominal": d.nominal.isoformat(), "due": d.due.isoformat(),
             "citation": d.citation, "note": _join(d.note, tr), "schedule_known": d.schedule_known,
         }
+        if d.met_on is not None:
+            out.update({"met_on": d.met_on.isoformat(), "met_by": d.met_by})
+            return out
         out.update(self._if_missed(d.kind, d.due, d.citation))
         return out
 
@@ -423,7 +447,7 @@ class Engine:
                     best[rule.kind] = [(cited, cited_rule, period)]
                 elif period.nominal == current[0][2].nominal:
                     current.append((cited, cited_rule, period))
-        out = [_deadline_hit(kind, entries) for kind, entries in best.items()]
+        out = [_met(_deadline_hit(kind, entries), facts) for kind, entries in best.items()]
         return tuple(sorted(out, key=lambda d: (d.nominal, DEADLINE_ORDER.index(d.kind))))
 
     def _duties(

@@ -37,6 +37,7 @@ class MilestonePlan:
     citation: str
     note: str
     reminders: tuple[tuple[str, date], ...] = ()
+    done_on: date | None = None  # the facts already show it done (a later step of the round is)
 
 
 @dataclass(frozen=True, slots=True)
