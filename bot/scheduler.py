@@ -26,6 +26,7 @@ from bot.sender import DEFAULT_RATE, DeadHook, Sender
 from bot.sweep import sweep
 from handlers.reminders import ReminderPolicy
 from storage import DEFAULT_LEASE, Repositories, utcnow
+from storage.erasure import purge_before_consent
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def sweep_job(sessions: sessionmaker[Session], policy: ReminderPolicy) -> None:
     officer_sweep(sessions, now=now, policy=policy)  # officers' yearly dates ride on the same job
     with sessions.begin() as session:  # expired shared values (MsgId dedupe, last-seen, tokens)
         Repositories(session).kv.delete_expired(now)
+        purge_before_consent(session, now)  # chat ids that did not consent within the hour
 
 
 def send_job(sender: Sender) -> None:

@@ -307,11 +307,17 @@ def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callab
     live inbox answers 204 No Content (which tells an SSE client not to reconnect)."""
     store: sessionmaker[Session] | None = sessions if sessions is not None else getattr(dispatcher, "sessions", None)
     hub = InboxHub(store, inbox_poll_seconds) if store is not None else None
+    # the dispatcher knows the language of a contact not stored yet (before consent: in its memory)
+    known_locale: Callable[[str, str], str | None] | None = getattr(dispatcher, "locale_of", None)
+
+    def locale_of(channel: str, user_id: str) -> str | None:
+        if known_locale is not None:
+            return known_locale(channel, user_id)
+        return inbox_mod.locale_of(store, channel, user_id) if store is not None else None
 
     def answer(inbound: Inbound) -> tuple[list[Outbound], str | None]:
         replies = dispatcher.dispatch(inbound)
-        locale = inbox_mod.locale_of(store, inbound.channel, inbound.user_id) if store is not None else None
-        return replies, locale
+        return replies, locale_of(inbound.channel, inbound.user_id)
 
     async def messages(request: Request) -> Response:
         channel = web.channel_of(request.headers.get(web.CHANNEL_HEADER))
@@ -345,7 +351,7 @@ def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callab
         last = _event_id(request.headers.get("last-event-id"))
         if last is not None:  # a reconnecting client got this one
             await run_in_threadpool(inbox_mod.acknowledge, store, channel, user_id, [last])
-        locale = await run_in_threadpool(inbox_mod.locale_of, store, channel, user_id)
+        locale = await run_in_threadpool(locale_of, channel, user_id)
 
         async def stream() -> AsyncIterator[str]:
             assert hub is not None, "there is a store"

@@ -3,8 +3,9 @@
 One message is one unit of work: the conversation state, the consent, the enterprise binding, the
 stored assessment and the audit cycle it starts commit together or not at all. The handlers are
 registered in `handlers.router` order: consent, colleague invitation, bind code, Henan form, reminder
-replies, commands, interview. A contact who declines consent is served from memory only
-(`Ephemeral`): the verdict without a single row written.
+replies, commands, interview. A chat id that has not consented is served from memory only
+(`Ephemeral`), before it answers and after it declines: the verdict without a single row written.
+The contact row is written by the message that consents; erasure is storage.erasure.erase_contact.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from handlers.status import StatusItem, render_status
 from rules import Engine, default_engine
 from rules.engine import Assessment
 from rules.i18n import N_, Gettext, gettext_for
-from storage import Contact, Repositories, utcnow
+from storage import DEFAULT_LOCALE, Contact, Repositories, utcnow
+from storage.erasure import erase_contact
+from storage.kv import COLLEAGUE_PREFIX
 from storage.officers import new_code
 
 log = logging.getLogger(__name__)
@@ -117,36 +120,53 @@ class Dispatcher:
             interview_handler(iv),
         ]
 
+    def locale_of(self, channel: str, user_id: str) -> str | None:
+        """The contact's language: from memory before consent (or after declining), else the stored one;
+        None for a chat id never seen (or forgotten)."""
+        remembered = self.anonymous.get((channel, user_id))
+        if remembered is not None:
+            return str(remembered.get("locale") or DEFAULT_LOCALE)
+        with self.sessions() as session:
+            contact = Repositories(session).contacts.get_by_address(channel, user_id)
+            return contact.locale if contact is not None else None
+
     # -- one message ---------------------------------------------------------------------------
 
     def dispatch(self, inbound: Inbound) -> list[Outbound]:
         key = (inbound.channel, inbound.user_id)
-        anonymous = self.anonymous.get(key)
-        if anonymous is not None:
-            return self._dispatch_anonymous(key, inbound, ConversationState.model_validate(anonymous))
+        remembered = self.anonymous.get(key)
+        if remembered is not None:
+            return self._dispatch_in_memory(key, inbound, ConversationState.model_validate(remembered))
         with self.sessions.begin() as session:
             repos = Repositories(session)
-            contact = repos.contacts.add_if_absent(inbound.channel, inbound.user_id)
-            conversation = repos.conversations.get_by_contact_id(contact.id)
-            if conversation is None:
-                state = ConversationState.new(inbound.locale or contact.locale)
-            else:
-                state = ConversationState.model_validate({"locale": contact.locale, **conversation.state})
-            turn = Turn(inbound, state, self.today(), repos, contact)
-            replies = self._route(turn)
-            if turn.saved:
-                return replies
-            if turn.effects.forget:  # forgetting deleted the contact and, with it, the conversation
-                if turn.state.anonymous:
-                    self.anonymous.put(key, turn.state.dump())
-                return replies
-            repos.conversations.save(contact.id, turn.state.dump())
-            return replies
+            contact = repos.contacts.get_by_address(inbound.channel, inbound.user_id)
+            if contact is not None:
+                return self._dispatch_stored(repos, contact, inbound)
+        # a chat id never seen (or forgotten): nothing is written until it consents
+        return self._dispatch_in_memory(key, inbound, ConversationState.new(inbound.locale or DEFAULT_LOCALE))
 
-    def _route(self, turn: Turn) -> list[Outbound]:
-        key = (turn.inbound.channel, turn.inbound.user_id)
+    def _dispatch_stored(self, repos: Repositories, contact: Contact, inbound: Inbound) -> list[Outbound]:
+        key = (inbound.channel, inbound.user_id)
+        conversation = repos.conversations.get_by_contact_id(contact.id)
+        if conversation is None:
+            state = ConversationState.new(inbound.locale or contact.locale)
+        else:
+            state = ConversationState.model_validate({"locale": contact.locale, **conversation.state})
+        turn = Turn(inbound, state, self.today(), repos, contact)
         first = turn.state.stage == Stage.NEW
-        replies = self._apply(turn, self.router.route(turn))
+        replies = self._after(turn, first, self._apply(turn, self.router.route(turn)))
+        if turn.saved:
+            return replies
+        if turn.effects.forget:  # forgetting deleted the contact and, with it, the conversation
+            if turn.state.anonymous:
+                self.anonymous.put(key, turn.state.dump())
+            return replies
+        repos.conversations.save(contact.id, turn.state.dump())
+        return replies
+
+    def _after(self, turn: Turn, first: bool, replies: list[Outbound]) -> list[Outbound]:
+        """A first message with facts is held (in memory) until consent is answered, then read again."""
+        key = (turn.inbound.channel, turn.inbound.user_id)
         if first and turn.inbound.text and turn.reading.candidates:
             self._held.put(key, turn.inbound.text)  # in memory, not stored: read again once consent is answered
             replies.insert(0, Outbound(turn.tr(N_("Thank you, I will read your description once you have "
@@ -163,19 +183,25 @@ class Dispatcher:
             turn.state = again.state
         return replies
 
-    def _dispatch_anonymous(self, key: tuple[str, str], inbound: Inbound, state: ConversationState) -> list[Outbound]:
+    def _dispatch_in_memory(self, key: tuple[str, str], inbound: Inbound, state: ConversationState) -> list[Outbound]:
+        """A chat id without a row: before consent is answered, or after declining it (`state.anonymous`).
+        Nothing is written unless this message consents; then the contact and the conversation are."""
+        declined = state.anonymous
+        first = state.stage == Stage.NEW
         turn = Turn(inbound, state, self.today())
         replies = self.router.route(turn)
-        if turn.effects.consent:  # agreed after all: from now on the conversation is stored
+        if turn.effects.consent:  # from now on the conversation is stored
             self.anonymous.pop(key)
             with self.sessions.begin() as session:
                 repos = Repositories(session)
-                contact = repos.contacts.add_if_absent(inbound.channel, inbound.user_id)
+                contact = repos.contacts.add_if_absent(inbound.channel, inbound.user_id, locale=turn.state.locale)
                 turn.repos, turn.contact = repos, contact
-                replies = self._apply(turn, replies)
-                repos.conversations.save(contact.id, turn.state.dump())
+                replies = self._after(turn, first, self._apply(turn, replies))
+                if not turn.saved:
+                    repos.conversations.save(contact.id, turn.state.dump())
             return replies
-        if turn.effects.forget:
+        replies = self._after(turn, first, replies)
+        if turn.effects.forget and (declined or not turn.state.anonymous):  # 删除我的数据 with nothing stored
             self.anonymous.pop(key)
             return replies
         if turn.effects.status:
@@ -194,7 +220,7 @@ class Dispatcher:
         if text in INVITE_WORDS:
             return True
         code, _explicit = read_code(text)
-        return code is not None and turn.repos.kv.get_by_key(f"colleague:{code}", now=utcnow()) is not None
+        return code is not None and turn.repos.kv.get_by_key(COLLEAGUE_PREFIX + code, now=utcnow()) is not None
 
     def _colleague(self, turn: Turn) -> list[Outbound]:
         """邀请同事 gives a bound contact a one-time code; 绑定 <code> lets a colleague join the enterprise
@@ -206,18 +232,22 @@ class Dispatcher:
             if contact.consented_at is None or contact.enterprise_id is None:
                 return [Outbound(tr(N_("Only a contact who has joined an enterprise can invite colleagues: give the "
                                        "enterprise's unified social credit code first.")))]
-            invite = new_code()
-            repos.kv.put(f"colleague:{invite}", str(contact.enterprise_id), expires_at=utcnow() + COLLEAGUE_TTL)
+            invite = new_code()  # who made it is kept with it, so that erasing them revokes it
+            repos.kv.put(COLLEAGUE_PREFIX + invite, f"{contact.enterprise_id}:{contact.id}",
+                         expires_at=utcnow() + COLLEAGUE_TTL)
             return [Outbound(tr(N_("Ask your colleague to send, within 7 days: 绑定 {code} (the code works once)."))
                              .format(code=invite))]
         code, _explicit = read_code(text)
-        enterprise_id = repos.kv.get_by_key(f"colleague:{code}", now=utcnow())
-        assert enterprise_id is not None
+        value = repos.kv.get_by_key(COLLEAGUE_PREFIX + str(code), now=utcnow())
+        assert value is not None
         if contact.consented_at is None:
             return [Outbound(tr(N_("Please agree to the privacy notice first (send 开始), then send the code again.")))]
-        repos.kv.delete(f"colleague:{code}")
-        repos.contacts.bind_enterprise(contact, int(enterprise_id))
-        latest = repos.assessments.list_by_enterprise(int(enterprise_id), limit=1)
+        repos.kv.delete(COLLEAGUE_PREFIX + str(code))
+        enterprise_id = int(value.split(":")[0])  # "<enterprise>:<maker>" (older codes: "<enterprise>")
+        if repos.enterprises.get_by_id(enterprise_id) is None:
+            return self._next(turn, "colleague")  # its enterprise was erased: an unknown code
+        repos.contacts.bind_enterprise(contact, enterprise_id)
+        latest = repos.assessments.list_by_enterprise(enterprise_id, limit=1)
         known = dict(latest[0].facts) if latest else {}
         turn.state.stage = Stage.INTERVIEW
         step = self.interview.resume(turn.state, known)
@@ -321,9 +351,9 @@ class Dispatcher:
         return replies
 
     def _forget(self, repos: Repositories, contact: Contact) -> None:
-        """Refused or withdrawn consent: nothing about this person stays, not even the chat id."""
-        repos.assessments.delete_by_contact(contact.id)
-        repos.contacts.delete(contact)
+        """Refused or withdrawn consent, or 删除我的数据: nothing about this person stays, not even the chat id
+        (storage.erasure: forms, form links, invitation codes, calendar link, outbox and kv rows)."""
+        erase_contact(repos.session, contact)
 
     def _bind(self, turn: Turn, code: str, replies: list[Outbound]) -> list[Outbound]:
         repos, contact = turn.repos, turn.contact

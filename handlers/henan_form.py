@@ -65,11 +65,12 @@ from handlers.officers import Jurisdiction, authorize
 from rules.i18n import DEFAULT_LOCALE, LOCALES, N_, Gettext, gettext_for
 from rules.industries import get_class
 from storage import Contact, Enterprise, Officer, Repositories, utcnow
+from storage.kv import HENAN_APPLY_PREFIX, HENAN_FORM_PREFIX
 
 PROVINCE = "henan"
 STATE_KEY = "henan_form"
-APPLY_PREFIX = "henan:apply:"
-TOKEN_PREFIX = "henan:form:"
+APPLY_PREFIX = HENAN_APPLY_PREFIX  # storage.kv names the keys that hold a person (erasure finds them)
+TOKEN_PREFIX = HENAN_FORM_PREFIX
 TOKEN_BYTES = 24  # 32 URL-safe characters
 CHOICE_ID = "cmd:henan_form"  # the choice that opens the form (offer_choice)
 EDIT_PREFIX = "henan:edit:"  # + a field's key: correct it from the summary
