@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from erasure_kit import traces
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
-from webkit import serve
 
 from bot.config import Settings
 from bot.scheduler import sweep_job
@@ -21,6 +19,8 @@ from handlers.dispatcher import Dispatcher
 from handlers.reminders import ReminderPolicy
 from storage import Contact, Repositories, utcnow
 from storage.erasure import PRE_CONSENT_KEEP
+from tests.storage.erasure_kit import traces
+from tests.webkit import serve
 
 KEY = "k" * 24
 VISITOR, SILENT = "page-visitor-5c1e0b", "page-visitor-silent-77d2"

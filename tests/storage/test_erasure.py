@@ -11,11 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from erasure_kit import dump, traces
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import uscc
-from webkit import serve
 
 from bot.calendar import calendar_routes
 from bot.channels.registry import PushedChoices
@@ -29,6 +27,8 @@ from handlers.messages import Choice, Inbound, Outbound
 from handlers.reminders import ReminderPolicy
 from storage import Milestone, Repositories
 from storage.models import EnterpriseInvitation, ListEntry, ListImport
+from tests.storage.erasure_kit import dump, traces
+from tests.webkit import serve
 
 TODAY = date(2026, 4, 1)
 NOON = datetime(2026, 4, 1, 4, 0, tzinfo=UTC)  # 12:00 in China: reminders due today are queued
