@@ -1,9 +1,11 @@
 """ContactRepository: users on channels, and the consent rule for their personal data.
 
-A contact row (channel + user id, locale, time zone) exists from the first message, because the bot
-must answer at all. Its personal fields (the enterprise it is bound to, its display name) are stored
-only after `record_consent`; `withdraw_consent` erases them. Methods that would store them before
-consent raise ConsentError, and a mapper event refuses such a row even if written directly.
+A contact row (channel + user id, locale, time zone) is written by the message that consents
+(handlers.dispatcher keeps earlier messages in memory; storage.erasure purges rows without consent
+left by older versions, and erases a contact with everything reachable from it). Its personal
+fields (the enterprise it is bound to, its display name) are stored only after `record_consent`;
+`withdraw_consent` erases them. Methods that would store them before consent raise ConsentError,
+and a mapper event refuses such a row even if written directly.
 """
 
 from __future__ import annotations
