@@ -4,12 +4,15 @@ Per channel, in its own thread: claim a few due rows (storage.OutboxRepository.c
 FOR UPDATE SKIP LOCKED on PostgreSQL), commit, then for each row wait for the channel's token bucket,
 send, and record the outcome in its own transaction (`sent`; `failed` with a retry time; `dead`).
 
-Exactly once, and its limits. A row is sent by one sender at a time: the claim is a lease, and a sender
-never starts a send later than half the lease after it claimed (the rest of the batch is released),
-so a lease cannot run out under a send that is still in flight as long as a send takes less than
-half the lease (keep channel timeouts well under it). A kill -9 loses at most the row being sent:
-if the platform got it but we did not record it, the row is offered again when its lease ends and
-sent a second time with the same idempotency key, which an idempotent receiver (our webhook's
+Exactly once, and its limits. A row is sent by one sender at a time: the claim is a lease under a
+random claim token, renewed every third of the lease while the batch is held (by a keeper thread, so
+also while a send is in flight, and before each send when the keeper is late), and every change after
+the claim is guarded by the token (storage.OutboxRepository.mark_sent / mark_failed / release / renew).
+A sender that stalled past its lease finds, before its next send, that the row is no longer its own and
+leaves it alone: its late mark or release changes nothing, so a row another sender sent stays sent.
+Releasing a row unsent (on stop) does not spend one of its attempts. A kill -9 loses at most the row
+being sent: if the platform got it but we did not record it, the row is offered again when its lease
+ends and sent a second time with the same idempotency key, which an idempotent receiver (our webhook's
 `Idempotency-Key`) drops. Platforms without such a key may show that one message twice.
 
 Channels not given (e.g. "api"/"web" users without a webhook, who fetch an inbox) are never claimed.
@@ -172,11 +175,9 @@ class Sender:
 
     def _drain_channel(self, name: str, clock: Clock) -> int:
         channel, bucket = self.channels[name], self.buckets[name]
-        window = self.lease.total_seconds() / 2
         delivered = 0
         # A token is in hand before each claim, so the first row of a batch is sent right after it.
         while bucket.acquire(self._stop):
-            claimed_at = time.monotonic()
             with self.sessions.begin() as session:
                 batch = OutboxRepository(session).claim_batch(
                     name, self._claim_size(name), self.worker, clock(), lease=self.lease
@@ -184,15 +185,18 @@ class Sender:
             if not batch:
                 bucket.refund()
                 break
-            for i, message in enumerate(batch):
-                if i > 0 and not bucket.acquire(self._stop):
-                    self._release(batch[i:], clock())
-                    return delivered
-                if time.monotonic() - claimed_at > window:
-                    bucket.refund()
-                    self._release(batch[i:], clock())
-                    break
-                delivered += self._deliver(channel, bucket, message, clock)
+            with Lease(self, batch, clock) as lease:
+                for i, message in enumerate(batch):
+                    if self._stop.is_set() or (i > 0 and not bucket.acquire(self._stop)):
+                        self._release(lease.unsent(), clock())
+                        return delivered
+                    if not lease.holds(message):  # claimed by another sender after our lease ran out
+                        log.warning("push %s: claim lost before sending; left to its new holder",
+                                    message.idempotency_key)
+                        bucket.refund()
+                        continue
+                    delivered += self._deliver(channel, bucket, message, clock)
+                    lease.done(message)
         return delivered
 
     def _deliver(self, channel: PushChannel, bucket: TokenBucket, message: OutboxMessage, clock: Clock) -> int:
@@ -208,7 +212,9 @@ class Sender:
             self._failed(message, f"{type(e).__name__}: {e}", retry=True, retry_after=None, now=clock())
             return 0
         with self.sessions.begin() as session:
-            OutboxRepository(session).mark_sent(message.id, now=clock())
+            if not OutboxRepository(session).mark_sent(message, now=clock()):
+                log.warning("push %s sent, but its claim was lost meanwhile (another sender holds it)",
+                            message.idempotency_key)
         return 1
 
     def _failed(
@@ -225,8 +231,8 @@ class Sender:
             f"retry at {retry_at.isoformat()}" if retry_at else "giving up",
         )
         with self.sessions.begin() as session:
-            OutboxRepository(session).mark_failed(message.id, error=error, retry_at=retry_at)
-            if retry_at is None and self.on_dead is not None:
+            marked = OutboxRepository(session).mark_failed(message, error=error, retry_at=retry_at)
+            if marked and retry_at is None and self.on_dead is not None:
                 self.on_dead(Repositories(session), message)
 
     def backoff(self, attempts: int, retry_after: float | None = None) -> float:
@@ -235,11 +241,79 @@ class Sender:
         return max(retry_after or 0.0, exponential * (0.5 + self.jitter() / 2))
 
     def _release(self, messages: list[OutboxMessage], now: datetime) -> None:
-        """Give claimed rows back unsent (stopping, or too late in the lease to start a send)."""
+        """Give claimed rows back unsent (stopping), due now, their attempt not spent; rows whose claim was
+        lost are left to their new holder."""
+        if not messages:
+            return
         with self.sessions.begin() as session:
-            outbox = OutboxRepository(session)
-            for message in messages:
-                outbox.mark_failed(message.id, error="released unsent by the sender", retry_at=now)
+            OutboxRepository(session).release(messages, now=now)
+
+
+class Lease:
+    """The rows of one claimed batch while a sender works through it: renewed every third of the lease by
+    a keeper thread (also while a send is in flight), and checked before each send. A row that a renewal
+    no longer finds under our claim is lost: it is not sent, marked or released by us."""
+
+    def __init__(self, sender: Sender, batch: list[OutboxMessage], clock: Clock) -> None:
+        self.sender = sender
+        self.clock = clock
+        self.every = sender.lease.total_seconds() / 3
+        self._held = {message.id: message for message in batch}
+        self._lost: set[int] = set()
+        self._renewed = time.monotonic()
+        self._lock = threading.Lock()
+        self._renewing = threading.Lock()
+        self._closed = threading.Event()
+        self._keeper = threading.Thread(target=self._keep, name=f"lease-{sender.worker}", daemon=True)
+
+    def __enter__(self) -> Lease:
+        self._keeper.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._closed.set()
+        self._keeper.join()
+
+    def _keep(self) -> None:
+        while not self._closed.wait(self.every):
+            try:
+                self.renew()
+            except Exception:  # the database may be away for a moment; the next round tries again
+                log.exception("renewing the lease of %d pushes failed", len(self._held))
+
+    def renew(self) -> None:
+        """Extend the lease of every row still held; those no longer under our claim become lost."""
+        with self._renewing:
+            started = time.monotonic()
+            with self._lock:
+                messages = list(self._held.values())
+            if not messages:
+                return
+            with self.sender.sessions.begin() as session:
+                kept = OutboxRepository(session).renew(messages, now=self.clock(), lease=self.sender.lease)
+            with self._lock:
+                for message in messages:
+                    if message.id not in kept and self._held.pop(message.id, None) is not None:
+                        self._lost.add(message.id)
+                self._renewed = started
+
+    def holds(self, message: OutboxMessage) -> bool:
+        """Whether the row is still ours to send, renewing first if the last renewal is a third of the lease
+        old (the keeper is late: a loaded machine, a long pause)."""
+        if time.monotonic() - self._renewed >= self.every:
+            self.renew()
+        with self._lock:
+            return message.id in self._held
+
+    def done(self, message: OutboxMessage) -> None:
+        """The row is finished (sent, failed or dead): no longer renewed."""
+        with self._lock:
+            self._held.pop(message.id, None)
+
+    def unsent(self) -> list[OutboxMessage]:
+        """The rows still held, in id order (what to release when stopping)."""
+        with self._lock:
+            return sorted(self._held.values(), key=lambda message: message.id)
 
 
 def _clock_from(now: datetime | None) -> Clock:

@@ -3,18 +3,22 @@
 Life cycle of a row: `pending` -> (claim_batch) `sending` -> `sent`, or -> `failed` with a retry
 time -> claimed again ..., or -> `dead` when the sender gives up. A claim is a lease: a row left in
 `sending` by a crashed sender can be claimed again once `next_attempt_at` (claim time + lease) has
-passed. Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several senders
+passed. Each claim writes a new random `claim_token`, and every change after it (sent, failed,
+released, lease renewed) is an UPDATE guarded by `status = 'sending'`, `claimed_by` and that token, so
+a sender that ran past its lease (and whose row another sender claimed, sent and marked sent) changes
+nothing when it comes back. Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several senders
 never claim the same row; on SQLite the claiming UPDATE re-checks the row is still due, which in
 SQLite's one-writer-at-a-time model has the same effect.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.orm import Session
 
 from storage._dialect import insert_for
@@ -95,8 +99,10 @@ class OutboxRepository:
     ) -> list[OutboxMessage]:
         """Claim up to `limit` due messages of the channel for `worker` (oldest due first), in id order.
 
-        Claimed rows become `sending`, attempts + 1, leased until now + `lease`. Commit right after
-        claiming, send outside the transaction, then `mark_sent` / `mark_failed`.
+        Claimed rows become `sending`, attempts + 1, leased until now + `lease`, under a new random claim
+        token. Commit right after claiming, send outside the transaction, then `mark_sent` / `mark_failed`
+        / `release` (and `renew` while sending takes long), each with the message returned here: they
+        change the row only while this claim holds it.
         """
         if lease <= timedelta(0):
             raise FieldError("lease", f"must be positive, not {lease}")
@@ -117,6 +123,7 @@ class OutboxRepository:
                 status="sending",
                 claimed_by=worker,
                 claimed_at=now,
+                claim_token=secrets.token_hex(16),
                 attempts=OutboxMessage.attempts + 1,
                 next_attempt_at=now + lease,
             )
@@ -126,27 +133,64 @@ class OutboxRepository:
         claimed = list(self.session.scalars(claim))
         return sorted(claimed, key=lambda message: message.id)
 
-    def mark_sent(self, message_id: int, *, now: datetime) -> None:
-        self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(status="sent", sent_at=now, last_error=None)
-            .execution_options(synchronize_session="fetch")
-        )
+    def mark_sent(self, message: OutboxMessage, *, now: datetime) -> bool:
+        """Record the claimed `message` sent; False (nothing changed) if the claim is no longer held."""
+        return self._change_claimed([message], status="sent", sent_at=now, last_error=None) == [message.id]
 
-    def mark_failed(self, message_id: int, *, error: str, retry_at: datetime | None) -> None:
-        """Record a failed attempt: retried at `retry_at`, or `dead` (given up) when it is None."""
+    def mark_failed(self, message: OutboxMessage, *, error: str, retry_at: datetime | None) -> bool:
+        """Record a failed attempt of the claimed `message`: retried at `retry_at`, or `dead` (given up)
+        when it is None. False (nothing changed) if the claim is no longer held."""
         values: dict[str, Any] = {"last_error": error[:2000]}
         if retry_at is None:
             values["status"] = "dead"
         else:
             values.update(status="failed", next_attempt_at=retry_at)
-        self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(**values)
-            .execution_options(synchronize_session="fetch")
+        return self._change_claimed([message], **values) == [message.id]
+
+    def release(self, messages: Collection[OutboxMessage], *, now: datetime) -> list[int]:
+        """Give claimed rows back unsent, due at `now`, without spending an attempt; returns the ids released
+        (rows whose claim was lost, e.g. claimed again after the lease ran out, are left alone)."""
+        return self._change_claimed(
+            messages,
+            status=case((OutboxMessage.attempts > 1, "failed"), else_="pending"),
+            attempts=OutboxMessage.attempts - 1,
+            next_attempt_at=now,
+            claimed_by=None,
+            claim_token=None,
         )
+
+    def renew(self, messages: Collection[OutboxMessage], *, now: datetime, lease: timedelta = DEFAULT_LEASE) -> set[int]:
+        """Extend the lease of claimed rows to `now + lease`; returns the ids still held (the others are lost:
+        sent, failed or released already, or claimed by another sender after the lease ran out)."""
+        if lease <= timedelta(0):
+            raise FieldError("lease", f"must be positive, not {lease}")
+        return set(self._change_claimed(messages, next_attempt_at=now + lease))
+
+    def _change_claimed(self, messages: Collection[OutboxMessage], **values: Any) -> list[int]:
+        """UPDATE the rows of `messages` that are still under the claim they were returned with (status
+        `sending`, same claimed_by and claim_token); returns the ids changed. Any change after a claim goes
+        through here, so a sender that lost its claim cannot touch a row another sender holds."""
+        by_claim: dict[tuple[str | None, str | None], list[int]] = {}
+        for message in messages:
+            by_claim.setdefault((message.claimed_by, message.claim_token), []).append(message.id)
+        changed: list[int] = []
+        for (worker, token), ids in by_claim.items():
+            if worker is None or token is None:
+                continue  # not a claimed message: nothing it may change
+            stmt = (
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(ids),
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_by == worker,
+                    OutboxMessage.claim_token == token,
+                )
+                .values(**values)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session="fetch")
+            )
+            changed.extend(self.session.scalars(stmt))
+        return sorted(changed)
 
     # -- inboxes (users who fetch their pushes: the generic API, the web chat page) ---------------
 

@@ -171,10 +171,10 @@ class TestNotice:
             now = utcnow()
             claimed = repos.outbox.claim_batch("test", 10, "w1", now)
             assert len(claimed) == 5
-            repos.outbox.mark_sent(claimed[0].id, now=now)
-            repos.outbox.mark_sent(claimed[1].id, now=now)
-            repos.outbox.mark_failed(claimed[2].id, error="blocked", retry_at=None)
-            repos.outbox.mark_failed(claimed[3].id, error="timeout", retry_at=now + timedelta(minutes=5))
+            repos.outbox.mark_sent(claimed[0], now=now)
+            repos.outbox.mark_sent(claimed[1], now=now)
+            repos.outbox.mark_failed(claimed[2], error="blocked", retry_at=None)
+            repos.outbox.mark_failed(claimed[3], error="timeout", retry_at=now + timedelta(minutes=5))
         with sessions() as s:
             report = delivery_report(Repositories(s), scope, bid)
         assert report.to_dict() == {"broadcast_id": bid, "status": "done", "planned": 5, "sent": 2, "failed": 1,

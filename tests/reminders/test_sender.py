@@ -165,18 +165,15 @@ class TestRate:
             assert sum(1 for u in times[i:] if u < t + 0.5) <= 40 * 0.5 + 4
         # how close the sender comes to the limit is a speed figure: `make bench` measures it (section reminders)
 
-    def test_a_short_lease_releases_what_cannot_be_sent_in_time(
+    def test_a_short_lease_is_renewed_while_the_batch_is_sent(
         self, sessions: sessionmaker[Session], sink: WebhookSink
     ) -> None:
         keys = queue(sessions, 4)
+        # 8 a second: the batch takes 0.4 s, four times the lease; renewed, it is sent in one go, once each
         sender = sender_for(sessions, sink, rate=8, lease=timedelta(seconds=0.1))
-        delivered = 0
-        for _ in range(10):
-            delivered += sender.drain(NOW)
-            if delivered == 4:
-                break
-        assert delivered == 4
-        assert sink.attempts_by_key() == {key: 1 for key in keys}  # released, never sent twice
+        assert sender.drain(NOW) == 4
+        assert sink.attempts_by_key() == {key: 1 for key in keys}
+        assert {row(sessions, key).attempts for key in keys} == {1}
 
     def test_token_bucket_pause_and_stop(self) -> None:
         bucket = TokenBucket(1000)
@@ -207,3 +204,117 @@ class TestRetryAfter:
     def test_delivery_errors_say_whether_to_retry(self) -> None:
         error = DeliveryError("x", retry=True, retry_after=2.0)
         assert (error.retry, error.retry_after, str(error)) == (True, 2.0, "x")
+
+
+class Stalling:
+    """A session factory that can be frozen: every new unit of work waits until it is thawed (a process
+    stalled by the machine: swapped out, stopped, starved of CPU)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self.thawed = threading.Event()
+        self.thawed.set()
+
+    def begin(self) -> object:
+        assert self.thawed.wait(30)
+        return self.sessions.begin()
+
+    def __call__(self) -> Session:
+        assert self.thawed.wait(30)
+        return self.sessions()
+
+
+class Holding:
+    """A channel whose first send of one key hangs until released (a send in flight), then posts it."""
+
+    name = "api"
+
+    def __init__(self, key: str, url: str) -> None:
+        self.key = key
+        self.channel = WebhookChannel(url, timeout=20)
+        self.in_flight = threading.Event()
+        self.go = threading.Event()
+        self._held = False
+
+    def send(self, address: str, payload: Mapping[str, object], *, key: str) -> None:
+        if key == self.key and not self._held:
+            self._held = True
+            self.in_flight.set()
+            assert self.go.wait(30)
+        self.channel.send(address, payload, key=key)
+
+
+def in_thread(target: object, *args: object) -> tuple[threading.Thread, list[object]]:
+    out: list[object] = []
+    thread = threading.Thread(target=lambda: out.append(target(*args)))  # type: ignore[operator]
+    thread.start()
+    return thread, out
+
+
+class TestClaims:
+    """Issue 11, finding 4: a sender that lost its claim changes nothing, and a send in flight keeps it."""
+
+    def test_the_lease_is_renewed_while_a_send_is_in_flight(self, sessions: sessionmaker[Session]) -> None:
+        [key] = queue(sessions, 1)
+        with WebhookSink() as sink:
+            holding = Holding(key, sink.url)
+            a = Sender(sessions, {"api": holding}, rates={"api": 1000}, worker="A", lease=timedelta(seconds=0.3))
+            thread, delivered = in_thread(a.drain, NOW)
+            assert holding.in_flight.wait(30)
+            time.sleep(1.0)  # three leases pass while A's send hangs
+            b = sender_for(sessions, sink)
+            b.worker = "B"
+            assert b.drain(NOW + timedelta(seconds=1)) == 0  # A's lease was renewed: nothing to claim
+            holding.go.set()
+            thread.join(30)
+            assert delivered == [1]
+            assert sink.attempts_by_key() == {key: 1}
+        message = row(sessions, key)
+        assert (message.status, message.claimed_by, message.attempts) == ("sent", "A", 1)
+
+    def test_a_stalled_sender_whose_claim_was_taken_sends_nothing_more_and_marks_nothing(
+        self, sessions: sessionmaker[Session]
+    ) -> None:
+        first, second = queue(sessions, 2)
+        stalling = Stalling(sessions)
+        lease = timedelta(seconds=0.5)
+        with WebhookSink() as sink:
+            holding = Holding(first, sink.url)
+            a = Sender(stalling, {"api": holding}, rates={"api": 1000}, worker="A", lease=lease)  # type: ignore[arg-type]
+            thread, delivered = in_thread(a.drain, NOW)
+            assert holding.in_flight.wait(30)  # A claimed both and is sending the first
+            stalling.thawed.clear()  # A stalls: its lease keeper cannot renew any more
+            time.sleep(lease.total_seconds() + 0.2)  # and its lease runs out
+            b = sender_for(sessions, sink)
+            b.worker = "B"
+            assert b.drain(NOW + timedelta(minutes=1)) == 2  # B claims both, sends them, marks them sent
+            stalling.thawed.set()
+            holding.go.set()  # A comes back: its send returns, then it goes on with the batch
+            thread.join(30)
+            assert not thread.is_alive()
+            assert delivered == [1]  # the send that was in flight; the second row was not sent again
+            # the first was in flight when the lease ran out: the one duplicate a stall can cause
+            assert sink.attempts_by_key() == {first: 2, second: 1}
+        for key in (first, second):
+            message = row(sessions, key)
+            assert (message.status, message.claimed_by) == ("sent", "B")
+        with sessions.begin() as session:  # nothing was made claimable again
+            assert OutboxRepository(session).claim_batch("api", 10, "C", NOW + timedelta(days=1)) == []
+
+    def test_stopping_releases_the_rest_of_the_batch_without_spending_attempts(
+        self, sessions: sessionmaker[Session]
+    ) -> None:
+        keys = queue(sessions, 3)
+        with WebhookSink() as sink:
+            holding = Holding(keys[0], sink.url)
+            a = Sender(sessions, {"api": holding}, rates={"api": 1000}, worker="A")
+            thread, delivered = in_thread(a.drain, NOW)
+            assert holding.in_flight.wait(30)
+            a._stop.set()  # stop() while the first send is in flight
+            holding.go.set()
+            thread.join(30)
+            assert delivered == [1]
+        assert row(sessions, keys[0]).status == "sent"
+        for key in keys[1:]:
+            message = row(sessions, key)
+            assert (message.status, message.attempts, message.claimed_by) == ("pending", 0, None)

@@ -379,14 +379,14 @@ class TestOutbox:
             repos.outbox.add_if_absent(key, channel="web", address="u1", payload={}, not_before=NOW)
         session.commit()
         a, b = repos.outbox.claim_batch("web", 10, "w", NOW)
-        repos.outbox.mark_sent(a.id, now=NOW)
-        repos.outbox.mark_failed(b.id, error="HTTP 502", retry_at=NOW + timedelta(minutes=1))
+        repos.outbox.mark_sent(a, now=NOW)
+        repos.outbox.mark_failed(b, error="HTTP 502", retry_at=NOW + timedelta(minutes=1))
         session.commit()
         assert repos.outbox.count_by_status(channel="web") == {"sent": 1, "failed": 1}
         assert repos.outbox.claim_batch("web", 10, "w", NOW) == []
         (retry,) = repos.outbox.claim_batch("web", 10, "w", NOW + timedelta(minutes=1))
         assert (retry.id, retry.attempts, retry.last_error) == (b.id, 2, "HTTP 502")
-        repos.outbox.mark_failed(b.id, error="HTTP 403", retry_at=None)
+        repos.outbox.mark_failed(retry, error="HTTP 403", retry_at=None)
         session.commit()
         assert repos.outbox.count_by_status() == {"sent": 1, "dead": 1}
         sent = repos.outbox.get_by_id(a.id)
