@@ -6,9 +6,9 @@ time -> claimed again ..., or -> `dead` when the sender gives up. A claim is a l
 passed. Each claim writes a new random `claim_token`, and every change after it (sent, failed,
 released, lease renewed) is an UPDATE guarded by `status = 'sending'`, `claimed_by` and that token, so
 a sender that ran past its lease (and whose row another sender claimed, sent and marked sent) changes
-nothing when it comes back. Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so several senders
-never claim the same row; on SQLite the claiming UPDATE re-checks the row is still due, which in
-SQLite's one-writer-at-a-time model has the same effect.
+nothing when it comes back. Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, so
+several senders never claim the same row; on SQLite the claiming UPDATE re-checks the row is still due,
+which in SQLite's one-writer-at-a-time model has the same effect.
 """
 
 from __future__ import annotations
@@ -159,7 +159,9 @@ class OutboxRepository:
             claim_token=None,
         )
 
-    def renew(self, messages: Collection[OutboxMessage], *, now: datetime, lease: timedelta = DEFAULT_LEASE) -> set[int]:
+    def renew(
+        self, messages: Collection[OutboxMessage], *, now: datetime, lease: timedelta = DEFAULT_LEASE
+    ) -> set[int]:
         """Extend the lease of claimed rows to `now + lease`; returns the ids still held (the others are lost:
         sent, failed or released already, or claimed by another sender after the lease ran out)."""
         if lease <= timedelta(0):
