@@ -358,7 +358,8 @@ class Dispatcher:
     def _bind(self, turn: Turn, code: str, replies: list[Outbound]) -> list[Outbound]:
         repos, contact = turn.repos, turn.contact
         assert repos is not None and contact is not None
-        if repos.enterprises.get_by_credit_code(code) is not None:
+        enterprise, added = repos.enterprises.add_if_absent(code)  # two colleagues at once: one adds it
+        if not added:
             # A credit code is public (it is on the business licence): knowing it proves nothing. A known
             # enterprise's answers, deadlines and confirmations need an invitation code.
             turn.state.credit_code = None
@@ -367,7 +368,6 @@ class Dispatcher:
                 "code: ask a colleague who already joined to send 邀请同事, or use the code in the authorities' "
                 "written notice, then send 绑定 followed by the code. Until then I answer for you alone."))),
                 *replies]
-        enterprise = repos.enterprises.add(credit_code=code)
         repos.contacts.bind_enterprise(contact, enterprise.id)
         return replies
 

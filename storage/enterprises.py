@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage._dialect import insert_for
+from storage.columns import utcnow
 from storage.errors import DuplicateError, FieldError
 from storage.models import Enterprise, normalize_credit_code
 
@@ -77,6 +79,25 @@ class EnterpriseRepository:
         self.session.add(enterprise)
         self._flush(enterprise)
         return enterprise
+
+    def add_if_absent(self, credit_code: str) -> tuple[Enterprise, bool]:
+        """The enterprise with this credit code, added now if there is none; True if this call added it.
+
+        Safe when two contacts give the same new code at the same moment (colleagues after a list notice):
+        INSERT ... ON CONFLICT DO NOTHING, then read. On PostgreSQL the insert waits for a concurrent one of
+        the same code and then does nothing; the read sees the committed row. FieldError("credit_code")
+        for an invalid code.
+        """
+        code = normalize_credit_code(credit_code)
+        if code is None:
+            raise FieldError("credit_code", "is required")
+        now = utcnow()
+        stmt = insert_for(self.session, Enterprise).values(credit_code=code, created_at=now, updated_at=now)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["credit_code"])
+        added = self.session.execute(stmt.returning(Enterprise.id)).scalar_one_or_none()
+        enterprise = self.get_by_credit_code(code)
+        assert enterprise is not None, "the row was just inserted or already existed"
+        return enterprise, added is not None
 
     def update(self, enterprise: Enterprise, **changes: str | None) -> Enterprise:
         """Set the given fields (any of ENTERPRISE_FIELDS); a field set to None becomes unknown."""
