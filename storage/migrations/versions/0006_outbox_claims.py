@@ -5,8 +5,8 @@
 another sender claimed can no longer touch it. `ix_outbox_address (channel, address, status)` serves
 the inbox queries (one user's pending pushes) without scanning the whole channel.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005_officer_sessions
 Create Date: 2026-12-02
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005_officer_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
