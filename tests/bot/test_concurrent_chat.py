@@ -16,13 +16,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from bot_testkit import API_KEY, real_conversation, serve, settings
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import uscc
 
 from bot.server import create_app
 from storage import Contact, Enterprise
+from tests.bot.bot_testkit import API_KEY, real_conversation, serve, settings
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 THREADS = 16
