@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import exports, login, views
+from bot.dashboard import exports, lists, login, views
 from bot.dashboard.auth import COOKIE, Signer, Throttle
 from bot.dashboard.core import Dashboard
 from handlers.compliance import load_list, local_today, milestone_status, on_time_rates
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "dashboard_static"
-VIEWS: list[ModuleType] = [login, views, exports]
+VIEWS: list[ModuleType] = [login, views, exports, lists]
 
 __all__ = ["COOKIE", "VIEWS", "Dashboard", "Signer", "Throttle", "dashboard_routes", "load_list",
            "milestone_status", "on_time_rates"]

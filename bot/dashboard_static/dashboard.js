@@ -1,9 +1,52 @@
 // The server's CSP forbids form submission (form-action 'none'): submit the dashboard's forms with fetch.
 "use strict";
+
+async function errorText(response) {
+  try { return (await response.json()).error.message; } catch (e) { return String(response.status); }
+}
+
+// A list file: sent as the raw body, to be checked (form.upload) and then imported (form.import, in the preview).
+let chosenFile = null;
+
+async function sendFile(form, action, query) {
+  const out = form.querySelector(".form-error");
+  const csrf = document.querySelector("form.upload").dataset.csrf;
+  const params = new URLSearchParams({ name: chosenFile.name, ...query });
+  const response = await fetch(action + "?" + params.toString(), {
+    method: "POST", body: chosenFile, credentials: "same-origin",
+    headers: { "X-CSRF-Token": csrf, "Content-Type": "application/octet-stream" },
+  });
+  if (!response.ok) {
+    if (out) out.textContent = await errorText(response);
+    return null;
+  }
+  return response.text();
+}
+
+async function uploadSubmitted(form) {
+  const input = form.querySelector("input[type=file]");
+  chosenFile = input.files[0] || null;
+  const target = document.getElementById("preview");
+  form.querySelector(".form-error").textContent = "";
+  target.innerHTML = "";
+  if (!chosenFile) return;
+  const html = await sendFile(form, form.getAttribute("action"), {});
+  if (html !== null) target.innerHTML = html;  // rendered and escaped by the server's templates
+}
+
+async function importSubmitted(form) {
+  const accept = form.querySelector("input[name=accept_partial]");
+  const query = accept && accept.checked ? { accept_partial: "1" } : {};
+  const html = await sendFile(form, form.getAttribute("action"), query);
+  if (html !== null) document.getElementById("preview").innerHTML = html;
+}
+
 document.addEventListener("submit", async (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement)) return;
   event.preventDefault();
+  if (form.classList.contains("upload")) return uploadSubmitted(form);
+  if (form.classList.contains("import")) return importSubmitted(form);
   const data = new URLSearchParams(new FormData(form));
   const action = form.getAttribute("action") || location.pathname;
   if (form.method.toLowerCase() !== "post") {
@@ -16,7 +59,5 @@ document.addEventListener("submit", async (event) => {
     return;
   }
   const out = form.querySelector(".form-error");
-  let message = String(response.status);
-  try { message = (await response.json()).error.message; } catch (e) { /* not JSON */ }
-  if (out) out.textContent = message;
+  if (out) out.textContent = await errorText(response);
 });

@@ -129,3 +129,27 @@ def from_address(base_url: str, local: str) -> Iterator[httpx.Client]:
     transport = httpx.HTTPTransport(local_address=local)
     with httpx.Client(base_url=base_url, transport=transport, follow_redirects=False, timeout=20) as client:
         yield client
+
+
+LIST_HEADER = ("企业名称", "统一社会信用代码", "审核依据", "名单公布日期", "文号", "市/县")
+
+
+def list_csv(rows: list[tuple[str, str, str]], day: str = "2026-03-31") -> bytes:
+    """A list file as officers upload it: (name, credit code, place) per row, all listed for 超标."""
+    lines = [",".join(LIST_HEADER)] + [f"{name},{code_},超标,{day},晋环发〔2026〕9号,{place}"
+                                       for name, code_, place in rows]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def bad_check(code_: str) -> str:
+    return code_[:-1] + ("0" if code_[-1] != "0" else "1")
+
+
+# Three good rows (one already listed in the fixture's Shanxi list), a wrong check character, a duplicate.
+UPLOAD_ROWS = [
+    ("新上榜甲有限公司", code("91140100MA0000101"), "太原市/清徐县"),
+    ("新上榜乙有限公司", code("91140200MA0000102"), "大同市/平城区"),
+    ("按时企业有限公司", code("91140100MA0000001"), "太原市/小店区"),
+    ("校验错误有限公司", bad_check(code("91140100MA0000103")), "太原市/清徐县"),
+    ("重复有限公司", code("91140100MA0000101"), "太原市/清徐县"),
+]

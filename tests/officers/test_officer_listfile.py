@@ -152,6 +152,15 @@ class TestRowErrors:
             p = read(data, filename)
             assert codes(p) == [(2, "name", "formula")] and p.rows == (), filename
 
+    def test_the_column_names_of_published_lists(self) -> None:
+        header = ("序号", "地市", "县（市、区）", "企业名称", "统一社会信用代码", "强制审核原因", "名单公布日期",
+                  "牵头部门")
+        data = csv_bytes([[1, "太原市", "清徐县", "企业1有限公司", shanxi_code(1), "双超", "2026-03-31", "生态环境局"]],
+                         header=header)
+        p = read(data)
+        assert p.ok and [(r.name, r.grounds, r.city, r.county) for r in p.rows] == [
+            ("企业1有限公司", ("pollution",), "太原市", "清徐县")]
+
     def test_a_credit_code_typed_as_a_number_in_xlsx_is_refused(self) -> None:
         rows = [row(1)]
         rows[0][1] = 911401001234567890  # type: ignore[call-overload]
