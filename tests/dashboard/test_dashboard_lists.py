@@ -9,13 +9,13 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from dashkit import UPLOAD_ROWS, Fixture, app_for, code, csrf_of, list_csv, login, seed, serve
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.officers import hash_password
 from storage import Repositories
 from storage.models import ListEntry, ListImport
+from tests.dashboard.dashkit import UPLOAD_ROWS, Fixture, app_for, code, csrf_of, list_csv, login, seed, serve
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dashkit import PASSWORD, UPLOAD_ROWS, Fixture, app_for, list_csv, seed, serve
 from sqlalchemy.orm import Session, sessionmaker
-from webkit import BROWSER_MARKS, DESKTOP, announce_screenshots, chromium, screenshot_dir, watch_errors
 
 from storage import make_engine, session_factory, upgrade
+from tests.dashboard.dashkit import PASSWORD, UPLOAD_ROWS, Fixture, app_for, list_csv, seed, serve
+from tests.webkit import BROWSER_MARKS, DESKTOP, announce_screenshots, chromium, screenshot_dir, watch_errors
 
 pytestmark = BROWSER_MARKS
 
