@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from xml.etree import ElementTree
 
+from defusedxml import ElementTree  # entities and external references refused (DefusedXmlException)
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
