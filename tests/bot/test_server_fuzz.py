@@ -1,7 +1,8 @@
 """5,000 random and hostile requests against a real server (loopback only): never a 5xx, still healthy.
 
 The conversation is the real dispatcher on a migrated SQLite file, so hostile text goes all the way
-through the interview and into storage. The loop is bounded in count and in time.
+through the interview and into storage. The loop is bounded in count; each request in time (30 s), the run is
+not (its speed is printed, not asserted).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from bot.server import create_app
 from tests.bot.bot_testkit import API_KEY, real_conversation, serve, settings
 
 REQUESTS = 5000
-TIME_LIMIT_S = 300
 SEED = int(os.environ.get("QINGSHEN_FUZZ_SEED", "20261122"))  # set it to explore other inputs
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 JSON = {"Content-Type": "application/json"}
@@ -155,12 +155,10 @@ def base_url(real_sessions: sessionmaker[Session]) -> Iterator[str]:
 
 
 def send_all(base_url: str, requests: list[Request], on_answer: Callable[[Request, httpx.Response], None]) -> int:
-    deadline = time.monotonic() + TIME_LIMIT_S
     refused = 0
-    client = httpx.Client(base_url=base_url, timeout=30)
+    client = httpx.Client(base_url=base_url, timeout=30)  # a request that hangs fails; the run's speed is not asserted
     try:
         for request in requests:
-            assert time.monotonic() < deadline, "the fuzz run took longer than its time limit"
             method, path, body, headers = request
             try:
                 response = client.request(method, path, content=body, headers=headers)

@@ -39,14 +39,16 @@ from tests.channels.fakes.tencent_api import FakeQyapi
 class Counting:
     """The real dispatcher, counting calls; `delay` makes it slow."""
 
-    def __init__(self, dispatcher: Dispatcher, delay: float = 0.0) -> None:
-        self.dispatcher, self.delay = dispatcher, delay
+    def __init__(self, dispatcher: Dispatcher, delay: float = 0.0, gate: threading.Event | None = None) -> None:
+        self.dispatcher, self.delay, self.gate = dispatcher, delay, gate
         self.calls: list[Inbound] = []
         self.lock = threading.Lock()
 
     def dispatch(self, inbound: Inbound) -> list[Outbound]:
         with self.lock:
             self.calls.append(inbound)
+        if self.gate is not None:  # held until the test lets it go (longer than any request's timeout)
+            self.gate.wait(timeout=60)
         time.sleep(self.delay)
         return self.dispatcher.dispatch(inbound)
 
@@ -115,13 +117,13 @@ def test_a_repeated_msgid_is_handled_once(
 def test_the_callback_answers_at_once_and_the_work_follows(
     fake_qyapi: Fake[FakeQyapi], wecom: WeComChannel, dispatcher: Dispatcher
 ) -> None:
-    slow = Counting(dispatcher, delay=2.0)
-    with running(wecom.routes(slow.dispatch), slow) as url:
-        started = time.monotonic()
+    held = Counting(dispatcher, gate=threading.Event())  # the work is held until the test lets it go
+    with running(wecom.routes(held.dispatch), held) as url:
         response = post_raw(url, "/webhooks/wecom", wecom_raw(wecom_text_xml("zhaoliu", "你好", 777)))
-        answered = time.monotonic() - started
-        assert response.status_code == 200 and response.text == ""
-        assert answered < 1.0  # well within WeCom's 5 seconds, although the work takes 2
+        assert response.status_code == 200 and response.text == ""  # answered while the work was still held
+        assert held.gate is not None and not held.gate.is_set()
+        assert fake_qyapi.api.messages() == []
+        held.gate.set()
         wait_for(lambda: len(fake_qyapi.api.messages()) >= 1, "the reply after the work")
 
 
