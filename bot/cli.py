@@ -279,10 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="create or upgrade the database schema ($QINGSHEN_DATABASE_URL)")
     sub.add_parser("chat", help="talk to the bot in this terminal (lines from standard input)")
     officer_cli.register(sub)
+    sub.add_parser("rules", add_help=False, help="for pack authors: `rules check PACK`, `rules test CASES`")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["rules"]:  # its own parser, imported only for this command (bot/rules_cli.py)
+        from bot import rules_cli
+
+        return rules_cli.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.command == "assess":

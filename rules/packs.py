@@ -225,6 +225,7 @@ class Pack(_Model):
     issuer: NonEmpty
     number: str
     jurisdiction: NonEmpty
+    published_on: date | None = None      # the day it was issued (印发/发布), when the text says
     effective_from: date | None
     effective_until: date | None
     period_end: date | None = None
@@ -247,6 +248,8 @@ class Pack(_Model):
     def _consistent(self) -> Pack:
         if self.effective_from and self.effective_until and self.effective_until < self.effective_from:
             raise ValueError("effective_until is before effective_from")
+        if self.published_on and self.effective_from and self.effective_from < self.published_on:
+            raise ValueError("effective_from: the document takes effect before its published_on")
         for i, g in enumerate(self.grounds):
             if g.table is not None and g.table not in self.tables:
                 raise ValueError(f"grounds[{i}].table: no table named {g.table!r} in 'tables'")
