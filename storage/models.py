@@ -473,3 +473,30 @@ class BroadcastTarget(Base):
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("enterprise_invitations.id", ondelete="SET NULL")
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# What officers recorded about an enterprise (migration 0006_officer_actions). Appended as one block.
+# ---------------------------------------------------------------------------------------------------
+
+OFFICER_ACTION_KINDS = ("report_received", "evaluation_passed", "acceptance_passed", "evidence_rejected")
+
+
+class OfficerAction(Base):
+    """One thing an officer recorded on the dashboard: who (kept by name too), when, what, about which
+    enterprise (and milestone); `on_date` is the day the officer states (report received on …),
+    `reason` and `evidence` belong to a rejected disclosure link."""
+
+    __tablename__ = "officer_actions"
+    __table_args__ = (CheckConstraint(_in("kind", OFFICER_ACTION_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"), index=True)
+    officer_name: Mapped[str] = mapped_column(String(100))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(24))
+    on_date: Mapped[date | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

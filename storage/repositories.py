@@ -19,6 +19,7 @@ from storage.officers import (
     OfficerSessionRepository,
 )
 from storage.outbox import OutboxRepository
+from storage.oversight import OversightRepository
 from storage.reminders import ReminderRepository
 
 
@@ -44,3 +45,5 @@ class Repositories:
         # dashboard sessions and login throttling (migration 0005_officer_sessions)
         self.officer_sessions = OfficerSessionRepository(session)
         self.login_throttles = LoginThrottleRepository(session)
+        # the officers' overview and enterprise pages, officer actions (migration 0006)
+        self.oversight = OversightRepository(session)

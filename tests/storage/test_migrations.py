@@ -27,6 +27,7 @@ TABLES = {
     "broadcast_targets",
     "officer_sessions",
     "login_throttles",
+    "officer_actions",
 }
 
 
