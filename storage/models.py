@@ -476,7 +476,7 @@ class BroadcastTarget(Base):
 
 
 # ---------------------------------------------------------------------------------------------------
-# What officers recorded about an enterprise (migration 0006_officer_actions). Appended as one block.
+# What officers recorded about an enterprise (migration 0007_officer_actions). Appended as one block.
 # ---------------------------------------------------------------------------------------------------
 
 OFFICER_ACTION_KINDS = ("report_received", "evaluation_passed", "acceptance_passed", "evidence_rejected")

@@ -45,5 +45,5 @@ class Repositories:
         # dashboard sessions and login throttling (migration 0005_officer_sessions)
         self.officer_sessions = OfficerSessionRepository(session)
         self.login_throttles = LoginThrottleRepository(session)
-        # the officers' overview and enterprise pages, officer actions (migration 0006)
+        # the officers' overview and enterprise pages, officer actions (migration 0007)
         self.oversight = OversightRepository(session)

@@ -3,8 +3,8 @@ an evaluation or acceptance passed, a disclosure link rejected), with who and wh
 
 Only CREATE TABLE / CREATE INDEX.
 
-Revision ID: 0006_officer_actions
-Revises: 0005_officer_sessions
+Revision ID: 0007_officer_actions
+Revises: 0006
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_officer_actions"
-down_revision: str | None = "0005_officer_sessions"
+revision: str = "0007_officer_actions"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
