@@ -101,7 +101,8 @@ class TestNotice:
         assert "Start the audit: OVERDUE by 184 days: the legal last day was 2026-06-01" in en
         assert "Complete the audit and submit the report: due in 119 days, by 2027-03-31" in en
         ahead = promise(en, "I will remind you before each deadline that is still ahead")
-        assert "(Complete the audit and submit the report)" in ahead
+        assert "Complete the audit and submit the report)" in ahead
+        assert "(Disclose last year's environmental information (yearly)" in ahead   # 令第24号, by 2027-03-15
         assert "“unsubscribe”" in en and "“my deadlines”" in en
         assert "(「晋环发〔2026〕1号」)" in en                   # the document number as the officer wrote it
         assert_no_chinese(en, allow=("企业1有限公司",))            # the enterprise's name is a name

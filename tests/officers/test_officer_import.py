@@ -67,7 +67,8 @@ class TestImport:
         self, sessions: sessionmaker[Session], officer: Officer
     ) -> None:
         out = apply(sessions, officer, preview(csv_bytes([row(1), row(2, grounds="高耗能、有毒有害")])))
-        assert (out.added, out.enterprises_created, out.cycles_created, out.milestones_created) == (2, 2, 2, 6)
+        assert (out.added, out.enterprises_created, out.cycles_created, out.milestones_created) == (2, 2, 2, 8)
+        # 3 deadlines of the list and the yearly environmental-information disclosure (令第24号) each
         assert out.reminders_created > 0
         with sessions() as s:
             repos = Repositories(s)
@@ -80,8 +81,10 @@ class TestImport:
             expected = assess_listed("shanxi", ("pollution",), LISTED)
             assert cycle.grounds == [g.id for g in expected.grounds]
             milestones = repos.milestones.list_by_cycle(cycle.id)
-            assert [(m.kind, m.nominal, m.due) for m in milestones] == [
-                (d.kind, d.nominal, d.due) for d in expected.deadlines]
+            stored = {(m.kind, m.nominal, m.due) for m in milestones}
+            assert stored == {(d.kind, d.nominal, d.due) for d in expected.deadlines} | {
+                (y.milestone, y.due, y.due) for y in expected.duties if y.milestone and y.due}
+            assert ("env_disclosure", date(2027, 3, 15), date(2027, 3, 15)) in stored   # 令第24号, for 2026
             reminders = repos.reminders.list_by_milestone(milestones[0].id)
             assert reminders and all(r.send_on >= TODAY and r.status == "pending" for r in reminders)
             imp = repos.imports.get_by_id(out.import_id or 0)
@@ -225,7 +228,7 @@ class TestOpenCycle:
                     credit_code=shanxi_code(1))
                 open_cycle(repos, e.id, a, list_published_on=LISTED, source="chat", today=TODAY, policy=POLICY)
         c = counts(sessions)
-        assert (c["audit_cycles"], c["milestones"]) == (1, 3) and c["reminders"] > 0
+        assert (c["audit_cycles"], c["milestones"]) == (1, 4) and c["reminders"] > 0    # 3 + the yearly disclosure
 
 
 def test_a_preview_for_another_province_cannot_be_imported(sessions: sessionmaker[Session]) -> None:
