@@ -251,12 +251,15 @@ class OutboxRepository:
         found: dict[str, set[int]] = {}
         wanted = sorted(set(addresses))
         for start in range(0, len(wanted), 500):
-            stmt = select(OutboxMessage.address, OutboxMessage.id).where(
+            # Due-ness is checked here, not in SQL: with `next_attempt_at <= ?` SQLite's planner (without
+            # statistics) scans every due row of the channel (ix_outbox_due) instead of looking up the few
+            # open inboxes in ix_outbox_address; an address's not-yet-due rows are few.
+            stmt = select(OutboxMessage.address, OutboxMessage.id, OutboxMessage.next_attempt_at).where(
                 OutboxMessage.channel == channel,
-                OutboxMessage.status == "pending",
-                OutboxMessage.next_attempt_at <= now,
                 OutboxMessage.address.in_(wanted[start:start + 500]),
+                OutboxMessage.status == "pending",
             )
-            for address, message_id in self.session.execute(stmt):
-                found.setdefault(address, set()).add(message_id)
+            for address, message_id, due_at in self.session.execute(stmt):
+                if due_at <= now:
+                    found.setdefault(address, set()).add(message_id)
         return found
