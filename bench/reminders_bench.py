@@ -2,7 +2,8 @@
 
 1. Sweep: 1,000,000 pending reminders of which 10,000 are due, then 10,000 pending all due; the time
    of a full sweep (claim, load, word, queue 10,000 outbox rows, mark; batches of 1,000) and of the
-   claim query alone (`claim_due` of 10,000, rolled back). The ratio large/small should be <= 1.5.
+   claim query alone (`claim_due` of 10,000, rolled back). The ratio large/small should be <= 1.5, and
+   10,000 due reminders should take <= 0.5 s (issue 14, item 4).
 2. Sender: 2,000 messages through the webhook channel to a local receiver under a 200/s limit; the
    achieved rate as a fraction of the limit should be >= 0.95, and no second may see more than the
    limit plus the token bucket's burst (10 %).
@@ -206,7 +207,7 @@ def run() -> dict[str, Any]:
         "sweep_ratio": round(large["sweep_s"] / small["sweep_s"], 3),
         "claim_ratio": round(large["claim_s"] / small["claim_s"], 3),
         "sender": send,
-        "target": {"sweep_ratio_max": 1.5, "sender_fraction_min": 0.95},
+        "target": {"sweep_ratio_max": 1.5, "sender_fraction_min": 0.95, "sweep_small_s_max": 0.5},
     }
 
 

@@ -31,12 +31,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.registry import one_per_person
-from handlers.reminders import ReminderPolicy, next_send_slot, next_weekly, outbound_payload, reminder_message
+from handlers.reminders import ReminderPolicy, next_send_slot, next_weekly, reminder_message
 from rules.periods import is_working_day
 from storage import DueMilestone, Message, Reminder, Repositories, reminder_key
 
@@ -113,6 +114,7 @@ def sweep_batch(
     messages: list[Message] = []
     today = now.astimezone(zone(policy.timezone, "Asia/Shanghai")).date()
     chained: list[tuple[int, list[tuple[str, date]]]] = []
+    wording = Wording()
     for milestone_id, reminders in by_milestone.items():
         latest = max(reminders, key=lambda r: (r.send_on, r.id))
         superseded.extend(r.id for r in reminders if r is not latest)
@@ -127,7 +129,7 @@ def sweep_batch(
             log.debug("reminder %s (%s) not sent: %s", latest.id, latest.kind, reason)
             cancelled.append(latest.id)
             continue
-        messages.extend(_messages(target, latest, now, policy))
+        messages.extend(_messages(target, latest, now, policy, wording))
         queued.append(latest.id)
     for milestone_id, items in chained:
         repos.reminders.add_for_milestone(milestone_id, items)
@@ -154,19 +156,53 @@ def skip_reason(target: DueMilestone | None, reminder: Reminder) -> str | None:
     return None
 
 
-def _messages(target: DueMilestone, reminder: Reminder, now: datetime, policy: ReminderPolicy) -> list[Message]:
+def _messages(
+    target: DueMilestone, reminder: Reminder, now: datetime, policy: ReminderPolicy, wording: Wording
+) -> list[Message]:
     """One outbox row per reachable contact, worded in its locale, due at its own send slot."""
     out = []
     for contact in one_per_person(target.contacts):
-        tz = zone(contact.timezone, policy.timezone)
-        slot = next_send_slot(reminder.send_on, now, tz, policy)
-        message = reminder_message(
-            target.milestone,
-            reminder.kind,
-            enterprise_name=target.enterprise.name,
-            locale=contact.locale,
-            today=slot.astimezone(tz).date(),
-        )
-        payload = outbound_payload(message, milestone_id=target.milestone.id, reminder_kind=reminder.kind)
+        slot, today = wording.slot(reminder.send_on, now, contact.timezone, policy)
+        payload = wording.payload(target, reminder.kind, locale=contact.locale, today=today)
         out.append(Message(reminder_key(reminder.id, contact.id), contact.channel, contact.user_id, payload, slot))
     return out
+
+
+class Wording:
+    """handlers.reminders.reminder_message, worded once per batch for each set of what the words depend on
+    (the milestone's kind, dates, note, citation and done day, the reminder's kind, the locale, the day,
+    whether the enterprise has a name). The enterprise's name and the milestone's id (in the buttons) are
+    then put in: a list's enterprises share their dates, so 10,000 reminders are a few dozen wordings."""
+
+    NAME = "\x00enterprise\x00"
+
+    def __init__(self) -> None:
+        self._worded: dict[tuple[object, ...], tuple[str, list[tuple[str, str]], int]] = {}
+        self._slots: dict[tuple[date, str], tuple[datetime, date]] = {}
+
+    def slot(self, send_on: date, now: datetime, timezone: str, policy: ReminderPolicy) -> tuple[datetime, date]:
+        """next_send_slot in the contact's zone and the local day of it, once per (day, zone) in a batch."""
+        found = self._slots.get((send_on, timezone))
+        if found is None:
+            tz = zone(timezone, policy.timezone)
+            moment = next_send_slot(send_on, now, tz, policy)
+            found = self._slots[(send_on, timezone)] = (moment, moment.astimezone(tz).date())
+        return found
+
+    def payload(self, target: DueMilestone, reminder_kind: str, *, locale: str, today: date) -> dict[str, Any]:
+        milestone, name = target.milestone, target.enterprise.name
+        key = (milestone.kind, milestone.nominal, milestone.due, milestone.note, milestone.citation,
+               milestone.done_at, reminder_kind, locale, today, bool(name))
+        worded = self._worded.get(key)
+        if worded is None:
+            message = reminder_message(milestone, reminder_kind, enterprise_name=self.NAME if name else None,
+                                       locale=locale, today=today)
+            worded = (message.text, [(c.id, c.label) for c in message.choices], milestone.id)
+            self._worded[key] = worded
+        text, choices, worded_for = worded
+        if name:
+            text = text.replace(self.NAME, name)
+        suffix = f":{worded_for}"
+        buttons = [{"id": f"{cid[: -len(suffix)]}:{milestone.id}" if cid.endswith(suffix) else cid, "label": label}
+                   for cid, label in choices]
+        return {"text": text, "choices": buttons, "milestone_id": milestone.id, "reminder_kind": reminder_kind}

@@ -12,15 +12,18 @@ On SQLite (one writer at a time) the locks are no-ops and the outbox's unique ke
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from storage._dialect import insert_for
+from storage._dialect import ids_in, insert_for
 from storage.columns import utcnow
 from storage.models import AuditCycle, Contact, Enterprise, Milestone, OutboxMessage, Reminder
 
@@ -152,7 +155,7 @@ class ReminderRepository:
             return []
         lock = (
             select(Milestone.id)
-            .where(Milestone.id.in_(milestone_ids))
+            .where(ids_in(Milestone.id, milestone_ids))
             .order_by(Milestone.id)
             .with_for_update(skip_locked=True)
         )
@@ -161,7 +164,9 @@ class ReminderRepository:
             return []
         due = (
             select(Reminder)
-            .where(Reminder.milestone_id.in_(locked), Reminder.status == "pending", Reminder.send_on <= on_or_before)
+            .where(
+                ids_in(Reminder.milestone_id, locked), Reminder.status == "pending", Reminder.send_on <= on_or_before
+            )
             .order_by(Reminder.send_on, Reminder.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -177,14 +182,14 @@ class ReminderRepository:
             select(Milestone, AuditCycle, Enterprise)
             .join(AuditCycle, AuditCycle.id == Milestone.cycle_id)
             .join(Enterprise, Enterprise.id == AuditCycle.enterprise_id)
-            .where(Milestone.id.in_(ids))
+            .where(ids_in(Milestone.id, ids))
         )
         out = {m.id: DueMilestone(m, c, e) for m, c, e in self.session.execute(stmt)}
         by_enterprise: dict[int, list[DueMilestone]] = {}
         for due in out.values():
             by_enterprise.setdefault(due.enterprise.id, []).append(due)
         contacts = select(Contact).where(
-            Contact.enterprise_id.in_(sorted(by_enterprise)),
+            ids_in(Contact.enterprise_id, sorted(by_enterprise)),
             Contact.consented_at.is_not(None),
             Contact.unsubscribed_at.is_(None),
         )
@@ -195,14 +200,32 @@ class ReminderRepository:
         return out
 
     def add_messages(self, messages: Sequence[Message]) -> int:
-        """Queue outbox rows unless their keys exist, in one multi-row INSERT ... ON CONFLICT DO NOTHING.
+        """Queue outbox rows unless their keys exist, set-based; returns how many were new.
 
         The same rows OutboxRepository.add_if_absent writes (`pending`, no attempts, due at
-        `not_before`), at a fraction of the cost per row; returns how many were new.
+        `not_before`). On PostgreSQL one INSERT ... SELECT FROM jsonb_to_recordset(:rows) ... ON CONFLICT DO NOTHING
+        (one JSON parameter, whatever the number of rows); on SQLite one prepared INSERT ... ON CONFLICT
+        DO NOTHING run for every row by the driver (executemany, in C).
         """
         if not messages:
             return 0
         now = utcnow()
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
+            statement = text(
+                "INSERT INTO outbox (idempotency_key, channel, address, payload, status, attempts, next_attempt_at,"
+                " created_at)"
+                " SELECT r.k, r.c, r.a, r.p, 'pending', 0, r.t, :now"
+                " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(k text, c text, a text, p jsonb, t timestamptz)"
+                " ON CONFLICT (idempotency_key) DO NOTHING"
+            )
+            document = json.dumps([
+                {"k": m.idempotency_key, "c": m.channel, "a": m.address, "p": dict(m.payload),
+                 "t": m.not_before.isoformat()}
+                for m in messages
+            ], ensure_ascii=False)
+            result = connection.execute(statement, {"now": now, "rows": document})
+            return int(result.rowcount)
         rows = [
             {
                 "idempotency_key": m.idempotency_key,
@@ -217,8 +240,7 @@ class ReminderRepository:
             for m in messages
         ]
         stmt = insert_for(self.session, OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        result = self.session.execute(stmt.returning(OutboxMessage.id), rows)
-        return len(result.all())
+        return int(connection.execute(stmt, rows).rowcount)
 
     def list_contact_timezones(self) -> set[str]:
         """The time zones of reachable contacts bound to an enterprise (the ones reminders go to)."""
@@ -241,7 +263,7 @@ class ReminderRepository:
 
     @staticmethod
     def _pending(ids: Sequence[int]) -> list[ColumnElement[bool]]:
-        return [Reminder.id.in_(ids), Reminder.status == "pending"]
+        return [ids_in(Reminder.id, ids), Reminder.status == "pending"]
 
     def _set_status(
         self, where: list[ColumnElement[bool]], status: str, *, queued_at: datetime | None = None
@@ -254,6 +276,14 @@ class ReminderRepository:
             .where(*where)
             .values(**values)
             .returning(Reminder.id)
-            .execution_options(synchronize_session="fetch")
+            .execution_options(synchronize_session=False)
         )
-        return len(self.session.execute(stmt).all())
+        changed = list(self.session.scalars(stmt))
+        # What synchronize_session="fetch" does, for the plain values set here, without its per-object cost:
+        # the reminders this session holds show their new status.
+        for reminder_id in changed:
+            reminder = self.session.identity_map.get(identity_key(Reminder, reminder_id))
+            if reminder is not None:
+                for name, value in values.items():
+                    set_committed_value(reminder, name, value)
+        return len(changed)

@@ -216,3 +216,45 @@ class TestConcurrentSweeps:
             rows = session.scalar(select(func.count()).select_from(OutboxMessage))
             assert Repositories(session).reminders.count_by_status().get("pending", 0) == 180 * 9
         assert keys == rows == expected
+
+
+class TestWording:
+    """The sweep words each set of equal milestones once (bot.sweep.Wording): what it writes is what
+    handlers.reminders.reminder_message says for each milestone, name and buttons included."""
+
+    def test_every_row_says_what_reminder_message_says(self, sessions: sessionmaker[Session]) -> None:
+        from handlers.reminders import outbound_payload, reminder_message
+
+        with sessions.begin() as session:
+            repos = Repositories(session)
+            sites = [add_site(repos, name, users=("zh", "en")) for name in ("甲厂", "乙厂", "丙厂")]
+            for site in sites:
+                repos.contacts.update_settings(site.contacts[1], locale="en")
+                for kind in ("disclosure", "start"):  # equal dates and kinds across the three sites
+                    add_milestone(repos, site, MONDAY + timedelta(days=7), kind=kind,
+                                  reminders=[("before_7", MONDAY)])
+                add_milestone(repos, site, MONDAY - timedelta(days=9), kind="report",
+                              reminders=[("overdue_w1", MONDAY)])
+            nameless = add_site(repos, "")
+            enterprise = repos.enterprises.get_by_id(nameless.enterprise_id)
+            assert enterprise is not None
+            repos.enterprises.update(enterprise, name=None)
+            add_milestone(repos, nameless, MONDAY + timedelta(days=7), reminders=[("before_7", MONDAY)])
+        assert sweep(sessions, now=TEN, policy=POLICY).messages == 3 * 3 * 2 + 1
+        with sessions() as session:
+            repos = Repositories(session)
+            rows = list(session.scalars(select(OutboxMessage)))
+            for row in rows:
+                reminder_id, contact_id = (int(part) for part in row.idempotency_key.split(":")[1:])
+                reminder = repos.reminders.get_by_id(reminder_id)
+                contact = repos.contacts.get_by_id(contact_id)
+                assert reminder is not None and contact is not None
+                [target] = repos.reminders.list_due_milestones([reminder.milestone_id]).values()
+                expected = outbound_payload(
+                    reminder_message(target.milestone, reminder.kind, enterprise_name=target.enterprise.name,
+                                     locale=contact.locale, today=MONDAY),
+                    milestone_id=target.milestone.id, reminder_kind=reminder.kind)
+                assert row.payload == expected
+        assert {row.payload["choices"][0]["id"] for row in rows} == {
+            f"done:{row.payload['milestone_id']}" for row in rows}
+        assert len({row.payload["text"] for row in rows}) == len(rows)  # names, kinds and locales all differ
