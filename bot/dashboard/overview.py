@@ -60,7 +60,8 @@ def chart_data(ov: Overview, tr: Gettext) -> dict[str, Any]:
                    for k in kinds],
         "districts": [line.county or line.city or "—" for line in ov.lines],
         "overdue": [line.overdue for line in ov.lines],
-        "labels": {"share": tr(N_("Share done (%)")), "overdue": tr(N_("Enterprises with an overdue milestone"))},
+        "labels": {"share": tr(N_("Share done (%)")), "overdue": tr(N_("Enterprises with an overdue milestone")),
+                   "month": tr(N_("Month")), "district": tr(N_("District"))},
     }
 
 
