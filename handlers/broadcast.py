@@ -1,5 +1,9 @@
 """Broadcasts: a list notice to every contact of a listed enterprise, or a general message to the
-enterprises of a jurisdiction (filtered by industry, ground or milestone status).
+enterprises of a jurisdiction or of one list; both filtered by district (市/县), industry, ground and a
+milestone's status ("overdue on 开展审核": `Filters(milestone="start", status="overdue")`).
+
+`preview_audience` says, without writing anything, whom a broadcast would reach (and who needs an
+invitation) and what the message says: it walks the same `_select` the fan-out does.
 
 `plan_notice` / `plan_general` write the broadcast; `fan_out` turns it into outbox rows in batches,
 one transaction per batch (the rows and the batch's cursor commit together), so a crash loses at
@@ -13,18 +17,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers.listimport import GROUND_ORDER, assess_listed
+from handlers.listimport import GROUND_ORDER, IndustryError, assess_listed, industry_prefix
 from handlers.messages import Outbound
-from handlers.officers import Jurisdiction, authorize, role_label
+from handlers.officers import Jurisdiction, authorize, role_label, same_place
 from handlers.reminders import ReminderPolicy, outbound_payload, reply_word
-from handlers.status import StatusItem, original, render_status
+from handlers.status import KIND_LABELS, StatusItem, original, render_status
 from rules import default_packs
 from rules.errors import QingshenError
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
@@ -54,29 +58,47 @@ class BroadcastError(QingshenError):
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """General-broadcast filters: an industry code prefix, a ground kind, a milestone status."""
+    """Broadcast filters: a district, an industry code prefix, a ground kind, a milestone status (of one
+    milestone kind, or of any)."""
 
     industry_prefix: str | None = None
     ground: str | None = None  # pollution | energy | toxic | key_industry | master_list
     status: str | None = None  # overdue | due_soon (within `within_days`) | open | done
     within_days: int = 30
+    city: str | None = None
+    county: str | None = None
+    milestone: str | None = None  # a milestone kind (disclosure, start, report ...): the status is of it
 
     def check(self, tr: Gettext) -> Filters:
-        if self.industry_prefix is not None and not (self.industry_prefix.isdigit() and len(self.industry_prefix) <= 4):
-            raise BroadcastError(tr(N_("The industry filter is the start of a GB/T 4754 code: 1 to 4 digits.")))
+        """The filters checked; an industry filter given in words (水泥) becomes its GB/T 4754 prefix."""
+        prefix = self.industry_prefix
+        if prefix is not None:
+            try:
+                prefix = industry_prefix(prefix, tr)
+            except IndustryError as e:
+                raise BroadcastError(str(e)) from None
         if self.ground is not None and self.ground not in GROUND_ORDER:
             raise BroadcastError(tr(N_("Unknown ground {ground}; use one of {kinds}.")).format(
                 ground=self.ground, kinds=", ".join(GROUND_ORDER)))
         if self.status is not None and self.status not in STATUSES:
             raise BroadcastError(tr(N_("Unknown status {status}; use one of {statuses}.")).format(
                 status=self.status, statuses=", ".join(STATUSES)))
+        if self.milestone is not None and self.milestone not in KIND_LABELS:
+            raise BroadcastError(tr(N_("Unknown milestone {kind}; use one of {kinds}.")).format(
+                kind=self.milestone, kinds=", ".join(KIND_LABELS)))
+        if self.milestone is not None and self.status is None:
+            raise BroadcastError(tr(N_("A milestone filter needs a status (overdue, due_soon, open or done).")))
         if not 0 <= self.within_days <= 366:
             raise BroadcastError(tr(N_("The number of days must be from 0 to 366.")))
-        return self
+        for place in (self.city, self.county):
+            if place is not None and not 0 < len(place) <= 64:
+                raise BroadcastError(tr(N_("A district is 1 to 64 characters.")))
+        return replace(self, industry_prefix=prefix or None)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Filters:
-        return cls(**{k: raw[k] for k in ("industry_prefix", "ground", "status", "within_days") if k in raw})
+        keys = ("industry_prefix", "ground", "status", "within_days", "city", "county", "milestone")
+        return cls(**{k: raw[k] for k in keys if k in raw})
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +120,7 @@ class DeliveryReport:
     pending: int  # waiting, being sent, or failed and to be retried
     unreachable: int  # enterprises nobody could be reached at
     invited: int  # of those, how many got an invitation code
+    reached: int = 0  # enterprises with at least one message planned
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,24 +129,58 @@ class DeliveryReport:
 # -- planning --------------------------------------------------------------------------------------
 
 
-def plan_notice(repos: Repositories, officer: Officer, import_id: int, *, locale: str = DEFAULT_LOCALE) -> Broadcast:
-    """A notice of the list `import_id` (ForbiddenError outside the officer's jurisdiction)."""
-    imp = _import(repos, officer, import_id, locale)
-    return repos.broadcasts.add(officer_id=officer.id, kind="notice", province=imp.province, city=imp.city,
-                                county=imp.county, list_import_id=imp.id)
+def plan_notice(repos: Repositories, officer: Officer, import_id: int, *, filters: Filters | None = None,
+                locale: str = DEFAULT_LOCALE) -> Broadcast:
+    """A notice of the list `import_id`, to all its enterprises or those the filters keep (ForbiddenError
+    outside the officer's jurisdiction, for the list or the district filtered on)."""
+    return repos.broadcasts.add(**_notice_fields(repos, officer, import_id, filters or Filters(), locale))
 
 
 def plan_general(
-    repos: Repositories, officer: Officer, text: str, filters: Filters, *, locale: str = DEFAULT_LOCALE
+    repos: Repositories, officer: Officer, text: str, filters: Filters, *, import_id: int | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> Broadcast:
-    """A message to the reachable contacts of the enterprises in the officer's jurisdiction."""
+    """A message to the reachable contacts of the enterprises in the officer's jurisdiction (or of the
+    list `import_id`) that the filters keep."""
+    return repos.broadcasts.add(**_general_fields(repos, officer, text, filters, import_id, locale))
+
+
+def _notice_fields(repos: Repositories, officer: Officer, import_id: int, filters: Filters,
+                   locale: str) -> dict[str, Any]:
+    imp = _import(repos, officer, import_id, locale)
+    f = filters.check(gettext_for(locale))
+    province, city, county = _narrowed(officer, imp.province, imp.city, imp.county, f, locale)
+    return {"officer_id": officer.id, "kind": "notice", "province": province, "city": city, "county": county,
+            "list_import_id": imp.id, "filters": asdict(f)}
+
+
+def _general_fields(repos: Repositories, officer: Officer, text: str, filters: Filters, import_id: int | None,
+                    locale: str) -> dict[str, Any]:
     tr = gettext_for(locale)
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
         raise BroadcastError(tr(N_("A broadcast needs a text of 1 to {limit} characters.")).format(limit=MAX_TEXT))
-    filters.check(tr)
-    return repos.broadcasts.add(officer_id=officer.id, kind="general", province=officer.province,
-                                city=officer.city, county=officer.county, filters=asdict(filters), message=text)
+    f = filters.check(tr)
+    if import_id is not None:
+        imp = _import(repos, officer, import_id, locale)
+        place = (imp.province, imp.city, imp.county)
+    else:
+        place = (officer.province, officer.city, officer.county)
+    province, city, county = _narrowed(officer, *place, f, locale)
+    return {"officer_id": officer.id, "kind": "general", "province": province, "city": city, "county": county,
+            "list_import_id": import_id, "filters": asdict(f), "message": text}
+
+
+def _narrowed(officer: Officer, province: str, city: str | None, county: str | None, f: Filters,
+              locale: str) -> tuple[str, str | None, str | None]:
+    """The place a broadcast covers: its list's (or the officer's), narrowed to the district filtered on,
+    which must lie inside the officer's jurisdiction (ForbiddenError)."""
+    if f.city is not None:
+        city = f.city
+    if f.county is not None:
+        county = f.county
+    authorize(officer, province, city, county, locale=locale)
+    return province, city, county
 
 
 def _import(repos: Repositories, officer: Officer, import_id: int, locale: str) -> ListImport:
@@ -185,10 +242,7 @@ def _batch(repos: Repositories, broadcast_id: int, today: date, size: int, polic
     assert b is not None, "checked by fan_out"
     if b.status == "done":
         return Progress(b.id, 0, 0, 0, True)
-    if b.kind == "notice":
-        scanned, targets = _notice_targets(repos, b, size)
-    else:
-        scanned, targets = _general_targets(repos, b, today, size)
+    scanned, targets = _select(repos, b, today, b.resume_after, size)
     if not scanned:
         repos.broadcasts.finish(b.id, utcnow())
         return Progress(b.id, 0, 0, 0, True)
@@ -207,31 +261,48 @@ class _Target:
     cycle_id: int | None
 
 
-def _notice_targets(repos: Repositories, b: Broadcast, size: int) -> tuple[list[int], list[_Target]]:
-    assert b.list_import_id is not None, "a notice has its list"
-    found = repos.imports.list_entries(b.list_import_id, after_enterprise_id=b.resume_after, limit=size)
-    return [e.id for _, e in found], [_Target(e, entry, entry.cycle_id) for entry, e in found]
-
-
-def _general_targets(repos: Repositories, b: Broadcast, today: date, size: int) -> tuple[list[int], list[_Target]]:
+def _select(repos: Repositories, b: Broadcast, today: date, after: int, size: int) -> tuple[list[int], list[_Target]]:
+    """(enterprise ids scanned, in id order; the targets among them the broadcast's filters keep): the
+    entries of its list, or the enterprises of its jurisdiction. The fan-out and the preview both use it."""
     f = Filters.from_dict(b.filters)
-    found = repos.broadcasts.list_enterprises_in(b.province, after_id=b.resume_after, limit=size,
-                                                 industry_prefix=f.industry_prefix)
-    scope = Jurisdiction(b.province, b.city, b.county)
-    inside = [e for e in found if scope.covers(e.province or "", e.city, e.county)]
-    cycles = repos.broadcasts.list_current_cycles([e.id for e in inside]) if f.ground or f.status else {}
-    milestones = repos.broadcasts.list_milestones_by_cycles([c.id for c in cycles.values()]) if f.status else {}
-    targets = []
-    for e in inside:
-        cycle = cycles.get(e.id)
-        if (f.ground or f.status) and cycle is None:
-            continue
-        if f.ground and cycle is not None and f.ground not in ground_kinds(cycle):
-            continue
-        if f.status and cycle is not None and not status_matches(milestones.get(cycle.id, []), f, today):
-            continue
-        targets.append(_Target(e, None, cycle.id if cycle is not None else None))
-    return [e.id for e in found], targets
+    if b.list_import_id is not None:
+        found = repos.imports.list_entries(b.list_import_id, after_enterprise_id=after, limit=size)
+        scanned = [e.id for _, e in found]
+        candidates = [_Target(e, entry, entry.cycle_id) for entry, e in found
+                      if _in_district(f, entry.city or e.city, entry.county or e.county)
+                      and _industry_ok(f, e.industry_code)]
+        if f.ground:
+            candidates = [t for t in candidates if t.entry is not None and f.ground in t.entry.grounds]
+    else:
+        enterprises = repos.broadcasts.list_enterprises_in(b.province, after_id=after, limit=size,
+                                                           industry_prefix=f.industry_prefix)
+        scanned = [e.id for e in enterprises]
+        scope = Jurisdiction(b.province, b.city, b.county)
+        inside = [e for e in enterprises if scope.covers(e.province or "", e.city, e.county)
+                  and _in_district(f, e.city, e.county)]
+        cycles = repos.broadcasts.list_current_cycles([e.id for e in inside]) if f.ground or f.status else {}
+        candidates = []
+        for e in inside:
+            cycle = cycles.get(e.id)
+            if (f.ground or f.status) and cycle is None:
+                continue
+            if f.ground and cycle is not None and f.ground not in ground_kinds(cycle):
+                continue
+            candidates.append(_Target(e, None, cycle.id if cycle is not None else None))
+    if f.status:
+        ids = [t.cycle_id for t in candidates if t.cycle_id is not None]
+        milestones = repos.broadcasts.list_milestones_by_cycles(ids)
+        candidates = [t for t in candidates if t.cycle_id is not None
+                      and status_matches(milestones.get(t.cycle_id, []), f, today)]
+    return scanned, candidates
+
+
+def _in_district(f: Filters, city: str | None, county: str | None) -> bool:
+    return (f.city is None or same_place(f.city, city)) and (f.county is None or same_place(f.county, county))
+
+
+def _industry_ok(f: Filters, code: str | None) -> bool:
+    return not f.industry_prefix or (code or "").startswith(f.industry_prefix)
 
 
 @lru_cache(maxsize=1)
@@ -247,7 +318,11 @@ def ground_kinds(cycle: AuditCycle) -> set[str]:
 
 
 def status_matches(milestones: Sequence[Milestone], f: Filters, today: date) -> bool:
-    open_days = [m.nominal for m in milestones if m.done_at is None]
+    """Whether the milestones (of `f.milestone`'s kind, if given) are in `f.status` on `today`. Overdue
+    and due soon count from the legal last day (`due`), as the dashboard's list does."""
+    if f.milestone is not None:
+        milestones = [m for m in milestones if m.kind == f.milestone]
+    open_days = [m.due for m in milestones if m.done_at is None]
     if f.status == "done":
         return bool(milestones) and not open_days
     if f.status == "open":
@@ -299,6 +374,69 @@ def _queued(b: Broadcast, contact: Contact, text: str) -> QueuedMessage:
 def _sender(repos: Repositories, b: Broadcast) -> tuple[str, str | None]:
     officer = repos.officers.get_by_id(b.officer_id) if b.officer_id is not None else None
     return Jurisdiction(b.province, b.city, b.county).describe(), officer.role if officer else None
+
+
+# -- preview ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    enterprise_id: int
+    name: str
+    credit_code: str
+    contacts: int  # reachable contacts (consented, subscribed); 0: an invitation is needed
+
+
+@dataclass(frozen=True)
+class AudiencePreview:
+    """Whom a broadcast would reach, before it is planned: nothing is written."""
+
+    reachable: list[Recipient]
+    need_invitation: list[Recipient]  # nobody to reach: a notice gives them an invitation code
+    messages: int  # outbox rows the fan-out would write
+    sample: str | None  # the message as the first recipient would read it (the officer's language)
+
+    @property
+    def enterprises(self) -> int:
+        return len(self.reachable) + len(self.need_invitation)
+
+
+def preview_audience(
+    repos: Repositories, officer: Officer, *, kind: str, import_id: int | None, filters: Filters,
+    text: str | None = None, today: date, locale: str = DEFAULT_LOCALE, policy: ReminderPolicy | None = None,
+) -> AudiencePreview:
+    """What `plan_notice` / `plan_general` with these arguments and then `fan_out` would do, as of
+    `today`: the same checks (BroadcastError, ForbiddenError) and the same selection, writing nothing."""
+    if kind == "notice":
+        if import_id is None:
+            raise BroadcastError(gettext_for(locale)(N_("Choose the list to send the notice of.")))
+        fields = _notice_fields(repos, officer, import_id, filters, locale)
+    else:
+        fields = _general_fields(repos, officer, text or "", filters, import_id, locale)
+    b = Broadcast(**fields, status="planned", resume_after=0)  # transient: never added to the session
+    reachable: list[Recipient] = []
+    invite: list[Recipient] = []
+    messages, sample, after = 0, None, 0
+    tr = gettext_for(locale)
+    while True:
+        scanned, targets = _select(repos, b, today, after, BATCH)
+        if not scanned:
+            break
+        after = scanned[-1]
+        contacts = repos.broadcasts.list_reachable_contacts([t.enterprise.id for t in targets])
+        for t in targets:
+            e, n = t.enterprise, len(contacts.get(t.enterprise.id, []))
+            messages += n
+            (reachable if n else invite).append(Recipient(e.id, e.name or "", e.credit_code or "", n))
+        if sample is None and targets:
+            first = next((t for t in targets if contacts.get(t.enterprise.id)), targets[0])
+            if b.kind == "notice":
+                ms = repos.broadcasts.list_milestones_by_cycles([first.cycle_id] if first.cycle_id else [])
+                sample = notice_text(b, first, ms.get(first.cycle_id or 0, []), tr, today=today,
+                                     policy=policy or ReminderPolicy.from_env())
+            else:
+                sample = general_text(b, _sender(repos, b), tr)
+    return AudiencePreview(reachable, invite, messages, sample)
 
 
 # -- texts -----------------------------------------------------------------------------------------
@@ -361,7 +499,7 @@ def delivery_report(
     return DeliveryReport(
         broadcast_id=b.id, status=b.status, planned=sum(rows.values()), sent=rows.get("sent", 0),
         failed=rows.get("dead", 0), pending=sum(rows.get(s, 0) for s in ("pending", "sending", "failed")),
-        unreachable=targets["unreachable"], invited=targets["invited"],
+        unreachable=targets["unreachable"], invited=targets["invited"], reached=targets["queued"],
     )
 
 

@@ -726,6 +726,68 @@ def _mandatory(c: _Checker, line: int, grounds: tuple[str, ...], published: date
                 province=province_name(c.scope.province), day=published.isoformat(), grounds="、".join(grounds))
 
 
+# -- industries ----------------------------------------------------------------------------------------
+
+_INDUSTRY_CODE = re.compile(r"([A-Ta-t]?)\s*(\d{1,4})")
+_CODE_AND_NAME = re.compile(r"([A-Ta-t]?)\s*(\d{4})\s*[-—:：]?\s*([^\d\s].*)")  # "2521 炼焦", "C2521炼焦"
+
+
+class IndustryError(QingshenError):
+    """An industry given in words or as a code that names no single GB/T 4754-2017 class or prefix."""
+
+
+def read_industry(value: object) -> tuple[str | None, tuple[str, ...]]:
+    """(the GB/T 4754-2017 class code, ()) for a class code (2521, C2521, "2521 炼焦"; a number that lost
+    its leading zero: 610) or words naming one class (炼焦, 焦化, 啤酒); (None, candidate codes) otherwise:
+    words that fit several classes (水泥) are never a guess, and an unknown code has no candidates."""
+    from rules.industries import WEAK_TIER, get_class, search_tiers, section_of
+
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10000:
+        value = f"{value:04d}"
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    m = _INDUSTRY_CODE.fullmatch(text) or _CODE_AND_NAME.fullmatch(text)
+    if m is not None and len(m.group(2)) == 4:
+        code, letter = m.group(2), m.group(1).upper()
+        found = get_class(code)
+        return (code, ()) if found is not None and letter in ("", section_of(code)) else (None, ())
+    if m is not None or not text:
+        return None, ()
+    tiers = search_tiers(text, limit=6)
+    exact = [i.code for i, tier in tiers if tier == 0]
+    strong = [i.code for i, tier in tiers if tier < WEAK_TIER]
+    if len(exact) == 1:
+        return exact[0], ()
+    if len(strong) == 1:
+        return strong[0], ()
+    return None, tuple(strong or [i.code for i, _ in tiers])
+
+
+def industry_prefix(text: str, tr: Gettext) -> str:
+    """The GB/T 4754 code prefix a filter means: 1 to 4 digits (a section letter may lead, C30 -> 30), or
+    words naming one class (炼焦 -> 2521). IndustryError, naming the candidates, for anything else."""
+    from handlers.status import original
+    from rules.industries import all_classes, get_class, section_of
+
+    t = unicodedata.normalize("NFKC", text).strip()
+    m = _INDUSTRY_CODE.fullmatch(t)
+    if m is not None:
+        digits, letter = m.group(2), m.group(1).upper()
+        known = any(c.code.startswith(digits) for c in all_classes())
+        if known and (not letter or len(digits) < 2 or section_of(digits[:2]) == letter):
+            return digits
+        raise IndustryError(tr(N_("{value} is not the start of any GB/T 4754-2017 industry code.")).format(
+            value=original(t, tr)))
+    code, candidates = read_industry(t)
+    if code is not None:
+        return code
+    if not candidates:
+        raise IndustryError(tr(N_("{value} names no GB/T 4754-2017 industry; type the start of the code (e.g. 30 "
+                                  "or 3011).")).format(value=original(t, tr)))
+    named = tr(N_(", ")).join(f"{i.code} {original(i.name, tr)}" for c in candidates if (i := get_class(c)))
+    raise IndustryError(tr(N_("{value} fits several industries ({candidates}); type the code.")).format(
+        value=original(t, tr), candidates=named))
+
+
 # -- templates -----------------------------------------------------------------------------------------
 
 TEMPLATE_HELP = (

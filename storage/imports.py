@@ -106,6 +106,11 @@ class ListImportRepository:
         )
         return [(entry, enterprise) for entry, enterprise in self.session.execute(stmt)]
 
+    def list_districts(self, import_id: int) -> list[tuple[str | None, str | None]]:
+        """The (city, county) pairs the import's entries name, sorted (for a district filter)."""
+        stmt = select(ListEntry.city, ListEntry.county).where(ListEntry.import_id == import_id).distinct()
+        return sorted(((c, k) for c, k in self.session.execute(stmt)), key=lambda p: (p[0] or "", p[1] or ""))
+
     def list_entries_by_enterprise(self, enterprise_id: int) -> list[ListEntry]:
         stmt = select(ListEntry).where(ListEntry.enterprise_id == enterprise_id).order_by(ListEntry.published_on)
         return list(self.session.scalars(stmt))

@@ -10,6 +10,7 @@
 | `GET /officer/overview` | `overview`: the jurisdiction by district, on-time rates, overdue, unreachable, charts |
 | `GET /officer/enterprises?city&county&status&kind&reach&basis&page`, `…/export.{xlsx,csv}` | `overview`: filtered |
 | `GET /officer/enterprises/{id}`, `POST …/stage`, `POST …/reject` | `enterprise`: one enterprise, officer actions |
+| `GET /officer/broadcast`, `POST …/preview`, `POST …/send`, `GET /officer/broadcasts/{id}[/status]` | `broadcasts` |
 
 Pages without a valid session redirect to the login; exports answer 401; a list outside the officer's
 jurisdiction is 403 (a list that does not exist is 404). Every POST carries a CSRF token, an HMAC of
@@ -33,13 +34,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import enterprise, exports, lists, login, overview, views
+from bot.dashboard import broadcasts, enterprise, exports, lists, login, overview, views
 from bot.dashboard.auth import COOKIE, Signer, Throttle
 from bot.dashboard.core import Dashboard
 from handlers.compliance import load_list, local_today, milestone_status, on_time_rates
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "dashboard_static"
-VIEWS: list[ModuleType] = [login, views, exports, lists, overview, enterprise]
+VIEWS: list[ModuleType] = [login, views, exports, lists, overview, enterprise, broadcasts]
 
 __all__ = ["COOKIE", "VIEWS", "Dashboard", "Signer", "Throttle", "dashboard_routes", "load_list",
            "milestone_status", "on_time_rates"]

@@ -178,7 +178,7 @@ class TestNotice:
         with sessions() as s:
             report = delivery_report(Repositories(s), scope, bid)
         assert report.to_dict() == {"broadcast_id": bid, "status": "done", "planned": 5, "sent": 2, "failed": 1,
-                                    "pending": 2, "unreachable": 2, "invited": 2}
+                                    "pending": 2, "unreachable": 2, "invited": 2, "reached": 4}
 
     def test_unsubscribed_or_unconsented_contacts_are_not_messaged(
         self, sessions: sessionmaker[Session], listed: tuple[int, int]
@@ -272,7 +272,8 @@ class TestGeneral:
             repos = Repositories(s)
             officer = repos.officers.get_by_id(region)
             assert officer is not None
-            for filters, text in ((Filters(industry_prefix="C30"), "x"), (Filters(ground="noise"), "x"),
+            for filters, text in ((Filters(industry_prefix="A30"), "x"), (Filters(industry_prefix="水泥"), "x"),
+                                  (Filters(ground="noise"), "x"),
                                   (Filters(status="late"), "x"), (Filters(), "  "), (Filters(), "x" * 2001)):
                 with pytest.raises(BroadcastError):
                     plan_general(repos, officer, text, filters)

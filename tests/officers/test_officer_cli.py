@@ -131,7 +131,7 @@ def test_template_import_broadcast_report_sheet(cli: Cli, tmp_path: Path, sessio
     assert cli.out and cli.err.count("\n") == 2  # the report; progress on stderr: one batch, then done
     assert cli("report", str(officer), "1", "--json") == 0
     assert json.loads(cli.out) == {"broadcast_id": 1, "status": "done", "planned": 1, "sent": 0, "failed": 0,
-                                       "pending": 1, "unreachable": 1, "invited": 1}
+                                       "pending": 1, "unreachable": 1, "invited": 1, "reached": 1}
     assert cli("resume", str(officer), "1") == 0
     sheet = tmp_path / "codes.xlsx"
     assert cli("sheet", str(officer), "1", str(sheet)) == 0
