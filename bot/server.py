@@ -315,7 +315,12 @@ def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callab
             return known_locale(channel, user_id)
         return inbox_mod.locale_of(store, channel, user_id) if store is not None else None
 
+    with_locale: Callable[[Inbound], tuple[list[Outbound], str | None]] | None = getattr(
+        dispatcher, "dispatch_with_locale", None)
+
     def answer(inbound: Inbound) -> tuple[list[Outbound], str | None]:
+        if with_locale is not None:  # the dispatcher knows the contact's language: no second query
+            return with_locale(inbound)
         replies = dispatcher.dispatch(inbound)
         return replies, locale_of(inbound.channel, inbound.user_id)
 

@@ -7,6 +7,7 @@ supersedes the earlier cycle of the same enterprise (DOMAIN.md, "Readings we cho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 
 from handlers.listimport import Preview, assess_listed
@@ -73,18 +74,22 @@ def open_cycle(
     locale: str = DEFAULT_LOCALE,
     document_number: str | None = None,
     now: datetime | None = None,
+    current: Sequence[AuditCycle] | None = None,
 ) -> AuditCycle:
     """The cycle of (enterprise, list date), opened if new, with the milestones and reminders it lacks.
 
     Earlier cycles of the enterprise are superseded; if a later list already opened a cycle, this
-    one is recorded superseded at once and gets no reminders. Safe to repeat.
+    one is recorded superseded at once and gets no reminders. Safe to repeat. `current` is the
+    enterprise's cycles not superseded, if the caller has just read them (or knows there are none).
     """
     now = now or utcnow()
-    cycle, _ = repos.cycles.add_if_absent(
+    known = next((c for c in current or () if c.list_published_on == list_published_on), None)
+    cycle = known or repos.cycles.add_if_absent(
         enterprise_id, list_published_on, source=source, grounds=[g.id for g in a.grounds],
         list_document_number=document_number,
-    )
-    current = repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False)
+    )[0]
+    if current is None:
+        current = repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False)
     for other in current:
         if other.id != cycle.id and other.list_published_on and other.list_published_on < list_published_on:
             repos.cycles.supersede(other, now)
@@ -92,15 +97,10 @@ def open_cycle(
         o.list_published_on and o.list_published_on > list_published_on for o in current
     ):
         repos.cycles.supersede(cycle, now)
-    for m in plan_milestones(a, today=today, policy=policy, locale=locale):
-        if repos.milestones.get_by_kind(cycle.id, m.kind) is None:
-            milestone = repos.milestones.add(cycle.id, kind=m.kind, nominal=m.nominal, due=m.due,
-                                             citation=m.citation, note=m.note)
-            if m.done_on is not None:  # shown done by the facts: kept as done, never reminded
-                repos.milestones.mark_done(milestone, at=datetime.combine(m.done_on, time(12), tzinfo=CHINA),
-                                           evidence=None)
-            elif cycle.superseded_at is None:
-                repos.reminders.add_for_milestone(milestone.id, m.reminders)
+    plans = plan_milestones(a, today=today, policy=policy, locale=locale)
+    repos.milestones.add_planned(  # those shown done by the facts are kept as done, never reminded
+        cycle.id, plans, with_reminders=cycle.superseded_at is None,
+        done_at={m.kind: datetime.combine(m.done_on, time(12), tzinfo=CHINA) for m in plans if m.done_on})
     return cycle
 
 

@@ -133,36 +133,44 @@ class Dispatcher:
     # -- one message ---------------------------------------------------------------------------
 
     def dispatch(self, inbound: Inbound) -> list[Outbound]:
+        return self.dispatch_with_locale(inbound)[0]
+
+    def dispatch_with_locale(self, inbound: Inbound) -> tuple[list[Outbound], str | None]:
+        """The replies, and the contact's language after the message (`locale_of`), known without another
+        query for a stored contact: the chat's hot path is one read and one write."""
         key = (inbound.channel, inbound.user_id)
         remembered = self.anonymous.get(key)
         if remembered is not None:
-            return self._dispatch_in_memory(key, inbound, ConversationState.model_validate(remembered))
+            replies = self._dispatch_in_memory(key, inbound, ConversationState.model_validate(remembered))
+            return replies, self.locale_of(*key)
         with self.sessions.begin() as session:
             repos = Repositories(session)
-            contact = repos.contacts.get_by_address(inbound.channel, inbound.user_id)
-            if contact is not None:
-                return self._dispatch_stored(repos, contact, inbound)
+            found = repos.contacts.get_with_state(inbound.channel, inbound.user_id)  # one query for both
+            if found is not None:
+                return self._dispatch_stored(repos, found[0], found[1], inbound)
         # a chat id never seen (or forgotten): nothing is written until it consents
-        return self._dispatch_in_memory(key, inbound, ConversationState.new(inbound.locale or DEFAULT_LOCALE))
+        replies = self._dispatch_in_memory(key, inbound, ConversationState.new(inbound.locale or DEFAULT_LOCALE))
+        return replies, self.locale_of(*key)
 
-    def _dispatch_stored(self, repos: Repositories, contact: Contact, inbound: Inbound) -> list[Outbound]:
+    def _dispatch_stored(self, repos: Repositories, contact: Contact, document: dict[str, Any] | None,
+                         inbound: Inbound) -> tuple[list[Outbound], str | None]:
         key = (inbound.channel, inbound.user_id)
-        conversation = repos.conversations.get_by_contact_id(contact.id)
-        if conversation is None:
+        if document is None:
             state = ConversationState.new(inbound.locale or contact.locale)
         else:
-            state = ConversationState.model_validate({"locale": contact.locale, **conversation.state})
+            state = ConversationState.model_validate({"locale": contact.locale, **document})
         turn = Turn(inbound, state, self.today(), repos, contact)
         first = turn.state.stage == Stage.NEW
         replies = self._after(turn, first, self._apply(turn, self.router.route(turn)))
         if turn.saved:
-            return replies
+            return replies, contact.locale
         if turn.effects.forget:  # forgetting deleted the contact and, with it, the conversation
             if turn.state.anonymous:
                 self.anonymous.put(key, turn.state.dump())
-            return replies
-        repos.conversations.save(contact.id, turn.state.dump())
-        return replies
+                return replies, turn.state.locale
+            return replies, None
+        repos.conversations.save(contact.id, turn.state.dump())  # one upsert, no re-read
+        return replies, contact.locale
 
     def _after(self, turn: Turn, first: bool, replies: list[Outbound]) -> list[Outbound]:
         """A first message with facts is held (in memory) until consent is answered, then read again."""
@@ -358,7 +366,10 @@ class Dispatcher:
     def _bind(self, turn: Turn, code: str, replies: list[Outbound]) -> list[Outbound]:
         repos, contact = turn.repos, turn.contact
         assert repos is not None and contact is not None
-        enterprise, added = repos.enterprises.add_if_absent(code)  # two colleagues at once: one adds it
+        facts = turn.state.facts  # two colleagues at once: one adds it; a new one gets the facts known
+        enterprise, added = repos.enterprises.add_if_absent(
+            code, province=facts.get("province"), industry_code=facts.get("industry_code"), scale=facts.get("scale"),
+            calendar_token=self.calendar_url is not None)  # its link is shown with the deadlines
         if not added:
             # A credit code is public (it is on the business licence): knowing it proves nothing. A known
             # enterprise's answers, deadlines and confirmations need an invitation code.
@@ -374,28 +385,31 @@ class Dispatcher:
     def _store(self, repos: Repositories, contact: Contact, state: ConversationState, a: Assessment) -> None:
         enterprise_id = contact.enterprise_id
         result = a.to_dict()
-        repos.assessments.add(
+        repos.assessments.record(
             facts=state.facts, as_of=a.as_of, obligation=a.obligation, result=result,
             pack_versions=a.pack_versions, enterprise_id=enterprise_id, contact_id=contact.id,
         )
         if enterprise_id is None:
             return
         enterprise = repos.enterprises.get_by_id(enterprise_id)
-        if enterprise is not None:
-            facts = state.facts
-            repos.enterprises.update(
-                enterprise, province=facts.get("province"), industry_code=facts.get("industry_code"),
-                scale=facts.get("scale"),
-            )
+        facts = state.facts
+        known = {"province": facts.get("province"), "industry_code": facts.get("industry_code"),
+                 "scale": facts.get("scale")}
+        if enterprise is not None and any(getattr(enterprise, k) != v for k, v in known.items()):
+            repos.enterprises.update(enterprise, **known)
         listed = state.facts.get("list_published_on")
         locale = state.locale
         if a.obligation == "mandatory" and listed:
             published = date.fromisoformat(listed)
-            for other in repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False):
+            # an enterprise added by this very message has no cycles: no need to look
+            current = [] if repos.enterprises.created_here(enterprise_id) else \
+                repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False)
+            for other in current:
                 if other.source == "chat" and other.list_published_on != published:
                     repos.cycles.supersede(other, utcnow())  # corrected in chat: the last answer decides
             open_cycle(repos, enterprise_id, a, list_published_on=published, source="chat",
-                       today=self.today(), policy=self.policy, locale=locale)
+                       today=self.today(), policy=self.policy, locale=locale,
+                       current=[c for c in current if c.superseded_at is None])
             return
         if a.deadlines and a.obligation != "undetermined":
             self._undated_cycle(repos, enterprise_id, a, locale)

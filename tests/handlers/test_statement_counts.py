@@ -1,0 +1,133 @@
+"""The SQL a chat message costs, counted with SQLAlchemy's `before_cursor_execute` event on the real
+database (SQLite and PostgreSQL): the contact and its conversation are read in one query, the state is
+written once, and the turn that binds a credit code and opens an audit cycle inserts its milestones and
+reminders with one multi-row statement each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import Repositories
+from tests.handlers.chatkit import ChatBot, credit_code, milestones
+
+TODAY = date(2026, 4, 10)
+CODE = credit_code("91140100MA0K1234X")  # registered in Shanxi
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, conn: object, cursor: object, statement: str, *args: object) -> None:
+        self.statements.append(" ".join(statement.split()))
+
+    def tables(self) -> list[str]:
+        """The verb and table of each statement, e.g. "INSERT milestones". SQLite's `BEGIN IMMEDIATE` (storage.db
+        takes the write lock first) is transaction control, like the COMMIT the driver sends: not counted,
+        but there is at most one per message."""
+        out = []
+        assert sum(s.upper().startswith("BEGIN") for s in self.statements) <= 1, self.statements
+        for s in self.statements:
+            words = s.split()
+            verb = words[0].upper()
+            if verb == "BEGIN":
+                continue
+            if verb == "SELECT":
+                out.append("SELECT " + words[words.index("FROM") + 1])
+            elif verb == "INSERT":
+                out.append("INSERT " + words[2])
+            else:
+                out.append(f"{verb} {words[1]}")
+        return out
+
+
+@pytest.fixture
+def counted(engine: Engine) -> Iterator[Counter]:
+    counter = Counter()
+    event.listen(engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine, "before_cursor_execute", counter)
+
+
+def _turn(bot: ChatBot, counter: Counter, text: str, *, pick: bool = False, user: str = "u1") -> list[str]:
+    counter.statements.clear()
+    (bot.pick if pick else bot.push)(text, user)
+    return counter.tables()
+
+
+def test_an_ordinary_interview_turn_is_one_read_and_one_write(
+    sessions: sessionmaker[Session], counted: Counter
+) -> None:
+    bot = ChatBot(sessions, TODAY)
+    bot.start()
+    assert "省" in bot.text
+    tables = _turn(bot, counted, "晋")
+    assert "行业" in bot.text                                  # the turn did its work: the next question
+    assert tables == ["SELECT contacts", "INSERT conversations"], counted.statements
+    assert "conversations" in [s for s in counted.statements if s.startswith("SELECT")][0]  # the state: a join
+    tables = _turn(bot, counted, "水泥")
+    if bot.choice_ids() and bot.choice_ids()[0].startswith("ind:"):
+        tables = _turn(bot, counted, "ind:3011", pick=True)
+    assert "强制性清洁生产审核" in bot.text                      # a verdict: the assessment is stored too
+    assert tables == ["SELECT contacts", "INSERT assessments", "INSERT conversations"], counted.statements
+    with sessions() as s:
+        repos = Repositories(s)
+        contact = repos.contacts.get_by_address("test", "u1")
+        assert contact is not None
+        conversation = repos.conversations.get_by_contact_id(contact.id)
+        assert conversation is not None and conversation.state["interview"]["facts"]["province"] == "shanxi"
+
+
+def test_the_turn_that_binds_a_credit_code_and_opens_a_cycle(
+    sessions: sessionmaker[Session], counted: Counter
+) -> None:
+    bot = ChatBot(sessions, TODAY)
+    bot.start()
+    bot.push("山西的水泥厂，2026年3月31日上了名单")
+    bot.confirm()
+    if bot.choice_ids() and bot.choice_ids()[0].startswith("ind:"):
+        bot.pick("ind:3011")
+    bot.skip_follow_ups()
+    assert "2026-04-30" in bot.text, bot.text                # the verdict's deadlines, not yet kept
+    tables = _turn(bot, counted, CODE)
+    assert tables == [
+        "SELECT contacts",
+        "INSERT enterprises",            # ON CONFLICT DO NOTHING RETURNING: no look-up first
+        "UPDATE contacts",               # bound
+        "INSERT assessments",
+        "INSERT audit_cycles",
+        "INSERT milestones",             # every milestone in one statement
+        "INSERT reminders",              # every reminder of every milestone in one statement
+        "INSERT conversations",
+    ], counted.statements
+    assert sum(s.count("(") for s in counted.statements if s.startswith("INSERT INTO milestones")) > 3  # multi-row
+    kept = milestones(sessions)
+    assert {"disclosure", "report", "start"} <= set(kept)
+    assert str(kept["disclosure"].due) == "2026-04-30"
+    with sessions() as s:
+        reminders = Repositories(s).reminders.list_by_milestone(kept["report"].id)
+        assert len(reminders) >= 3 and all(r.status == "pending" for r in reminders)
+    # and the next turn is ordinary again
+    assert _turn(bot, counted, "帮助") == ["SELECT contacts", "INSERT conversations"]
+
+
+def test_a_known_credit_code_is_refused_by_the_insert_itself(
+    sessions: sessionmaker[Session], counted: Counter
+) -> None:
+    bot = ChatBot(sessions, TODAY)
+    bot.start(user="alice", code=CODE)
+    bot.push("你好", user="bob")
+    bot.pick("consent:yes", user="bob")
+    tables = _turn(bot, counted, CODE.lower(), user="bob")
+    assert "邀请同事" in bot.text                               # a public code alone gives nobody the enterprise
+    assert tables[:2] == ["SELECT contacts", "INSERT enterprises"] and "UPDATE contacts" not in tables
+    with sessions() as s:
+        repos = Repositories(s)
+        bob = repos.contacts.get_by_address("test", "bob")
+        assert bob is not None and bob.enterprise_id is None
+        assert repos.enterprises.count_all() == 1
