@@ -1,4 +1,8 @@
-"""The `qingshen` command: assess, run, chat, migrate."""
+"""The `qingshen` command: assess, run, chat, migrate.
+
+`qingshen assess` starts fast: this module imports neither storage (SQLAlchemy) nor the officer CLI;
+the commands that need them import them when they run (a test checks `sys.modules` after an assess).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot import officer_cli
 from bot.config import Settings
 from rules import QingshenError, assess
 from rules.errors import FactError
@@ -187,8 +190,12 @@ def open_conversation(
     return Dispatcher(sessions, calendar_url=lambda token: f"{base}/calendar/{token}.ics"), db_check, sessions
 
 
-def run_server(host: str | None, port: int | None, demo: bool | None, scheduler: bool = True) -> int:
-    """`qingshen run`: the page, the API, the channels' webhooks and the scheduler in this one process."""
+def run_server(host: str | None, port: int | None, demo: bool | None, scheduler: bool = True,
+               access_log: bool | None = None) -> int:
+    """`qingshen run`: the page, the API, the channels' webhooks and the scheduler in this one process.
+
+    Served by uvicorn on httptools and uvloop (`uvicorn[standard]`), without the access log unless asked
+    (`--access-log`, QINGSHEN_ACCESS_LOG); the application's own log lines are kept either way."""
     import uvicorn
 
     from bot.calendar import calendar_routes
@@ -201,7 +208,8 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
     from handlers.henan_form import henan_routes
 
     settings = Settings.from_env()
-    overrides = {k: v for k, v in (("host", host), ("port", port), ("demo", demo)) if v is not None}
+    overrides = {k: v for k, v in (("host", host), ("port", port), ("demo", demo), ("access_log", access_log))
+                 if v is not None}
     settings = Settings.model_validate({**settings.model_dump(), **overrides})
     dispatcher, db_check, sessions = open_conversation(settings)
     from handlers.extract_tables import tables
@@ -230,6 +238,7 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
         shown = f"[{settings.host}]" if ":" in settings.host else settings.host
         print(_("qingshen is serving on {url}").format(url=f"http://{shown}:{settings.port}/"), flush=True)
         uvicorn.run(app, host=settings.host, port=settings.port, server_header=False, log_level="info",
+                    access_log=settings.access_log, http="auto", loop="auto",  # httptools, uvloop when installed
                     timeout_graceful_shutdown=5)  # an open live inbox must not hold a shutdown for a minute
     finally:
         if jobs is not None:
@@ -263,7 +272,9 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(full: bool = True) -> argparse.ArgumentParser:
+    """The command line; `full=False` leaves out the subcommands whose definitions need storage (officer),
+    for a command line that is known to be another one (`main` does so for `assess`)."""
     parser = argparse.ArgumentParser(prog="qingshen", description="清审: cleaner-production audit assistant")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("assess", help="assess facts given as JSON (an object or an array of objects)")
@@ -276,9 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local demo mode: the API and the page need no key (default: $QINGSHEN_DEMO)")
     p.add_argument("--no-scheduler", dest="scheduler", action="store_false",
                    help="do not run the reminder sweep and the outbox sender in this process")
+    p.add_argument("--access-log", dest="access_log", action="store_true", default=None,
+                   help="log one line per HTTP request (default: $QINGSHEN_ACCESS_LOG, off)")
     sub.add_parser("migrate", help="create or upgrade the database schema ($QINGSHEN_DATABASE_URL)")
     sub.add_parser("chat", help="talk to the bot in this terminal (lines from standard input)")
-    officer_cli.register(sub)
+    if full:
+        from bot import officer_cli
+
+        officer_cli.register(sub)
     sub.add_parser("rules", add_help=False, help="for pack authors: `rules check PACK`, `rules test CASES`")
     return parser
 
@@ -289,14 +305,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot import rules_cli
 
         return rules_cli.main(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser(full=argv[:1] != ["assess"]).parse_args(argv)
     try:
         if args.command == "assess":
             return run_assess(args.file, args.as_of, sys.stdout)
         if args.command == "officer":
+            from bot import officer_cli
+
             return officer_cli.run(args)
         if args.command == "run":
-            return run_server(args.host, args.port, args.demo, args.scheduler)
+            return run_server(args.host, args.port, args.demo, args.scheduler, args.access_log)
         if args.command == "migrate":
             return run_migrate()
         if args.command == "chat":

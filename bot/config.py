@@ -10,6 +10,7 @@
 | QINGSHEN_PUBLIC_URL | the public base URL, for links in messages | none |
 | QINGSHEN_WEBHOOK_URL | where pushes for generic-API users are posted | none |
 | QINGSHEN_CALLBACK_WINDOW_SECONDS | how far a platform callback's signed time may be from ours, either way | 300 |
+| QINGSHEN_ACCESS_LOG | uvicorn's access log, one line per request (`qingshen run --access-log`) | false |
 
 A bad value raises `ConfigError` naming the variable.
 """
@@ -58,6 +59,7 @@ class Settings(BaseModel):
     session_secret: str | None = None  # the officers' dashboard sessions; None: a random key per process
     callback_window_seconds: int = Field(default=DEFAULT_CALLBACK_WINDOW, ge=MIN_CALLBACK_WINDOW,
                                          le=MAX_CALLBACK_WINDOW)
+    access_log: bool = False  # off by default: it costs CPU per request and records full query strings
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +75,7 @@ class Settings(BaseModel):
             webhook_url=_url(env, "WEBHOOK_URL"),
             session_secret=_secret(env, "SESSION_SECRET"),
             callback_window_seconds=callback_window(env),
+            access_log=_bool(env, "ACCESS_LOG"),
         )
 
     @property
