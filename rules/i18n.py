@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 # An installed wheel carries the compiled catalogs in rules/locales (setup.py); a checkout has them in ./locales.
@@ -57,6 +56,8 @@ def translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
 
 
 def _from_po(po: Path, locale: str) -> NullTranslations:
+    from babel.messages.pofile import read_po  # only without compiled catalogs: not on every start
+
     with po.open("rb") as f:
         catalog = read_po(f, locale=locale, domain=DOMAIN)
     t = NullTranslations()

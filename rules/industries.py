@@ -24,6 +24,8 @@ import yaml
 
 from rules.errors import FactError, RulePackError
 
+_SAFE_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # LibYAML's parser when PyYAML has it
+
 DATA_DIR = Path(__file__).parent / "data"
 CSV_FILE = DATA_DIR / "gbt4754_2017.csv"
 SYNONYM_FILE = DATA_DIR / "industry_synonyms.yaml"
@@ -84,22 +86,22 @@ class _Index:
 
 def get_class(code: str) -> Industry | None:
     """The class with this 4-digit code, or None (division and group codes are not classes)."""
-    return _index().classes.get(code)
+    return _codes().classes.get(code)
 
 
 def all_classes() -> list[Industry]:
     """All 1380 classes in code order."""
-    return list(_index().classes.values())
+    return list(_codes().classes.values())
 
 
 def sections() -> Mapping[str, str]:
     """Section letter -> name (20 sections, A to T)."""
-    return _index().sections
+    return _codes().sections
 
 
 def divisions() -> Mapping[str, str]:
     """Two-digit division code -> name (97 divisions, 01 to 97)."""
-    return _index().divisions
+    return _codes().divisions
 
 
 def validate_code(code: object) -> str:
@@ -110,7 +112,7 @@ def validate_code(code: object) -> str:
             f"行业代码格式错误，应为4位数字的小类代码 / malformed industry code {code!r}: expected the "
             'GB/T 4754-2017 class (小类) code as a string of exactly 4 digits, such as "3011"',
         )
-    if code not in _index().classes:
+    if code not in _codes().classes:
         raise FactError(
             "industry_code",
             f"《国民经济行业分类》(GB/T 4754-2017) 中没有小类 {code} / unknown class {code!r}: "
@@ -121,7 +123,7 @@ def validate_code(code: object) -> str:
 
 def section_of(code: str) -> str:
     """The section letter (门类) of a class, group or division code."""
-    section = _index().division_section.get(code[:2]) if _is_code_prefix(code) else None
+    section = _codes().division_section.get(code[:2]) if _is_code_prefix(code) else None
     if section is None:
         raise FactError("industry_code", f"unknown industry code {code!r} / 未知行业代码")
     return section
@@ -308,20 +310,40 @@ def _text_rank(e: _Entry, t: str) -> Rank | None:
 # -- loading --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Codes:
+    """The classification itself: what validating a code needs (the name search's index is `_Index`)."""
+
+    classes: Mapping[str, Industry]  # in code order
+    sections: Mapping[str, str]
+    divisions: Mapping[str, str]
+    division_section: Mapping[str, str]
+    groups: Mapping[str, str]
+
+
 @lru_cache(maxsize=1)
-def _index() -> _Index:
+def _codes() -> _Codes:
     rows = _read_rows()
     secs = {r["section"]: r["name"] for r in rows if r["level"] == "1"}
     divs = {r["division"]: r["name"] for r in rows if r["level"] == "2"}
     div_sec = {r["division"]: r["section"] for r in rows if r["level"] == "2"}
     groups = {r["group"]: r["name"] for r in rows if r["level"] == "3"}
     classes = {c.code: c for c in sorted(_classes(rows, div_sec), key=lambda c: c.code)}
+    return _Codes(classes=MappingProxyType(classes), sections=MappingProxyType(secs),
+                  divisions=MappingProxyType(divs), division_section=MappingProxyType(div_sec),
+                  groups=MappingProxyType(groups))
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    codes = _codes()
+    classes, groups, divs = codes.classes, codes.groups, codes.divisions
     entries = tuple(_entry(c, groups.get(c.group, ""), divs[c.division]) for c in classes.values())
     return _Index(
-        classes=MappingProxyType(classes),
-        sections=MappingProxyType(secs),
-        divisions=MappingProxyType(divs),
-        division_section=MappingProxyType(div_sec),
+        classes=classes,
+        sections=codes.sections,
+        divisions=divs,
+        division_section=codes.division_section,
         entries=entries,
         idf=MappingProxyType(_idf(entries)),
         synonyms=MappingProxyType(_load_synonyms(classes)),
@@ -375,7 +397,7 @@ def _idf(entries: tuple[_Entry, ...]) -> dict[str, float]:
 
 
 def _load_synonyms(classes: Mapping[str, Industry]) -> dict[str, tuple[str, ...]]:
-    raw = yaml.safe_load(SYNONYM_FILE.read_text(encoding="utf-8"))
+    raw = yaml.load(SYNONYM_FILE.read_text(encoding="utf-8"), Loader=_SAFE_YAML)
     if not isinstance(raw, dict):
         raise RulePackError(f"{SYNONYM_FILE.name}: expected a mapping of words to class codes")
     out: dict[str, tuple[str, ...]] = {}

@@ -29,6 +29,8 @@ from dateutil.relativedelta import relativedelta
 from rules.errors import RulePackError
 from rules.holidays_law import StatutoryLaw, statutory_law
 
+_SAFE_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # LibYAML's parser when PyYAML has it
+
 __all__ = [
     "HOLIDAYS_FILE",
     "HolidayTable",
@@ -291,7 +293,7 @@ def load_holidays(path: Path | None = None, law: StatutoryLaw | None = None) -> 
     except OSError as e:
         raise RulePackError(f"{name}: cannot be read: {e.strerror or e}.") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_SAFE_YAML)
     except (yaml.YAMLError, ValueError) as e:  # a bad timestamp raises ValueError
         raise RulePackError(f"{name}: not valid YAML: {e}") from None
     years = MappingProxyType(_parse_file(raw, name))

@@ -21,6 +21,8 @@ import yaml
 
 from rules.errors import FactError, RulePackError
 
+_SAFE_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # LibYAML's parser when PyYAML has it
+
 DATA_FILE = Path(__file__).parent / "data" / "provinces.yaml"
 _FIELDS = frozenset({"id", "code", "name", "short", "abbr", "aliases"})
 _ID_RE = re.compile(r"[a-z]+")
@@ -138,7 +140,7 @@ def _compile_pattern(keys: dict[str, Province]) -> re.Pattern[str]:
 
 def _load_raw() -> list[Any]:
     try:
-        raw = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+        raw = yaml.load(DATA_FILE.read_text(encoding="utf-8"), Loader=_SAFE_YAML)
     except yaml.YAMLError as e:
         raise RulePackError(f"{DATA_FILE.name}: not valid YAML: {e}") from None
     if not isinstance(raw, list):
