@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from bot.config import ConfigError, Settings
+from tests.bot.test_run_command import env_for, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(Path(__file__).parent))
-from test_run_command import env_for, free_port  # noqa: E402
 
 
 def test_the_fast_http_parts_are_installed() -> None:

@@ -69,7 +69,7 @@ def test_an_ordinary_interview_turn_is_one_read_and_one_write(
     tables = _turn(bot, counted, "晋")
     assert "行业" in bot.text                                  # the turn did its work: the next question
     assert tables == ["SELECT contacts", "INSERT conversations"], counted.statements
-    assert "conversations" in [s for s in counted.statements if s.startswith("SELECT")][0]  # the state: a join
+    assert "conversations" in next(s for s in counted.statements if s.startswith("SELECT"))  # the state: a join
     tables = _turn(bot, counted, "水泥")
     if bot.choice_ids() and bot.choice_ids()[0].startswith("ind:"):
         tables = _turn(bot, counted, "ind:3011", pick=True)
