@@ -3,22 +3,33 @@
 Backward-chaining in the sense of DESIGN.md: every ground is a three-valued condition over the
 facts; the verdict is decided as soon as one ground holds (mandatory) or all fail (voluntary);
 otherwise `missing` names the facts the undecided grounds wait on, most decisive first.
+
+Speed: what does not depend on the enterprise is worked out once per (province, as-of day) and kept in
+bounded LRU caches (`Engine(cache_size=...)`): which documents bind and are in force, their grounds ready
+to evaluate (hits built beforehand), the duties, notes and document statuses, the statuses' text rendered
+once per locale. A deadline is counted once per (rule, start day) and what a miss risks once per span of
+days in which the same documents are in force. The facts of one enterprise are then only run through
+the conditions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from rules.conditions import Condition, Facts, Tri, always, compile_condition
 from rules.i18n import DEFAULT_LOCALE, N_, Msg, gettext_for
 from rules.packs import SIZE_SCALES, Deadline, Duty, Ground, Pack, Supersedes, Table, TableRow, default_packs
-from rules.periods import count_period
+from rules.periods import Period, count_period
 from rules.provinces import get_province
 
 Text = str | Msg
+JsonDict = dict[str, Any]
+Consequences = Callable[[str, str, "str | None", date], JsonDict]
 
 # Tie-break for `missing`: the order in which a person can most easily answer.
 FACT_PRIORITY: tuple[str, ...] = (
@@ -29,7 +40,16 @@ FACT_PRIORITY: tuple[str, ...] = (
 # Derived facts are asked through the fact they come from.
 ASKED_AS = {"industry_section": "industry_code", "industry_division": "industry_code"}
 DEADLINE_ORDER = ("disclosure", "start", "report", "evaluation", "acceptance", "reaudit", "review")
+_DEADLINE_RANK = {kind: i for i, kind in enumerate(DEADLINE_ORDER)}
 SIZE_WORDS = {"any": "所有", "large_medium": "大中型", "not_micro": "大中小型"}  # the annex's own words
+# Entries per LRU cache of an engine: (province, day) pairs for the per-day work; four times as many
+# (rule, start day) pairs for counted deadlines.
+CACHE_SIZE = 4096
+
+_MANDATORY = Msg(N_("The enterprise is within the scope of mandatory audits, so the voluntary "
+                    "programme does not apply."))
+_UNDETERMINED = Msg(N_("Not known yet whether the audit is mandatory."))
+_NO_VOLUNTARY = Msg(N_("No rule on voluntary audits is loaded."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +74,8 @@ class DeadlineHit:
     packs: tuple[str, ...]
     met_on: date | None = None  # the facts show the step done: the day of the fact that shows it
     met_by: str | None = None  # that fact (last_audit_completed_on, evaluated_on, accepted_on)
+    # locale -> this deadline's JSON without the as-of-dependent part (a hit is shared between assessments).
+    _json: dict[str, JsonDict] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 # A step of a round counted from a date is done once a later step of that round is: an audit round
@@ -107,6 +129,17 @@ class VoluntaryStatus:
     missing: tuple[str, ...] = ()
 
 
+@dataclass(slots=True)
+class _Frame:
+    """What assessments of one province, day and set of documents used share: the document statuses, the
+    province of the provincial document applied (for penalties), the statuses rendered per locale."""
+
+    documents: tuple[DocumentStatus, ...]
+    province: str | None
+    consequences: Consequences
+    rendered: dict[str, list[JsonDict]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Assessment:
     as_of: date
@@ -120,35 +153,49 @@ class Assessment:
     missing: tuple[str, ...]
     notes: tuple[Msg, ...]
     duties: tuple[DutyHit, ...] = ()
+    _frame: _Frame | None = field(default=None, repr=False, compare=False)
 
     @property
     def pack_versions(self) -> dict[str, str]:
         return {d.pack.id: d.pack.version for d in self.documents if d.applied}
 
-    def to_dict(self, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
-        """The `assess` JSON of DESIGN.md (plus `notes`, `voluntary.missing`, `documents[].version`)."""
+    def to_dict(self, locale: str = DEFAULT_LOCALE, *, shared: bool = False) -> JsonDict:
+        """The `assess` JSON of DESIGN.md (plus `notes`, `voluntary.missing`, `documents[].version`).
+
+        Parts that do not depend on the enterprise are rendered once and kept by the engine; the result
+        gets its own copies, unless `shared` (for a caller that encodes it at once and keeps nothing)."""
         tr = gettext_for(locale)
+        frame = self._frame
+        if frame is None:
+            documents = _documents_json(self.documents, tr)
+            province, consequences_of = _province_of(self.documents), _consequences()
+        else:
+            documents = frame.rendered.get(locale)  # type: ignore[assignment]
+            if documents is None:
+                documents = frame.rendered[locale] = _documents_json(self.documents, tr)
+            if not shared:
+                documents = [d.copy() for d in documents]
+            province, consequences_of = frame.province, frame.consequences
+        as_of = self.as_of
+        v = self.voluntary
         return {
-            "as_of": self.as_of.isoformat(),
+            "as_of": as_of.isoformat(),
             "obligation": self.obligation,
             "grounds": [
                 {"id": g.id, "kind": g.kind, "document_id": g.pack.id, "document": g.pack.title,
                  "citation": g.citation, "quote": g.quote, "summary": g.summary}
                 for g in self.grounds
             ],
-            "documents": [
-                {"id": d.pack.id, "title": d.pack.title, "applied": d.applied, "why": d.why.render(tr),
-                 "version": d.pack.version}
-                for d in self.documents
-            ],
-            "deadlines": [self._deadline_dict(d, tr) for d in self.deadlines],
+            "documents": documents,
+            "deadlines": [_deadline_json(d, locale, tr, as_of, province, consequences_of, shared)
+                          for d in self.deadlines],
             "disclosure_fields": list(self.disclosure_fields),
             "report_to": list(self.report_to),
             "voluntary": {
-                "eligible": self.voluntary.eligible,
-                "why": _render(self.voluntary.why, tr),
-                "citation": self.voluntary.citation,
-                "missing": list(self.voluntary.missing),
+                "eligible": v.eligible,
+                "why": v.why if isinstance(v.why, str) else v.why.render(tr),
+                "citation": v.citation,
+                "missing": list(v.missing),
             },
             "missing": list(self.missing),
             "notes": [n.render(tr) for n in self.notes],
@@ -156,33 +203,89 @@ class Assessment:
                 {"id": f"{d.pack.id}.{d.id}", "document_id": d.pack.id, "document": d.pack.title,
                  "citation": d.citation, "quote": d.quote, "summary": d.summary,
                  **({"due": d.due.isoformat(), "covers_year": d.covers_year, "milestone": d.milestone,
-                     **self._if_missed(d.milestone, d.due, d.citation)} if d.due else {}),
+                     **_if_missed(d.milestone, d.due, d.citation, as_of, province, consequences_of, shared)}
+                    if d.due else {}),
                  **({"fields": list(d.fields), "fields_citation": d.fields_citation} if d.fields else {})}
                 for d in self.duties
             ],
         }
 
-    def _deadline_dict(self, d: DeadlineHit, tr: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "kind": d.kind, "from": d.start.isoformat(), "nominal": d.nominal.isoformat(), "due": d.due.isoformat(),
-            "citation": d.citation, "note": _join(d.note, tr), "schedule_known": d.schedule_known,
+
+def _documents_json(documents: Iterable[DocumentStatus], tr: Any) -> list[JsonDict]:
+    return [{"id": d.pack.id, "title": d.pack.title, "applied": d.applied, "why": d.why.render(tr),
+             "version": d.pack.version} for d in documents]
+
+
+def _province_of(documents: Iterable[DocumentStatus]) -> str | None:
+    """The province of the provincial document applied, if any (penalties and remedies are scoped by it)."""
+    return next((x.pack.jurisdiction for x in documents if not x.pack.national and x.applied), None)
+
+
+def _deadline_json(d: DeadlineHit, locale: str, tr: Any, as_of: date, province: str | None,
+                   consequences_of: Consequences, shared: bool) -> JsonDict:
+    base = d._json.get(locale)
+    if base is None:
+        base = d._json[locale] = {
+            "kind": d.kind, "from": d.start.isoformat(), "nominal": d.nominal.isoformat(),
+            "due": d.due.isoformat(), "citation": d.citation, "note": _join(d.note, tr),
+            "schedule_known": d.schedule_known,
         }
         if d.met_on is not None:
-            out.update({"met_on": d.met_on.isoformat(), "met_by": d.met_by})
-            return out
-        out.update(self._if_missed(d.kind, d.due, d.citation))
-        return out
+            base.update({"met_on": d.met_on.isoformat(), "met_by": d.met_by})
+    if d.met_on is not None or d.due >= as_of:
+        return base if shared else base.copy()
+    out = base.copy()
+    out.update(_if_missed(d.kind, d.due, d.citation, as_of, province, consequences_of, shared))
+    return out
 
-    def _if_missed(self, kind: str | None, due: date, citation: str) -> dict[str, Any]:
-        """For a deadline whose legal last day is before the as-of day: how many days it is overdue (unless
-        done: the facts do not say) and what the law attaches to the miss (rules/penalties.py)."""
-        if kind is None or due >= self.as_of:
-            return {}
-        from rules.penalties import consequences  # here: rules.penalties imports the packs through rules
 
-        province = next((x.pack.jurisdiction for x in self.documents if not x.pack.national and x.applied), None)
-        return {"overdue_days_unless_done": (self.as_of - due).days,
-                "if_missed": consequences(kind, citation, province, due + timedelta(days=1))}
+def _if_missed(kind: str | None, due: date, citation: str, as_of: date, province: str | None,
+               consequences_of: Consequences, shared: bool) -> JsonDict:
+    """For a deadline whose legal last day is before the as-of day: how many days it is overdue (unless
+    done: the facts do not say) and what the law attaches to the miss (rules/penalties.py)."""
+    if kind is None or due >= as_of:
+        return {}
+    found = consequences_of(kind, citation, province, due + timedelta(days=1))
+    return {"overdue_days_unless_done": (as_of - due).days, "if_missed": found if shared else _copy_json(found)}
+
+
+def _copy_json(value: Any) -> Any:
+    if type(value) is dict:
+        return {k: _copy_json(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy_json(v) for v in value]
+    return value
+
+
+def _consequences() -> Consequences:
+    from rules.penalties import consequences  # here: rules.penalties imports the packs through rules
+
+    return consequences
+
+
+class _EraConsequences:
+    """`rules.penalties.consequences`, memoised. It depends on the day only through which documents of the
+    penalty table are in force on it, so all days between two consecutive effective dates (or days after
+    an expiry) share one answer: the memo is keyed by that span. Callers copy what they keep."""
+
+    def __init__(self, size: int) -> None:
+        from rules.penalties import penalty_table
+
+        bounds: set[date] = set()
+        for p in penalty_table().packs.values():
+            if p.effective_from is not None:
+                bounds.add(p.effective_from)
+            if p.effective_until is not None and p.effective_until < date.max:
+                bounds.add(p.effective_until + timedelta(days=1))
+        self._bounds = tuple(sorted(bounds))
+        self._raw = _consequences()
+        self._memo = lru_cache(maxsize=size)(self._span)
+
+    def __call__(self, kind: str, citation: str, province: str | None, on: date) -> JsonDict:
+        return self._memo(kind, citation, province, bisect_right(self._bounds, on))
+
+    def _span(self, kind: str, citation: str, province: str | None, span: int) -> JsonDict:
+        return self._raw(kind, citation, province, self._bounds[span - 1] if span else date.min)
 
 
 def _render(t: Text, tr: Any) -> str:
@@ -199,6 +302,86 @@ class _CompiledTable:
     by_code: Mapping[str, tuple[tuple[TableRow, Condition], ...]]      # every row that covers the code
     deciding: Mapping[str, tuple[tuple[TableRow, Condition], ...]]     # minus rows another row implies
     by_division: tuple[tuple[int, int, TableRow, Condition], ...]
+
+
+# One table ground, ready to evaluate: for a class code (or, for a code no row names, its division), the
+# rows that cover it as (condition value, hit), and the conditions of the rows that decide `missing`.
+_TableRows = tuple[tuple[tuple[Callable[[Facts], Tri], GroundHit], ...], tuple[Condition, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _GroundTable:
+    by_code: Mapping[str, _TableRows]
+    by_division: Mapping[int, _TableRows]
+
+
+# A ground of a (province, day): (province unknown, value, waiting, hit, table); value/waiting/hit are
+# None for a table ground, table None otherwise.
+_PlannedGround = tuple[bool, Any, Any, Any, "_GroundTable | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    """What the assessments of one (province, as-of day) share."""
+
+    grounds: tuple[_PlannedGround, ...]
+    # obligation -> (rule number, date fact, ground kinds or None, deadline kind), in the packs' order
+    deadlines: Mapping[str, tuple[tuple[int, str, frozenset[str] | None, str], ...]]
+    # obligation -> (pack, duty, ground kinds or None, condition value, the hit (None for a yearly duty),
+    # the yearly duty's number, 0, its first year on or after the day), provincial packs first
+    duties: Mapping[str, tuple[tuple[Pack, Duty, frozenset[str] | None, Any, DutyHit | None, int, int, int], ...]]
+    programme: tuple[Any, Any, tuple[Text, Text, Text], str] | None  # (value, waiting, whys, citation)
+    voluntary_default: VoluntaryStatus
+    notes: tuple[Msg, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Basis:
+    """What the disclosure fields and offices of one (province, basis day) draw on."""
+
+    disclosure: tuple[tuple[frozenset[str], tuple[str, ...]], ...]
+    offices: tuple[tuple[frozenset[str], Any, tuple[str, ...]], ...]
+
+
+def _table_ground(table: _GroundTable, facts: Facts) -> tuple[Tri, list[str], list[GroundHit]]:
+    code = facts.get("industry_code")
+    if code is None:
+        return None, ["industry_code"], []
+    rows = table.by_code.get(code)
+    if rows is None:
+        rows = table.by_division.get(facts["industry_division"], ((), ()))
+    found = [hit for value, hit in rows[0] if value(facts)]
+    if found:
+        return True, [], found
+    waiting = [f for cond in rows[1] if cond.value(facts) is None for f in cond.waiting(facts)]
+    return (None if waiting else False), waiting, []
+
+
+def _evaluate(plan: Sequence[_PlannedGround], facts: Facts) -> tuple[list[GroundHit], list[list[str]]]:
+    hits: list[GroundHit] = []
+    undecided: list[list[str]] = []
+    for unknown, value_of, waiting_of, hit, table in plan:
+        if table is None:
+            value = value_of(facts)
+            if value is False:
+                continue
+            if unknown:
+                undecided.append(["province", *waiting_of(facts)] if value is None else ["province"])
+            elif value:
+                hits.append(hit)
+            else:
+                undecided.append(waiting_of(facts))
+        else:
+            value, waiting, found = _table_ground(table, facts)
+            if value is False:
+                continue
+            if unknown:
+                undecided.append(["province", *waiting])
+            elif value:
+                hits.extend(found)
+            else:
+                undecided.append(waiting)
+    return hits, undecided
 
 
 def _row_condition(row: TableRow) -> Condition:
@@ -249,86 +432,92 @@ def _implies(row: TableRow, other: TableRow) -> bool:
     return sizes_covered and (other.when is None or other.when == row.when)
 
 
-class Engine:
-    """Holds the compiled packs; `assess` is pure and cheap (no I/O)."""
 
-    def __init__(self, packs: Sequence[Pack] | None = None) -> None:
+class Engine:
+    """Holds the compiled packs; `assess` is pure and cheap (no I/O). `cache_size=0` keeps nothing between
+    calls (each assessment works everything out afresh)."""
+
+    def __init__(self, packs: Sequence[Pack] | None = None, *, cache_size: int = CACHE_SIZE) -> None:
         self.packs: tuple[Pack, ...] = tuple(packs if packs is not None else default_packs())
         self._tables = {
             (p.id, name): _compile_table(t) for p in self.packs for name, t in p.tables.items()
         }
         self._provinces_with_packs = frozenset(p.jurisdiction for p in self.packs if not p.national)
-        # Plain tuples for the hot path (pydantic attribute access is slow).
-        self._grounds_of = {p.id: tuple((g, g.condition.value, g.condition.waiting) for g in p.grounds)
-                            for p in self.packs}
-        self._deadlines_of = {
-            p.id: tuple((r, r.from_, None if r.kinds is None else frozenset(r.kinds)) for r in p.deadlines)
-            for p in self.packs
-        }
         # Superseded pack id -> (the rule, the superseding pack): from the rule's date its provisions are
         # cited as the new document's articles.
         self._successors: dict[str, tuple[Supersedes, Pack]] = {
             s.document: (s, p) for p in self.packs for s in p.supersedes
         }
-        self._doc_cache: dict[tuple[object, ...], DocumentStatus] = {}
-        self._docs_cache: dict[tuple[object, ...], tuple[DocumentStatus, ...]] = {}
-        self._notes_cache: dict[tuple[object, ...], tuple[Msg, ...]] = {}
+        # Plain tuples for the hot path (pydantic attribute access is slow); hits built once, as cited
+        # before and after a supersession.
+        self._grounds_of = {p.id: tuple(self._compile_ground(p, g) for g in p.grounds) for p in self.packs}
+        self._rules: list[tuple[Pack, Deadline]] = []
+        self._deadlines_of: dict[str, tuple[tuple[int, str, frozenset[str] | None, str, str], ...]] = {}
+        for p in self.packs:
+            numbered = []
+            for r in p.deadlines:
+                numbered.append((len(self._rules), r.from_, None if r.kinds is None else frozenset(r.kinds),
+                                 r.kind, r.obligation))
+                self._rules.append((p, r))
+            self._deadlines_of[p.id] = tuple(numbered)
+        self._duty_specs = [(p, d) for p in self.packs for d in p.duties]
+        self._duty_numbers = {id(d): i for i, (_, d) in enumerate(self._duty_specs)}
+        size = max(0, cache_size)
+        self._day = lru_cache(maxsize=size)(self._make_day)
+        self._ground_plan = lru_cache(maxsize=size)(self._make_ground_plan)
+        self._basis = lru_cache(maxsize=size)(self._make_basis)
+        self._frame = lru_cache(maxsize=size)(self._make_frame)
+        self._disclosure = lru_cache(maxsize=size)(self._make_disclosure)
+        self._counted = lru_cache(maxsize=4 * size)(self._count)
+        self._deadline = lru_cache(maxsize=4 * size)(self._make_deadline)
+        self._yearly = lru_cache(maxsize=size)(self._make_yearly)
+        self._consequences: Consequences = _EraConsequences(size) if size else _consequences()
 
     # -- the verdict -------------------------------------------------------------------------
 
     def assess(self, facts: Facts, as_of: date) -> Assessment:
         """`facts` are validated and derived (rules.facts.parse_facts + derive)."""
         province = facts.get("province")
-        binding = [(p, True if p.national else None if province is None else province == p.jurisdiction)
-                   for p in self.packs]
-        hits, undecided = self._grounds(binding, facts, as_of)
-        if self._successors:
-            hits = [self._recite_ground(h, as_of) for h in hits]
+        day = self._day(province, as_of)
+        hits, undecided = _evaluate(day.grounds, facts)
         if hits:
             obligation = "mandatory"
         elif undecided:
             obligation = "undetermined"
         else:
             obligation = "voluntary"
-        missing = self._missing(facts, as_of, undecided) if obligation == "undetermined" else ()
-        kinds = frozenset(h.kind for h in hits)
-        basis = facts.get("list_published_on") or as_of
-        deadlines = self._deadlines(binding, facts, obligation, kinds)
-        duties = self._duties(binding, facts, obligation, kinds, as_of) if obligation != "undetermined" else ()
-        used_for_deadlines = {pid for d in deadlines for pid in d.packs} | {d.pack.id for d in duties}
+        kinds = frozenset([h.kind for h in hits])
+        if obligation == "undetermined":
+            missing = self._missing(facts, as_of, undecided)
+            deadlines: tuple[DeadlineHit, ...] = ()
+            duties: tuple[DutyHit, ...] = ()
+            used: frozenset[str] = frozenset()
+        else:
+            missing = ()
+            deadlines = self._deadlines(day, facts, obligation, kinds)
+            duties = self._duties(day, facts, obligation, kinds)
+            used = frozenset([*(pid for d in deadlines for pid in d.packs), *(d.pack.id for d in duties)])
+        frame = self._frame(province, as_of, used)
+        if hits:
+            basis = facts.get("list_published_on") or as_of
+            disclosure = self._disclosure(province, basis, kinds)
+            report_to = self._offices(self._basis(province, basis), facts, kinds)
+        else:
+            disclosure = report_to = ()
         return Assessment(
             as_of=as_of,
             obligation=obligation,
             grounds=tuple(hits),
-            documents=self._documents_cached(binding, facts, as_of, used_for_deadlines),
+            documents=frame.documents,
             deadlines=deadlines,
-            disclosure_fields=self._disclosure(binding, kinds, basis) if hits else (),
-            report_to=self._offices(binding, facts, kinds, basis) if hits else (),
-            voluntary=self._voluntary(binding, facts, as_of, obligation, hits),
+            disclosure_fields=disclosure,
+            report_to=report_to,
+            voluntary=self._voluntary(day, facts, obligation, hits),
             missing=missing,
-            notes=self._notes_cached(province, as_of),
+            notes=day.notes,
             duties=duties,
+            _frame=frame,
         )
-
-    def _documents_cached(
-        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, as_of: date, used: set[str]
-    ) -> tuple[DocumentStatus, ...]:
-        key = (facts.get("province"), as_of, frozenset(used))
-        found = self._docs_cache.get(key)
-        if found is None:
-            if len(self._docs_cache) > 20_000:
-                self._docs_cache.clear()
-            found = self._docs_cache[key] = self._documents(binding, facts, as_of, used)
-        return found
-
-    def _notes_cached(self, province: str | None, as_of: date) -> tuple[Msg, ...]:
-        key = (province, as_of)
-        found = self._notes_cache.get(key)
-        if found is None:
-            if len(self._notes_cache) > 20_000:
-                self._notes_cache.clear()
-            found = self._notes_cache[key] = self._notes({"province": province} if province else {}, as_of)
-        return found
 
     def clock_facts(self, province: str | None, obligation: str, kinds: frozenset[str]) -> frozenset[str]:
         """The date facts from which a document binding `province` (national ones always) counts a
@@ -363,185 +552,215 @@ class Engine:
         relevant = {"province"}
         for world in (*sorted(self._provinces_with_packs), None):
             assumed = {**facts, "province": world or "__elsewhere__"}
-            binding = [(p, self._jurisdiction(p, assumed)) for p in self.packs]
-            hits, waiting = self._grounds(binding, assumed, as_of)
+            hits, waiting = _evaluate(self._ground_plan(world or "__elsewhere__", as_of), assumed)
             if not hits:
                 relevant.update(ASKED_AS.get(f, f) for w in waiting for f in w)
         return _rank_missing([[f for f in w if ASKED_AS.get(f, f) in relevant] for w in undecided])
 
-    def _jurisdiction(self, pack: Pack, facts: Facts) -> Tri:
-        if pack.national:
-            return True
-        province = facts.get("province")
-        return None if province is None else province == pack.jurisdiction
+    def _binding(self, province: str | None) -> list[tuple[Pack, Tri]]:
+        return [(p, True if p.national else None if province is None else province == p.jurisdiction)
+                for p in self.packs]
 
-    def _grounds(
-        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, as_of: date
-    ) -> tuple[list[GroundHit], list[list[str]]]:
-        hits: list[GroundHit] = []
-        undecided: list[list[str]] = []
-        for pack, juris in binding:
+    # -- compiled once ------------------------------------------------------------------------
+
+    def _compile_ground(self, pack: Pack, ground: Ground) -> tuple[Any, Any, GroundHit | None, GroundHit | None,
+                                                                    _GroundTable | None, _GroundTable | None]:
+        """(value, waiting, hit, hit once superseded, table, table once superseded)."""
+        successor = self._successors.get(pack.id)
+        since = successor[0].from_ if successor else None
+        if ground.table is None:
+            hit = _hit(pack, ground)
+            recited = self._recite_ground(hit, since) if since else hit
+            return ground.condition.value, ground.condition.waiting, hit, recited, None, None
+        table = self._tables[(pack.id, ground.table)]
+        plain = self._ground_table(pack, ground, table, None)
+        return None, None, None, None, plain, self._ground_table(pack, ground, table, since) if since else plain
+
+    def _ground_table(self, pack: Pack, ground: Ground, table: _CompiledTable, since: date | None) -> _GroundTable:
+        hits: dict[int, GroundHit] = {}
+
+        def hit(row: TableRow) -> GroundHit:
+            found = hits.get(id(row))
+            if found is None:
+                found = hits[id(row)] = _table_hit(pack, ground, row)
+                if since is not None:
+                    found = hits[id(row)] = self._recite_ground(found, since)
+            return found
+
+        def rows(covering: Sequence[tuple[TableRow, Condition]], deciding: Sequence[tuple[TableRow, Condition]]
+                 ) -> _TableRows:
+            return tuple((c.value, hit(r)) for r, c in covering), tuple(c for _, c in deciding)
+
+        by_code = {code: rows(covering, table.deciding[code]) for code, covering in table.by_code.items()}
+        by_division = {}
+        for division in range(100):
+            covering = tuple((r, c) for lo, hi, r, c in table.by_division if lo <= division <= hi)
+            by_division[division] = rows(covering, covering)
+        return _GroundTable(by_code, by_division)
+
+    # -- what one (province, day) shares -------------------------------------------------------
+
+    def _make_ground_plan(self, province: str | None, as_of: date) -> tuple[_PlannedGround, ...]:
+        out: list[_PlannedGround] = []
+        for pack, juris in self._binding(province):
             if juris is False or not pack.in_force(as_of):
                 continue
-            for ground, value_of, waiting_of in self._grounds_of[pack.id]:
-                if ground.table is not None:
-                    value, waiting, found = self._table_ground(pack, ground, facts)
-                else:
-                    value = value_of(facts)
-                    waiting = waiting_of(facts) if value is None else []
-                    found = [_hit(pack, ground)] if value else []
-                if value is False:
-                    continue
-                if juris is None:
-                    undecided.append(["province", *waiting])
-                elif value:
-                    hits.extend(found)
-                else:
-                    undecided.append(waiting)
-        return hits, undecided
+            successor = self._successors.get(pack.id)
+            recite = successor is not None and as_of >= successor[0].from_
+            for value, waiting, hit, recited, table, recited_table in self._grounds_of[pack.id]:
+                out.append((juris is None, value, waiting, recited if recite else hit,
+                            recited_table if recite else table))
+        return tuple(out)
 
-    def _table_ground(
-        self, pack: Pack, ground: Ground, facts: Facts
-    ) -> tuple[Tri, list[str], list[GroundHit]]:
-        table = self._tables[(pack.id, ground.table or "")]
-        code = facts.get("industry_code")
-        if code is None:
-            return None, ["industry_code"], []
-        rows = table.by_code.get(code)
-        deciding = table.deciding.get(code)
-        if rows is None or deciding is None:
-            division = facts["industry_division"]
-            rows = deciding = tuple((r, c) for lo, hi, r, c in table.by_division if lo <= division <= hi)
-        found = [_table_hit(pack, ground, row) for row, cond in rows if cond.value(facts)]
-        if found:
-            return True, [], found
-        waiting = [f for _, cond in deciding if cond.value(facts) is None for f in cond.waiting(facts)]
-        return (None if waiting else False), waiting, []
+    def _make_day(self, province: str | None, as_of: date) -> _Day:
+        binding = self._binding(province)
+        deadlines: dict[str, list[tuple[int, str, frozenset[str] | None, str]]] = {"mandatory": [], "voluntary": []}
+        for pack, juris in binding:
+            if juris is True:
+                for number, from_fact, rule_kinds, kind, obligation in self._deadlines_of[pack.id]:
+                    deadlines.setdefault(obligation, []).append((number, from_fact, rule_kinds, kind))
+        first = _provincial_first(binding, as_of)
+        duties: dict[str, list[Any]] = {"mandatory": [], "voluntary": []}
+        for pack in first:
+            for duty in pack.duties:
+                kinds = None if duty.kinds is None else frozenset(duty.kinds)
+                entry: tuple[Any, ...]
+                if duty.yearly is None:
+                    entry = (pack, duty, kinds, duty.condition.value, _duty_hit(pack, duty, as_of, None), 0, 0, 0)
+                else:
+                    m, d = duty.yearly.month, duty.yearly.day
+                    year = as_of.year if (as_of.month, as_of.day) <= (m, d) else as_of.year + 1
+                    entry = (pack, duty, kinds, duty.condition.value, None, self._duty_numbers[id(duty)], 0, year)
+                duties.setdefault(duty.obligation, []).append(entry)
+        provincial = [p for p in first if p.voluntary]
+        programme = next(((pack, entry) for pack in provincial for entry in pack.voluntary if entry.programme), None)
+        planned = None
+        if programme is not None:
+            in_pack, rule = programme
+            whys: tuple[Text, Text, Text] = (
+                rule.summary,
+                Msg(N_("Does not meet the programme's conditions: {summary}"), {"summary": rule.summary}),
+                Msg(N_("Whether the programme's conditions are met is not known yet: {summary}"),
+                    {"summary": rule.summary}),
+            )
+            planned = (rule.condition.value, rule.condition.waiting, whys, f"{in_pack.title}{rule.citation}")
+        default = (VoluntaryStatus(True, provincial[0].voluntary[0].summary,
+                                   f"{provincial[0].title}{provincial[0].voluntary[0].citation}")
+                   if provincial else VoluntaryStatus(None, _NO_VOLUNTARY, ""))
+        return _Day(
+            grounds=self._ground_plan(province, as_of),
+            deadlines={k: tuple(v) for k, v in deadlines.items()},
+            duties={k: tuple(v) for k, v in duties.items()},
+            programme=planned,
+            voluntary_default=default,
+            notes=self._notes({"province": province} if province else {}, as_of),
+        )
+
+    def _make_basis(self, province: str | None, basis: date) -> _Basis:
+        first = _provincial_first(self._binding(province), basis)
+        return _Basis(
+            disclosure=tuple((frozenset(e.kinds), tuple(e.fields)) for p in first for e in p.disclosure),
+            offices=tuple((frozenset(e.kinds), e.condition.value, tuple(e.offices))
+                          for p in first for e in p.report_to),
+        )
+
+    def _make_frame(self, province: str | None, as_of: date, used: frozenset[str]) -> _Frame:
+        facts = {"province": province} if province else {}
+        documents = tuple(self._superseded_status(p, as_of) or _document_status(p, j, facts, as_of, p.id in used)
+                          for p, j in self._binding(province))
+        return _Frame(documents, _province_of(documents), self._consequences)
 
     # -- what follows from the verdict ---------------------------------------------------------
 
-    def _deadlines(
-        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, obligation: str, kinds: frozenset[str]
-    ) -> tuple[DeadlineHit, ...]:
-        if obligation == "undetermined":
-            return ()
-        best: dict[str, list[tuple[Pack, Deadline, Any]]] = {}
-        for pack, juris in binding:
-            if juris is not True:
+    def _deadlines(self, day: _Day, facts: Facts, obligation: str, kinds: frozenset[str]) -> tuple[DeadlineHit, ...]:
+        best: dict[str, list[tuple[date, tuple[int, date]]]] = {}
+        for number, from_fact, rule_kinds, kind in day.deadlines.get(obligation, ()):
+            start = facts.get(from_fact)
+            if start is None or (rule_kinds is not None and kinds.isdisjoint(rule_kinds)):
                 continue
-            for rule, from_fact, rule_kinds in self._deadlines_of[pack.id]:
-                start = facts.get(from_fact)
-                if (
-                    start is None
-                    or rule.obligation != obligation
-                    or (rule_kinds is not None and kinds.isdisjoint(rule_kinds))
-                    or not pack.in_force(start)
-                ):
-                    continue
-                p = rule.period
-                period = count_period(start, years=p.years, months=p.months, days=p.days)
-                cited, cited_rule = (self._recite_deadline(pack, rule, start) if pack.id in self._successors
-                                     else (pack, rule))
-                current = best.get(rule.kind)
-                if current is None or period.nominal < current[0][2].nominal:
-                    best[rule.kind] = [(cited, cited_rule, period)]
-                elif period.nominal == current[0][2].nominal:
-                    current.append((cited, cited_rule, period))
-        out = [_met(_deadline_hit(kind, entries), facts) for kind, entries in best.items()]
-        return tuple(sorted(out, key=lambda d: (d.nominal, DEADLINE_ORDER.index(d.kind))))
+            counted = self._counted(number, start)
+            if counted is None:
+                continue
+            nominal = counted[0]
+            current = best.get(kind)
+            if current is None or nominal < current[0][0]:
+                best[kind] = [(nominal, (number, start))]
+            elif nominal == current[0][0]:
+                current.append((nominal, (number, start)))
+        if not best:
+            return ()
+        out = [_met(self._deadline(kind, tuple(key for _, key in entries)), facts) for kind, entries in best.items()]
+        if len(out) > 1:
+            out.sort(key=lambda d: (d.nominal, _DEADLINE_RANK[d.kind]))
+        return tuple(out)
 
-    def _duties(
-        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, obligation: str, kinds: frozenset[str],
-        as_of: date,
-    ) -> tuple[DutyHit, ...]:
+    def _count(self, number: int, start: date) -> tuple[date, Pack, Deadline, Period] | None:
+        """A deadline rule counted from `start`, cited as on that day; None when its document was not in force."""
+        pack, rule = self._rules[number]
+        if not pack.in_force(start):
+            return None
+        p = rule.period
+        period = count_period(start, years=p.years, months=p.months, days=p.days)
+        cited, cited_rule = self._recite_deadline(pack, rule, start) if pack.id in self._successors else (pack, rule)
+        return period.nominal, cited, cited_rule, period
+
+    def _make_deadline(self, kind: str, keys: tuple[tuple[int, date], ...]) -> DeadlineHit:
+        entries = []
+        for number, start in keys:
+            counted = self._counted(number, start)
+            assert counted is not None
+            entries.append(counted[1:])
+        return _deadline_hit(kind, entries)
+
+    def _duties(self, day: _Day, facts: Facts, obligation: str, kinds: frozenset[str]) -> tuple[DutyHit, ...]:
         """The duties of packs in force on the as-of day, provincial first; a yearly one dated on its next
         day on or after the as-of day, and not before the year after the list was published (the first
         yearly report covers the year of the list)."""
         out: list[DutyHit] = []
         listed = facts.get("list_published_on")
-        for pack in _provincial_first(binding, as_of):
-            for duty in pack.duties:
-                if duty.obligation != obligation or (duty.kinds is not None and kinds.isdisjoint(duty.kinds)):
-                    continue
-                if duty.condition.value(facts) is not True:
-                    continue
-                out.append(_duty_hit(pack, duty, as_of, listed))
+        for _, _, duty_kinds, value, hit, number, _, year in day.duties.get(obligation, ()):
+            if duty_kinds is not None and kinds.isdisjoint(duty_kinds):
+                continue
+            if value(facts) is not True:
+                continue
+            if hit is None:
+                hit = self._yearly(number, max(year, listed.year + 1) if listed is not None else year)
+            out.append(hit)
         return tuple(out)
 
-    def _disclosure(
-        self, binding: Sequence[tuple[Pack, Tri]], kinds: frozenset[str], basis: date
-    ) -> tuple[str, ...]:
+    def _make_yearly(self, number: int, year: int) -> DutyHit:
+        """A yearly duty due in `year`: `_duty_hit` on its own day."""
+        pack, duty = self._duty_specs[number]
+        assert duty.yearly is not None
+        return _duty_hit(pack, duty, date(year, duty.yearly.month, duty.yearly.day), None)
+
+    def _make_disclosure(self, province: str | None, basis: date, kinds: frozenset[str]) -> tuple[str, ...]:
         fields: dict[str, None] = {}
-        for pack in _provincial_first(binding, basis):
-            for entry in pack.disclosure:
-                if not kinds.isdisjoint(entry.kinds):
-                    fields.update(dict.fromkeys(entry.fields))
+        for entry_kinds, entry_fields in self._basis(province, basis).disclosure:
+            if not kinds.isdisjoint(entry_kinds):
+                fields.update(dict.fromkeys(entry_fields))
         return tuple(fields)
 
-    def _offices(
-        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, kinds: frozenset[str], basis: date
-    ) -> tuple[str, ...]:
+    def _offices(self, basis: _Basis, facts: Facts, kinds: frozenset[str]) -> tuple[str, ...]:
         offices: dict[str, None] = {}
-        for pack in _provincial_first(binding, basis):
-            for entry in pack.report_to:
-                if not kinds.isdisjoint(entry.kinds) and entry.condition.value(facts):
-                    offices.update(dict.fromkeys(entry.offices))
+        for entry_kinds, value, entry_offices in basis.offices:
+            if not kinds.isdisjoint(entry_kinds) and value(facts):
+                offices.update(dict.fromkeys(entry_offices))
         return tuple(offices)
 
-    def _voluntary(
-        self,
-        binding: Sequence[tuple[Pack, Tri]],
-        facts: Facts,
-        as_of: date,
-        obligation: str,
-        hits: Sequence[GroundHit],
-    ) -> VoluntaryStatus:
+    def _voluntary(self, day: _Day, facts: Facts, obligation: str, hits: Sequence[GroundHit]) -> VoluntaryStatus:
         if obligation == "mandatory":
             first = hits[0]
-            return VoluntaryStatus(
-                False,
-                Msg(N_("The enterprise is within the scope of mandatory audits, so the voluntary "
-                       "programme does not apply.")),
-                f"{first.pack.title}{first.citation}",
-            )
+            return VoluntaryStatus(False, _MANDATORY, f"{first.pack.title}{first.citation}")
         if obligation == "undetermined":
-            return VoluntaryStatus(
-                None, Msg(N_("Not known yet whether the audit is mandatory.")), "",
-            )
-        provincial = [p for p in _provincial_first(binding, as_of) if p.voluntary]
-        for pack in provincial:
-            for entry in pack.voluntary:
-                if not entry.programme:
-                    continue
-                v = entry.condition.value(facts)
-                why: Text = entry.summary if v else Msg(
-                    N_("Does not meet the programme's conditions: {summary}"), {"summary": entry.summary}
-                ) if v is False else Msg(
-                    N_("Whether the programme's conditions are met is not known yet: {summary}"),
-                    {"summary": entry.summary},
-                )
-                missing = tuple(_dedupe(ASKED_AS.get(f, f) for f in entry.condition.waiting(facts)))
-                return VoluntaryStatus(v, why, f"{pack.title}{entry.citation}", missing)
-        for pack in provincial:
-            entry = pack.voluntary[0]
-            return VoluntaryStatus(True, entry.summary, f"{pack.title}{entry.citation}")
-        return VoluntaryStatus(None, Msg(N_("No rule on voluntary audits is loaded.")), "")
-
-    def _documents(
-        self, binding: Sequence[tuple[Pack, Tri]], facts: Facts, as_of: date, used: set[str]
-    ) -> tuple[DocumentStatus, ...]:
-        province = facts.get("province")
-        out = []
-        for p, j in binding:
-            key = (p.id, j, province, as_of, p.id in used)
-            status = self._doc_cache.get(key)
-            if status is None:
-                if len(self._doc_cache) > 50_000:
-                    self._doc_cache.clear()
-                status = self._doc_cache[key] = self._superseded_status(p, as_of) or _document_status(
-                    p, j, facts, as_of, p.id in used)
-            out.append(status)
-        return tuple(out)
+            return VoluntaryStatus(None, _UNDETERMINED, "")
+        if day.programme is None:
+            return day.voluntary_default
+        value_of, waiting_of, whys, citation = day.programme
+        v = value_of(facts)
+        why = whys[0] if v else whys[1] if v is False else whys[2]
+        missing = tuple(_dedupe(ASKED_AS.get(f, f) for f in waiting_of(facts)))
+        return VoluntaryStatus(v, why, citation, missing)
 
     def _superseded_status(self, pack: Pack, as_of: date) -> DocumentStatus | None:
         found = self._successors.get(pack.id)
@@ -594,6 +813,7 @@ class Engine:
             notes.append(Msg(N_("No provincial rules are loaded for {province}: only the national documents "
                                 "were applied."), {"province": name}))
         return tuple(notes)
+
 
 
 def _duty_hit(pack: Pack, duty: Duty, as_of: date, listed: date | None) -> DutyHit:
