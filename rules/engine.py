@@ -37,6 +37,7 @@ FACT_PRIORITY: tuple[str, ...] = (
     "exceeds_energy_limit", "missed_energy_target", "toxic_classes", "on_master_list",
     "has_extraction", "has_industrial_coating", "above_designated_size", "central_enterprise",
 )
+_PRIORITY = {fact: i for i, fact in enumerate(FACT_PRIORITY)}
 # Derived facts are asked through the fact they come from.
 ASKED_AS = {"industry_section": "industry_code", "industry_division": "industry_code"}
 DEADLINE_ORDER = ("disclosure", "start", "report", "evaluation", "acceptance", "reaudit", "review")
@@ -357,6 +358,25 @@ def _table_ground(table: _GroundTable, facts: Facts) -> tuple[Tri, list[str], li
     return (None if waiting else False), waiting, []
 
 
+def _waiting_unless_hit(plan: Sequence[_PlannedGround], facts: Facts) -> list[str] | None:
+    """None when a ground holds (the province is known in `facts`); else the facts the undecided ones wait on."""
+    out: list[str] = []
+    for _, value_of, waiting_of, _, table in plan:
+        if table is None:
+            value = value_of(facts)
+            if value:
+                return None
+            if value is None:
+                out.extend(waiting_of(facts))
+        else:
+            value, waiting, _ = _table_ground(table, facts)
+            if value:
+                return None
+            if value is None:
+                out.extend(waiting)
+    return out
+
+
 def _evaluate(plan: Sequence[_PlannedGround], facts: Facts) -> tuple[list[GroundHit], list[list[str]]]:
     hits: list[GroundHit] = []
     undecided: list[list[str]] = []
@@ -552,9 +572,9 @@ class Engine:
         relevant = {"province"}
         for world in (*sorted(self._provinces_with_packs), None):
             assumed = {**facts, "province": world or "__elsewhere__"}
-            hits, waiting = _evaluate(self._ground_plan(world or "__elsewhere__", as_of), assumed)
-            if not hits:
-                relevant.update(ASKED_AS.get(f, f) for w in waiting for f in w)
+            waiting = _waiting_unless_hit(self._ground_plan(world or "__elsewhere__", as_of), assumed)
+            if waiting is not None:
+                relevant.update([ASKED_AS.get(f, f) for f in waiting])
         return _rank_missing([[f for f in w if ASKED_AS.get(f, f) in relevant] for w in undecided])
 
     def _binding(self, province: str | None) -> list[tuple[Pack, Tri]]:
@@ -920,15 +940,14 @@ def _document_status(pack: Pack, juris: Tri, facts: Facts, as_of: date, used: bo
 
 def _rank_missing(undecided: Sequence[Sequence[str]]) -> tuple[str, ...]:
     counts: dict[str, int] = {}
+    asked = ASKED_AS.get
     for waiting in undecided:
-        for fact in _dedupe(ASKED_AS.get(f, f) for f in waiting):
+        for fact in {asked(f, f) for f in waiting}:  # each undecided ground counts a fact once
             counts[fact] = counts.get(fact, 0) + 1
-
-    def rank(fact: str) -> tuple[int, int, str]:
-        prio = FACT_PRIORITY.index(fact) if fact in FACT_PRIORITY else len(FACT_PRIORITY)
-        return (-counts[fact], prio, fact)
-
-    return tuple(sorted(counts, key=rank))
+    if len(counts) < 2:
+        return tuple(counts)
+    last = len(FACT_PRIORITY)
+    return tuple(sorted(counts, key=lambda fact: (-counts[fact], _PRIORITY.get(fact, last), fact)))
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:
