@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from bot.config import Settings
 from rules import QingshenError, assess
 from rules.errors import FactError
@@ -96,13 +98,14 @@ def parse_as_of(text: str | None, name: str = "--as-of") -> date:
         raise InputError("invalid_argument", "as_of", f"{name} {text!r} is not a YYYY-MM-DD date") from None
 
 
-def assess_payload(payload: Any, as_of: date, locale: str = DEFAULT_LOCALE) -> Any:
-    """The assess contract: an object -> one assessment; an array -> an array. Raises InputError."""
+def assess_payload(payload: Any, as_of: date, locale: str = DEFAULT_LOCALE, *, shared: bool = False) -> Any:
+    """The assess contract: an object -> one assessment; an array -> an array. Raises InputError.
+    `shared`: the result is encoded at once and not kept (`Assessment.to_dict(shared=True)`)."""
     items = payload if isinstance(payload, list) else [payload]
     results = []
     for i, raw in enumerate(items):
         try:
-            results.append(assess(raw, as_of).to_dict(locale))
+            results.append(assess(raw, as_of).to_dict(locale, shared=shared))
         except FactError as e:
             index = i if isinstance(payload, list) else None
             raise InputError("invalid_fact", e.field, e.message, index) from None
@@ -117,12 +120,30 @@ def run_assess(source: str, as_of_text: str | None, out: IO[str]) -> int:
             data = _read(source)
         except OSError as e:
             raise InputError("unreadable_input", None, f"cannot read {source}: {e}") from None
-        result = assess_payload(load_json(decode_input(data)), as_of)
+        encoded = assess_json(data, as_of)
     except InputError as e:
         return _fail(out, e.to_dict())
-    json.dump(result, out, ensure_ascii=False, indent=2)
+    out.write(encoded.decode("utf-8"))
     out.write("\n")
     return 0
+
+
+def assess_json(data: bytes | str, as_of: date, locale: str = DEFAULT_LOCALE) -> bytes:
+    """JSON in -> the assessment(s) as indented JSON (what `qingshen assess` prints). Raises InputError."""
+    return encode_json(assess_payload(load_json(decode_input(data)), as_of, locale, shared=True), indent=True)
+
+
+def encode_json(value: Any, *, indent: bool = False) -> bytes:
+    """UTF-8 JSON by orjson, the bytes `json.dumps(value, ensure_ascii=False)` wrote with `indent=2` (or,
+    compact, with `separators=(",", ":")`, as Starlette's JSONResponse) for strings, integers, booleans,
+    null, lists and objects with string keys. Anything orjson refuses (integers beyond 64 bits, other
+    keys) goes through json."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0)
+    except TypeError:  # orjson.JSONEncodeError
+        text = (json.dumps(value, ensure_ascii=False, indent=2) if indent
+                else json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        return text.encode("utf-8")
 
 
 def _fail(out: IO[str], err: dict[str, Any]) -> int:

@@ -51,7 +51,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels import web
 from bot.channels.web import ApiError
-from bot.cli import InputError, assess_payload, decode_input, load_json, parse_as_of
+from bot.cli import InputError, assess_payload, decode_input, encode_json, load_json, parse_as_of
 from bot.config import Settings
 from handlers import inbox as inbox_mod
 from handlers.messages import Inbound, Outbound
@@ -336,7 +336,8 @@ def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callab
         payload = await read_json(request, settings.max_body_bytes)
         if isinstance(payload, list) and len(payload) > MAX_ASSESS_ITEMS:
             raise ApiError(400, "too_many_items", None, _tr(TOO_MANY).format(limit=MAX_ASSESS_ITEMS))
-        return _json(await run_in_threadpool(assess_payload, payload, as_of))
+        result = await run_in_threadpool(assess_payload, payload, as_of, shared=True)
+        return Response(encode_json(result), media_type="application/json")
 
     async def inbox(request: Request) -> Response:
         channel = web.channel_of(request.headers.get(web.CHANNEL_HEADER))
