@@ -33,7 +33,7 @@ test: $(STAMP) system-deps catalogs lint
 	bash scripts/with-postgres $(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP) system-deps catalogs
-	bash scripts/with-postgres $(BIN)/python -m bench
+	QINGSHEN_PG_DURABLE=1 bash scripts/with-postgres $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/results.json

@@ -6,7 +6,9 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +36,45 @@ def main(argv: list[str]) -> int:
     report: dict[str, Any] = {}
     if argv and RESULTS.exists():  # a partial run updates its sections and keeps the others
         report = json.loads(RESULTS.read_text(encoding="utf-8"))
-    report["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
+    machine: dict[str, Any] = {"python": platform.python_version(), "cpus": os.cpu_count(),
+                               "load_average_before": _load(), "calibration": calibration()}
+    failed = []
     for name in wanted:
         print(f"bench: {name} ...", flush=True)
-        report[name] = sections[name]()
+        try:
+            report[name] = sections[name]()
+        except Exception as e:  # a section that fails is reported; the others still run and are written
+            failed.append(name)
+            report[name] = {"error": f"{type(e).__name__}: {e}"}
         print(json.dumps(report[name], ensure_ascii=False, indent=2), flush=True)
+    machine["load_average_after"] = _load()
+    report["machine"] = machine
     RESULTS.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"bench: wrote {RESULTS}")
-    return 0
+    print(f"bench: wrote {RESULTS}" + (f"; failed: {failed}" if failed else ""))
+    return 1 if failed else 0
+
+
+def _load() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages: other work on the machine makes every figure slower."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def calibration(runs: int = 5) -> dict[str, Any]:
+    """CPU time of a fixed pure-Python loop (median of `runs`): figures from different days or machines
+    compare once divided by it."""
+    times = []
+    for _ in range(runs):
+        t0 = time.process_time()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        times.append(time.process_time() - t0)
+        assert total == 1_999_998
+    return {"loop": "for i in range(1_000_000): total += i * i % 7", "cpu_ms_median": round(
+        1000 * statistics.median(times), 1), "cpu_ms_min": round(1000 * min(times), 1)}
 
 
 if __name__ == "__main__":
