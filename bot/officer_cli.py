@@ -207,10 +207,9 @@ class _Command:
     # -- imports ----------------------------------------------------------------------------------
 
     def cmd_import(self) -> int:
-        from handlers.compliance import visible_import
-        from handlers.cycles import import_rows
-        from handlers.listimport import DEFAULT_MAX_ROWS, MAX_FILE_BYTES, read_list
-        from handlers.officers import Jurisdiction
+        """The same checks and the same import as the dashboard's upload (handlers.listupload)."""
+        from handlers.listimport import DEFAULT_MAX_ROWS, MAX_FILE_BYTES
+        from handlers.listupload import apply_upload, check_upload
 
         a = self.args
         path = Path(a.file)
@@ -223,30 +222,28 @@ class _Command:
         except OSError as e:
             raise QingshenError(_("Cannot read {file}: {reason}").format(file=a.file, reason=e.strerror)) from None
         with self.sessions() as session:
-            repos = Repositories(session)
-            officer = self.officer(repos)
-            preview = read_list(data, path.name, Jurisdiction.of(officer), today=self.today,
-                                max_rows=a.max_rows or DEFAULT_MAX_ROWS)
-            seen = visible_import(officer, repos.imports.get_by_hash(officer.province, preview.sha256))
+            officer = self.officer(Repositories(session))
+            session.expunge(officer)
+        max_rows = a.max_rows or DEFAULT_MAX_ROWS
+        check = check_upload(self.sessions, officer, data, path.name, today=self.today, max_rows=max_rows)
+        preview = check.preview
         tr = gettext_for(DEFAULT_LOCALE)
         if a.json:
             json.dump(preview.to_dict(), self.out, ensure_ascii=False, indent=2)
             self.out.write("\n")
         else:
             print(preview.render(tr), file=self.out)
-        if seen is not None:
+        if check.seen is not None:
             print(_("This file was already imported as list {id}; importing it again changes nothing.").format(
-                id=seen.id), file=self.out)
+                id=check.seen.id), file=self.out)
         if preview.errors and not a.accept_partial:
             print(_("Nothing imported: correct the rows above, or run again with --accept-partial to import the "
                     "valid rows only."), file=self.err)
             return EXIT_BAD_INPUT
         if a.dry_run:
             return 0
-        with self.sessions.begin() as session:
-            repos = Repositories(session)
-            outcome = import_rows(repos, self.officer(repos), preview, accept_partial=a.accept_partial,
-                                  today=self.today)
+        outcome = apply_upload(self.sessions, officer, data, path.name, today=self.today,
+                               accept_partial=a.accept_partial, max_rows=max_rows, checked=preview)[1]
         if outcome.import_id is None or outcome.file_seen_before:
             print(_("Nothing new: every row was already imported."), file=self.out)
         else:

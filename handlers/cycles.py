@@ -143,7 +143,8 @@ def import_rows(
         entries.append(EntryPlan(
             line=row.line, credit_code=row.credit_code, name=row.name, published_on=row.published_on,
             document_number=row.document_number, city=row.city, county=row.county, grounds=row.grounds,
-            ground_ids=ground_ids, milestones=milestones,
+            ground_ids=ground_ids, milestones=milestones, industry_code=row.industry_code,
+            contact_name=row.contact_name, contact_phone=row.contact_phone,
         ))
     return repos.imports.apply(
         officer_id=officer.id, province=scope.province, city=scope.city, county=scope.county,

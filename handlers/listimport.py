@@ -60,9 +60,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "city": ("市", "地市", "所在市", "市(州)", "city"),
     "county": ("县", "区县", "县区", "县(市、区)", "县(区)", "所在县", "county", "district"),
     "province": ("省", "省份", "所在省", "province"),
+    "industry_code": ("行业代码", "国民经济行业代码", "行业分类代码", "行业类别代码", "所属行业代码", "industrycode"),
+    "industry": ("行业", "所属行业", "行业类别", "行业名称", "行业类型", "国民经济行业", "industry"),
+    "contact_name": ("联系人", "联系人姓名", "企业联系人", "contact", "contactname"),
+    "phone": ("联系电话", "电话", "联系人电话", "手机", "联系方式", "phone", "telephone", "mobile"),
 }
 REQUIRED = ("name", "credit_code", "grounds", "published_on")
-TEMPLATE_HEADER = ("企业名称", "统一社会信用代码", "审核依据", "名单公布日期", "文号", "市/县")
+TEMPLATE_HEADER = ("企业名称", "统一社会信用代码", "审核依据", "名单公布日期", "文号", "地市", "区县", "行业代码",
+                   "联系人", "联系电话")
+MAX_CONTACT_NAME = 50
 
 # Words of the grounds column -> ground kinds (the packs' GroundKind). Longest match wins.
 GROUND_WORDS: dict[str, tuple[str, ...]] = {
@@ -74,13 +80,18 @@ GROUND_WORDS: dict[str, tuple[str, ...]] = {
     "高耗能": ("energy",), "超能耗": ("energy",), "能耗超标": ("energy",), "超过能耗限额": ("energy",),
     "energy": ("energy",),
     "双有": ("toxic",), "有毒有害": ("toxic",), "使用有毒有害原料": ("toxic",), "排放有毒有害物质": ("toxic",),
-    "涉有毒有害": ("toxic",), "toxic": ("toxic",),
+    "涉有毒有害": ("toxic",), "toxic": ("toxic",), "有毒有害原料": ("toxic",), "有毒有害物质": ("toxic",),
+    "使用有毒有害原料进行生产": ("toxic",), "在生产中排放有毒有害物质": ("toxic",),
+    "使用或排放有毒有害物质": ("toxic",),
+    "高能耗": ("energy",), "能耗超限额": ("energy",), "超过单位产品能源消耗限额标准": ("energy",),
+    "超过单位产品能耗限额": ("energy",), "污染物排放超过国家或者地方排放标准": ("pollution",),
+    "超过重点污染物排放总量控制指标": ("pollution",),
     "重点行业": ("key_industry",), "key_industry": ("key_industry",), "keyindustry": ("key_industry",),
     "名录": ("master_list",), "名录库": ("master_list",), "名录总库": ("master_list",), "总库": ("master_list",),
     "master_list": ("master_list",), "masterlist": ("master_list",),
 }
 GROUND_ORDER = ("pollution", "energy", "toxic", "key_industry", "master_list")
-GROUND_SEPARATORS = set(" \t、,，;；/／|+＋和及与&")
+GROUND_SEPARATORS = set(" \t、,，;；/／|+＋和及与或&")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
 _REGION_SPLIT = re.compile(r"[/／、,，|\s]+")
 _CITY_COUNTY = re.compile(r"(.+?(?:自治州|地区|市|州|盟))(.+?(?:县|区|市|旗))")
@@ -128,6 +139,9 @@ class ListRow:
     document_number: str | None
     city: str | None
     county: str | None
+    industry_code: str | None = None  # a GB/T 4754-2017 class, from 行业代码 or 行业 in words
+    contact_name: str | None = None
+    contact_phone: str | None = None  # as handlers.henan_fields.read_phone writes it (13812345678, 0351-1234567)
 
 
 @dataclass(frozen=True)
@@ -501,11 +515,50 @@ def _check_row(c: _Checker, line: int, v: dict[str, Cell]) -> ListRow | None:
     published = _published(c, line, v.get("published_on"))
     number = _text(c, line, v, "document_number", MAX_DOCUMENT_NUMBER, required=False)
     city, county = _place(c, line, v, code)
+    industry = _industry(c, line, v)
+    contact = _text(c, line, v, "contact_name", MAX_CONTACT_NAME, required=False)
+    phone = _phone(c, line, v.get("phone"))
     if grounds is not None and published is not None:
         _mandatory(c, line, grounds, published)
     if name is None or code is None or grounds is None or published is None:
         return None
-    return ListRow(line, name, code, grounds, published, number, city, county)
+    return ListRow(line, name, code, grounds, published, number, city, county, industry, contact, phone)
+
+
+def _industry(c: _Checker, line: int, v: dict[str, Cell]) -> str | None:
+    """The class from 行业代码, else from 行业 (in words or as a code); an unclear value is a row error."""
+    key = "industry_code" if v.get("industry_code") is not None else "industry"
+    value = v.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    code, candidates = read_industry(value)
+    if code is not None:
+        return code
+    if candidates:
+        from rules.industries import get_class
+
+        named = "、".join(f"{i.code} {i.name}" for x in candidates[:5] if (i := get_class(x)))
+        c.error(line, key, "industry", N_("{value} could be several industries ({candidates}): write the GB/T 4754 "
+                                          "code (4 digits) or the class name."), value=str(value), candidates=named)
+    else:
+        c.error(line, key, "industry", N_("{value} is not a GB/T 4754-2017 industry: write the 4-digit class code "
+                                          "(e.g. 3011) or the class name (e.g. 水泥制造)."), value=str(value))
+    return None
+
+
+def _phone(c: _Checker, line: int, value: Cell) -> str | None:
+    from handlers.henan_fields import read_phone
+
+    if value is None:
+        return None
+    text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    phone = read_phone(text)
+    if phone is None:
+        c.error(line, "phone", "phone", N_("{value} is not a phone number: a mobile (11 digits, e.g. 13812345678) or "
+                                           "a landline with its area code (e.g. 0351-1234567)."), value=text)
+    return phone
 
 
 def _text(c: _Checker, line: int, v: dict[str, Cell], key: str, limit: int, *, required: bool = True) -> str | None:
@@ -793,10 +846,15 @@ def industry_prefix(text: str, tr: Gettext) -> str:
 TEMPLATE_HELP = (
     N_("One row per enterprise named by the list; keep the header row as it is."),
     N_("统一社会信用代码: 18 characters, typed as text (the check character is verified)."),
-    N_("审核依据: one or more of 超标, 超总量, 高耗能, 有毒有害, 重点行业, 名录, separated by 、"),
+    N_("审核依据 (or 审核类型): one or more of 双超, 超标排放, 超总量, 高耗能, 双有, 使用有毒有害原料, "
+       "排放有毒有害物质, 重点行业, 名录, separated by 、"),
     N_("名单公布日期: the day the list was published, e.g. 2026-03-31."),
     N_("文号: the document number of the notice, e.g. 晋环发〔2026〕1号."),
-    N_("市/县: the city and the county, e.g. 太原市/清徐县."),
+    N_("地市 and 区县: the city and the county, e.g. 太原市 and 清徐县 (or one column 市/县: 太原市/清徐县)."),
+    N_("行业代码: the GB/T 4754-2017 class, e.g. 2521; or a column 行业 with the class name, e.g. 炼焦. A name "
+       "that fits several classes is refused, not guessed."),
+    N_("联系人 and 联系电话 (optional): the enterprise's contact person and a mobile or a landline with its area "
+       "code."),
     N_("No formulas and no merged cells; at most 50,000 rows per file."),
 )
 
@@ -811,7 +869,7 @@ def template_xlsx(locale: str = DEFAULT_LOCALE) -> bytes:
     assert sheet is not None, "a new workbook has a sheet"
     sheet.title = "名单"
     sheet.append(list(TEMPLATE_HEADER))
-    for col, width in zip("ABCDEF", (36, 24, 20, 16, 24, 20), strict=True):
+    for col, width in zip("ABCDEFGHIJ", (36, 24, 20, 16, 24, 14, 14, 12, 12, 16), strict=True):
         sheet.column_dimensions[col].width = width
         for row in range(2, 1002):
             sheet[f"{col}{row}"].number_format = "@"

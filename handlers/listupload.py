@@ -1,4 +1,4 @@
-"""A list file uploaded by an officer (the dashboard; the same checks as `qingshen officer import`):
+"""A list file imported by an officer, from the dashboard or `qingshen officer import` (one path for both):
 check it into a preview that says what an import would create, then import it in one transaction.
 
 `check_upload` writes nothing. `apply_upload` reads the file again (the browser sends it twice, so the
@@ -8,6 +8,7 @@ row errors imports nothing unless the officer accepts the valid rows.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.compliance import visible_import
 from handlers.cycles import import_rows
-from handlers.listimport import Preview, read_list
+from handlers.listimport import DEFAULT_MAX_ROWS, Preview, read_list
 from handlers.officers import Jurisdiction, authorize
 from storage import Repositories
 from storage.imports import ImportOutcome
@@ -33,9 +34,9 @@ class UploadCheck:
 
 
 def check_upload(sessions: sessionmaker[Session], officer: Officer, data: bytes, filename: str, *,
-                 today: date) -> UploadCheck:
+                 today: date, max_rows: int = DEFAULT_MAX_ROWS) -> UploadCheck:
     """The preview of `data` for the officer's jurisdiction; ListFileError if the file is refused."""
-    preview = read_list(data, filename, Jurisdiction.of(officer), today=today)
+    preview = read_list(data, filename, Jurisdiction.of(officer), today=today, max_rows=max_rows)
     with sessions() as session:
         repos = Repositories(session)
         seen = visible_import(officer, repos.imports.get_by_hash(officer.province, preview.sha256))
@@ -47,10 +48,15 @@ def check_upload(sessions: sessionmaker[Session], officer: Officer, data: bytes,
 
 
 def apply_upload(sessions: sessionmaker[Session], officer: Officer, data: bytes, filename: str, *, today: date,
-                 accept_partial: bool) -> tuple[Preview, ImportOutcome]:
-    """Import the file (ListFileError, ImportRefused or ForbiddenError: nothing is written)."""
+                 accept_partial: bool, max_rows: int = DEFAULT_MAX_ROWS,
+                 checked: Preview | None = None) -> tuple[Preview, ImportOutcome]:
+    """Import the file (ListFileError, ImportRefused or ForbiddenError: nothing is written). `checked`: the
+    preview this process just made of the same bytes (the CLI), so that the file is not read twice."""
     authorize(officer, officer.province, officer.city, officer.county)
-    preview = read_list(data, filename, Jurisdiction.of(officer), today=today)
+    if checked is not None and checked.sha256 == hashlib.sha256(data).hexdigest():
+        preview = checked
+    else:
+        preview = read_list(data, filename, Jurisdiction.of(officer), today=today, max_rows=max_rows)
     with sessions.begin() as session:
         repos = Repositories(session)
         current = repos.officers.get_by_id(officer.id)

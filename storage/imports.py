@@ -54,6 +54,9 @@ class EntryPlan:
     grounds: tuple[str, ...]  # the ground kinds the list names (pollution, energy, ...)
     ground_ids: tuple[str, ...]  # the engine's grounds, stored on the cycle as a chat assessment does
     milestones: tuple[MilestonePlan, ...]
+    industry_code: str | None = None  # a GB/T 4754-2017 class; fills the enterprise's when still unknown
+    contact_name: str | None = None
+    contact_phone: str | None = None
 
 
 @dataclass
@@ -218,7 +221,8 @@ class ListImportRepository:
         rows: list[dict[str, Any]] = []
         for e in entries:
             known = existing.get(e.credit_code)
-            values = {"name": e.name, "province": province, "city": e.city, "county": e.county}
+            values = {"name": e.name, "province": province, "city": e.city, "county": e.county,
+                      "industry_code": e.industry_code}
             if known is None:
                 rows.append({"credit_code": e.credit_code, **values, "created_at": now, "updated_at": now})
                 continue
@@ -235,7 +239,7 @@ class ListImportRepository:
     def _enterprises(self, codes: Sequence[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         cols = (Enterprise.id, Enterprise.credit_code, Enterprise.name, Enterprise.province, Enterprise.city,
-                Enterprise.county)
+                Enterprise.county, Enterprise.industry_code)
         for chunk in _chunks(codes):
             for row in self.session.execute(select(*cols).where(Enterprise.credit_code.in_(chunk))):
                 out[row.credit_code] = row
@@ -353,7 +357,7 @@ class ListImportRepository:
             {"import_id": import_id, "enterprise_id": ids[e.credit_code],
              "cycle_id": cycles[(ids[e.credit_code], e.published_on)], "line": e.line, "grounds": list(e.grounds),
              "published_on": e.published_on, "document_number": e.document_number, "city": e.city,
-             "county": e.county}
+             "county": e.county, "contact_name": e.contact_name, "contact_phone": e.contact_phone}
             for e in new
         ]
         bulk_insert(self.session, ListEntry, rows, conflict=("import_id", "enterprise_id"))

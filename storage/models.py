@@ -408,6 +408,9 @@ class ListEntry(Base):
     document_number: Mapped[str | None] = mapped_column(String(100))
     city: Mapped[str | None] = mapped_column(String(64))
     county: Mapped[str | None] = mapped_column(String(64))
+    # the list's 联系人 / 联系电话 columns (optional): for the officer, never shown to another enterprise
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
 
 
 class EnterpriseInvitation(Base):

@@ -21,20 +21,33 @@ from handlers.compliance import (
     load_list,
     rate_text,
 )
-from handlers.listimport import template_csv, template_xlsx
+from handlers.listimport import IndustryError, industry_prefix, template_csv, template_xlsx
 from handlers.officers import ForbiddenError
 from handlers.render import KIND_LABELS
+from rules.i18n import DEFAULT_LOCALE, Gettext, gettext_for
 from storage.models import Officer
 
 INDUSTRY = re.compile(r"^[A-Za-z0-9]{0,8}$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def industry_query(request: Request, tr: Gettext) -> tuple[str, str | None]:
+    """(code prefix, why there is none): a prefix as typed (C26, 3011), or words mapped through
+    rules.industries (炼焦 -> 2521); words naming no single class filter nothing and say why (never ignored
+    silently)."""
+    text = request.query_params.get("industry", "").strip()[:40]
+    if INDUSTRY.match(text):
+        return text, None
+    try:
+        return industry_prefix(text, tr), None
+    except IndustryError as e:
+        return "", str(e)
+
+
 def list_filters(request: Request) -> tuple[str, str]:
-    """(status, industry prefix) from the query; anything unexpected means no filter."""
+    """(status, industry prefix) from the query; an unknown status means all."""
     status = request.query_params.get("status", "all")
-    industry = request.query_params.get("industry", "").strip()
-    return (status if status in STATUSES else "all"), (industry if INDUSTRY.match(industry) else "")
+    return (status if status in STATUSES else "all"), industry_query(request, gettext_for(DEFAULT_LOCALE))[0]
 
 
 async def list_view(dash: Dashboard, request: Request, officer: Officer) -> ListView | Response:
@@ -72,7 +85,10 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         if isinstance(view, Response):
             return view
         status, industry = list_filters(request)
-        return dash.render("list.html", who=who, view=view, status=status, industry=industry,
+        refusal = industry_query(request, dash.tr)[1]
+        typed = request.query_params.get("industry", "").strip()[:40]
+        return dash.render("list.html", who=who, view=view, status=status, industry=typed if refusal else industry,
+                           industry_error=refusal,
                            query=urlencode({"status": status, "industry": industry}), statuses=STATUSES,
                            status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, done_day=done_day,
                            bars=chart_bars(dash, view.rates))

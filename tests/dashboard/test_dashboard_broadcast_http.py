@@ -213,3 +213,13 @@ def test_districts_of_the_list_are_offered(base_url: str, fixture: tuple[Fixture
         r = post(client, "preview", list=str(cities.taiyuan_list), district="太原市")
         assert "2 家企业" in r.text
         assert SHANXI[0][0] not in r.text
+
+
+def test_the_list_filter_maps_industry_words_or_says_why_not(base_url: str, fixture: tuple[Fixture, Cities]) -> None:
+    _, cities = fixture
+    with officer_client(base_url, "晋官员") as client:
+        coke = client.get(f"/officer/lists/{cities.taiyuan_list}", params={"industry": "炼焦"}).text
+        assert "太原乙焦化有限公司" in coke and "太原甲化工有限公司" not in coke and "industry-error" not in coke
+        cement = client.get(f"/officer/lists/{cities.taiyuan_list}", params={"industry": "水泥"}).text
+        assert 'class="form-error industry-error"' in cement and "3011 水泥制造" in cement  # refused, with candidates
+        assert 'value="水泥"' in cement

@@ -282,3 +282,36 @@ class TestGeneral:
         self.send(sessions, region, Filters())
         with sessions() as s:
             assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+def test_the_industry_of_an_imported_list_is_stored_and_filters_broadcasts(sessions: sessionmaker[Session]) -> None:
+    from storage.models import ListEntry
+
+    officer = add_officer(sessions)
+    header = ("企业名称", "统一社会信用代码", "审核依据", "名单公布日期", "文号", "市/县", "行业", "联系人", "联系电话")
+    rows = [[*row(1), "炼焦", "王强", "13812345678"], [*row(2), "3011", "", ""], [*row(3), "", "", ""]]
+    p = read_list(csv_bytes(rows, header=header), "industries.csv", Jurisdiction("shanxi"), today=TODAY)
+    assert p.ok
+    with sessions.begin() as s:
+        repos = Repositories(s)
+        current = repos.officers.get_by_id(officer.id)
+        assert current is not None
+        import_rows(repos, current, p, accept_partial=False, today=TODAY, policy=ReminderPolicy(), now=NOW)
+    bind_contacts(sessions, {1: 1, 2: 1, 3: 1})
+    with sessions() as s:
+        repos = Repositories(s)
+        found = {i: repos.enterprises.get_by_credit_code(shanxi_code(i)) for i in (1, 2, 3)}
+        assert {i: e.industry_code for i, e in found.items() if e} == {1: "2521", 2: "3011", 3: None}
+        entry = s.scalars(select(ListEntry).where(ListEntry.enterprise_id == found[1].id)).one()  # type: ignore[union-attr]
+        assert (entry.contact_name, entry.contact_phone) == ("王强", "13812345678")
+    for prefix, expected in (("25", {"u1-0"}), ("炼焦", {"u1-0"}), ("C30", {"u2-0"})):
+        with sessions.begin() as s:
+            repos = Repositories(s)
+            current = repos.officers.get_by_id(officer.id)
+            assert current is not None
+            bid = plan_general(repos, current, "请报送进展。", Filters(industry_prefix=prefix)).id
+        fan_out(sessions, Jurisdiction("shanxi"), bid, today=TODAY)
+        with sessions() as s:
+            rows_ = s.scalars(select(OutboxMessage).where(
+                OutboxMessage.idempotency_key.startswith(broadcast_key_prefix(bid))))
+            assert {r.address for r in rows_} == expected, prefix

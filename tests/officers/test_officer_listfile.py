@@ -11,10 +11,12 @@ import openpyxl
 import pytest
 
 from handlers.listimport import (
+    TEMPLATE_HEADER,
     ListFileError,
     Preview,
     parse_date,
     read_grounds,
+    read_industry,
     read_list,
     split_region,
     template_csv,
@@ -282,8 +284,8 @@ class TestTemplates:
         p = read(template_xlsx(), "template.xlsx")
         assert p.ok and p.data_rows == 0
         sheet = openpyxl.load_workbook(io.BytesIO(template_xlsx())).worksheets[0]
-        assert tuple(c.value for c in sheet[1]) == HEADER
-        assert sheet["B2"].number_format == "@"  # credit codes typed as text
+        assert tuple(c.value for c in sheet[1]) == TEMPLATE_HEADER
+        assert sheet["B2"].number_format == "@" and sheet["H2"].number_format == "@"  # codes typed as text
 
     def test_the_csv_template_is_utf8_with_a_bom(self) -> None:
         data = template_csv()
@@ -292,10 +294,12 @@ class TestTemplates:
     def test_a_filled_template_is_read(self) -> None:
         book = openpyxl.load_workbook(io.BytesIO(template_xlsx()))
         sheet = book.worksheets[0]
-        sheet.append(row(1))
+        sheet.append([*row(1)[:5], "太原市", "清徐县", "2521", "王强", "13812345678"])
         buf = io.BytesIO()
         book.save(buf)
-        assert len(read(buf.getvalue(), "filled.xlsx").rows) == 1
+        [filled] = read(buf.getvalue(), "filled.xlsx").rows
+        assert (filled.city, filled.county, filled.industry_code, filled.contact_name, filled.contact_phone) == \
+            ("太原市", "清徐县", "2521", "王强", "13812345678")
 
 
 # -- hostile file builders -----------------------------------------------------------------------------------
@@ -406,3 +410,53 @@ def _count_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(listimport, "_check_row", counting)
     return seen
+
+
+PUBLISHED_HEADER = ("序号", "地市", "县（市、区）", "企业名称", "统一社会信用代码", "行业", "强制审核类型",
+                    "名单公布日期", "联系人", "联系电话")
+
+
+def published(*rows: tuple[str, str, str, str]) -> bytes:
+    """A list as published lists are laid out: (industry, grounds, contact, phone) for enterprises 1, 2, ..."""
+    return csv_bytes([[str(i), "太原市", "清徐县", f"企业{i}有限公司", shanxi_code(i), industry, grounds, "2026-03-31",
+                       contact, phone] for i, (industry, grounds, contact, phone) in enumerate(rows, start=1)],
+                     header=PUBLISHED_HEADER)
+
+
+class TestTemplateColumns:
+    def test_industry_in_words_or_codes_becomes_a_class(self) -> None:
+        p = read(published(("炼焦", "双超", "", ""), ("2521", "超标排放", "", ""), ("C3011", "高耗能", "", ""),
+                           ("4411 火力发电", "双有", "", ""), ("焦化", "使用有毒有害原料", "", "")))
+        assert p.ok, p.render(gettext_for("zh_CN"))
+        assert [r.industry_code for r in p.rows] == ["2521", "2521", "3011", "4411", "2521"]
+        assert [r.grounds for r in p.rows] == [("pollution",), ("pollution",), ("energy",), ("toxic",), ("toxic",)]
+        assert p.rows[0].county == "清徐县"
+
+    def test_an_unclear_industry_word_is_a_row_error_naming_the_column(self) -> None:
+        p = read(published(("水泥", "超标", "", ""), ("养猪场", "超标", "", ""), ("9999", "超标", "", ""),
+                           ("A2521", "超标", "", ""), ("炼焦", "超标", "", "")))
+        assert [(e.line, e.column, e.code) for e in p.errors] == [(2, "行业", "industry"), (3, "行业", "industry"),
+                                                                  (4, "行业", "industry"), (5, "行业", "industry")]
+        assert "3011 水泥制造" in p.errors[0].message(gettext_for("zh_CN"))  # the candidates, not a guess
+        assert [r.industry_code for r in p.rows] == ["2521"]
+
+    def test_an_industry_code_column_wins_and_numbers_keep_their_zero(self) -> None:
+        header = (*HEADER, "行业代码")
+        p = read(xlsx_bytes([[*row(1), 610], [*row(2), "2521"]], header=header), "l.xlsx")
+        assert p.ok and [r.industry_code for r in p.rows] == ["0610", "2521"]
+        assert read_industry("水泥") == (None, ("3011", "3021", "3023", "3029", "3515", "3732"))
+
+    def test_contact_and_phone_are_optional_and_the_phone_is_checked(self) -> None:
+        p = read(published(("炼焦", "超标", "王强", "138 1234 5678"), ("炼焦", "超标", "", ""),
+                           ("炼焦", "超标", "李华", "0351-7654321"), ("炼焦", "超标", "赵六", "12345"),
+                           ("炼焦", "超标", "钱七", "1381234567x")))
+        assert [(r.contact_name, r.contact_phone) for r in p.rows] == [
+            ("王强", "13812345678"), (None, None), ("李华", "0351-7654321")]
+        assert [(e.line, e.column, e.code) for e in p.errors] == [(5, "联系电话", "phone"), (6, "联系电话", "phone")]
+        assert "12345" in p.errors[0].message(gettext_for("en"))
+
+    def test_the_words_real_lists_use_for_the_grounds(self) -> None:
+        for words, kinds in (("双超", ("pollution",)), ("超总量", ("pollution",)), ("高耗能", ("energy",)),
+                             ("双有", ("toxic",)), ("使用有毒有害原料或排放有毒有害物质", ("toxic",)),
+                             ("超标排放、高能耗", ("pollution", "energy"))):
+            assert read_grounds(words) == (kinds, None), words
