@@ -59,6 +59,11 @@ def china_today() -> date:
     return datetime.now(CHINA).date()
 
 
+def _is_bind(text: str) -> bool:
+    """绑定 <code> / bind <code> (prefixed, whatever the code): an invitation to redeem once consent is given."""
+    return read_code(text)[1]
+
+
 class Ephemeral:
     """What a process keeps in memory only, per (channel, user): the conversations of contacts who declined
     consent, and a first message waiting for the consent answer. Forgotten after two idle hours (or when
@@ -175,11 +180,17 @@ class Dispatcher:
     def _after(self, turn: Turn, first: bool, replies: list[Outbound]) -> list[Outbound]:
         """A first message with facts is held (in memory) until consent is answered, then read again."""
         key = (turn.inbound.channel, turn.inbound.user_id)
-        if first and turn.inbound.text and turn.reading.candidates:
+        if first and turn.inbound.text and _is_bind(turn.inbound.text):
+            self._held.put(key, turn.inbound.text)  # 绑定 <code>: used once consent is given, never stored before
+            replies.insert(0, Outbound(turn.tr(N_("Thank you: I will use your invitation code as soon as you have "
+                                                  "answered this question."))))
+        elif first and turn.inbound.text and turn.reading.candidates:
             self._held.put(key, turn.inbound.text)  # in memory, not stored: read again once consent is answered
             replies.insert(0, Outbound(turn.tr(N_("Thank you, I will read your description once you have "
                                                   "answered this question."))))
         held = self._held.pop(key) if turn.effects.consent or turn.effects.forget else None
+        if held is not None and _is_bind(held):
+            return self._held_bind(turn, held, replies)
         if held is not None:
             again = Turn(Inbound(key[0], key[1], text=held), turn.state, turn.today)
             if not turn.state.anonymous:
@@ -190,6 +201,22 @@ class Dispatcher:
             replies += self._apply(again, self.router.route(again))
             turn.state = again.state
         return replies
+
+    def _held_bind(self, turn: Turn, held: str, replies: list[Outbound]) -> list[Outbound]:
+        """A 绑定 <code> sent before consent: redeemed now that the contact agreed, as if sent right after; on
+        refusal it is dropped unused (nothing about the contact may be stored)."""
+        if not turn.effects.consent or turn.repos is None or turn.contact is None:
+            unused = Outbound(turn.tr(N_("Without your consent I cannot bind you to an enterprise, so your invitation "
+                                         "code was not used. To bind later, send 同意, then the code again.")))
+            return [*replies[:-1], unused, *replies[-1:]]  # before the question that stays open
+        again = Turn(Inbound(turn.inbound.channel, turn.inbound.user_id, text=held), turn.state, turn.today,
+                     turn.repos, turn.contact)
+        question = replies[-1:]  # consent is answered with the next question (the credit code)
+        bound = self._apply(again, self.router.route(again))
+        turn.state = again.state
+        if turn.contact.enterprise_id is None and again.state.stage in (Stage.CREDIT_CODE, Stage.INTERVIEW):
+            return [*replies[:-1], *bound, *question]  # the code did not bind: the question still stands
+        return [*replies[:-1], *bound]
 
     def _dispatch_in_memory(self, key: tuple[str, str], inbound: Inbound, state: ConversationState) -> list[Outbound]:
         """A chat id without a row: before consent is answered, or after declining it (`state.anonymous`).
