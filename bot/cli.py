@@ -236,9 +236,13 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
     from handlers.extract_tables import tables
     tables()  # the extraction's word tables (and the engine's indexes) now, not on the first message
     channels = build_channels(ChannelSettings.from_env(), sessions)
+    from handlers.invitations import Place
+    here = f"http://[{settings.host}]:{settings.port}/" if ":" in settings.host else \
+        f"http://{settings.host}:{settings.port}/"
     dashboard = dashboard_routes(
         sessions, secure_cookies=(settings.public_url or "").startswith("https://"),
         session_secret=settings.session_secret.encode() if settings.session_secret else None,
+        place=Place(settings.public_name, settings.chat_page_url or here),
     )
     routes = [*channel_routes(channels, dispatcher.dispatch), *calendar_routes(sessions), *henan_routes(sessions),
               *dashboard]

@@ -11,6 +11,8 @@
 | QINGSHEN_WEBHOOK_URL | where pushes for generic-API users are posted | none |
 | QINGSHEN_CALLBACK_WINDOW_SECONDS | how far a platform callback's signed time may be from ours, either way | 300 |
 | QINGSHEN_ACCESS_LOG | uvicorn's access log, one line per request (`qingshen run --access-log`) | false |
+| QINGSHEN_PUBLIC_NAME | the WeChat public account / WeCom app contacts look for, printed on invitation sheets | none |
+| QINGSHEN_WEB_URL | the web chat page's address, printed on invitation sheets and in their QR codes | PUBLIC_URL/ |
 
 A bad value raises `ConfigError` naming the variable.
 """
@@ -31,6 +33,7 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024
 MIN_API_KEY_LENGTH = 16
 DEFAULT_CALLBACK_WINDOW = 300  # seconds: WeChat, WeCom and Telegram callbacks older or newer are refused
 MIN_CALLBACK_WINDOW, MAX_CALLBACK_WINDOW = 30, 24 * 3600
+MAX_PUBLIC_NAME = 40  # characters: a public account's or WeCom app's name is at most 30
 PREFIX = "QINGSHEN_"
 
 _TRUE = ("1", "true", "yes", "on")
@@ -60,6 +63,8 @@ class Settings(BaseModel):
     callback_window_seconds: int = Field(default=DEFAULT_CALLBACK_WINDOW, ge=MIN_CALLBACK_WINDOW,
                                          le=MAX_CALLBACK_WINDOW)
     access_log: bool = False  # off by default: it costs CPU per request and records full query strings
+    public_name: str | None = None  # the WeChat public account / WeCom app, named on invitation sheets
+    web_url: str | None = None  # the web chat page (invitation sheets, their QR codes); None: public_url + "/"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -76,11 +81,18 @@ class Settings(BaseModel):
             session_secret=_secret(env, "SESSION_SECRET"),
             callback_window_seconds=callback_window(env),
             access_log=_bool(env, "ACCESS_LOG"),
+            public_name=public_name(env),
+            web_url=web_url(env),
         )
 
     @property
     def auth_required(self) -> bool:
         return not self.demo
+
+    @property
+    def chat_page_url(self) -> str | None:
+        """The web chat page invitation sheets send contacts to: QINGSHEN_WEB_URL, else QINGSHEN_PUBLIC_URL's root."""
+        return self.web_url or (self.public_url + "/" if self.public_url else None)
 
 
 def default_database_url() -> str:
@@ -96,6 +108,32 @@ def callback_window(environ: Mapping[str, str] | None = None) -> int:
     """QINGSHEN_CALLBACK_WINDOW_SECONDS: the callback timestamp window, 30 s to a day (ConfigError otherwise)."""
     env = os.environ if environ is None else environ
     return _int(env, "CALLBACK_WINDOW_SECONDS", DEFAULT_CALLBACK_WINDOW, MIN_CALLBACK_WINDOW, MAX_CALLBACK_WINDOW)
+
+
+def public_name(environ: Mapping[str, str] | None = None) -> str | None:
+    """QINGSHEN_PUBLIC_NAME: the account name printed on invitation sheets (one line, at most 40 characters)."""
+    env = os.environ if environ is None else environ
+    raw = " ".join(env.get(PREFIX + "PUBLIC_NAME", "").split())
+    if not raw:
+        return None
+    if len(raw) > MAX_PUBLIC_NAME or not raw.isprintable():
+        raise ConfigError(_("{name}: expected the account's name on one line, at most {length} printable "
+                            "characters.").format(name=PREFIX + "PUBLIC_NAME", length=MAX_PUBLIC_NAME))
+    return raw
+
+
+def web_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """QINGSHEN_WEB_URL: the web chat page's address, an http(s) URL without query or fragment (the sheets'
+    QR codes add `?bind=<code>`); None when unset."""
+    env = os.environ if environ is None else environ
+    if _url(env, "WEB_URL") is None:
+        return None
+    url = env[PREFIX + "WEB_URL"].strip()  # as given: /chat/ and /chat are different pages
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ConfigError(_("{name}: the address must not have a query (?) or a fragment (#): the invitation "
+                            "codes are added to it, got {value}.").format(name=PREFIX + "WEB_URL", value=repr(url)))
+    return url if parts.path else url + "/"
 
 
 def _secret(env: Mapping[str, str], name: str, minimum: int = 32) -> str | None:

@@ -264,13 +264,20 @@ class _Command:
         return 0
 
     def cmd_sheet(self) -> int:
-        from handlers.broadcast import invitation_sheet_xlsx
+        from bot.config import Settings
+        from handlers.invitations import Place, invitation_sheet_xlsx
 
+        settings = Settings.from_env()
+        place = Place(settings.public_name, settings.chat_page_url)
         with self.sessions.begin() as session:
             repos = Repositories(session)
-            data = invitation_sheet_xlsx(repos, self.officer(repos), self.args.import_id)
+            data = invitation_sheet_xlsx(repos, self.officer(repos), self.args.import_id, place=place)
         Path(self.args.file).write_bytes(data)
         print(_("Wrote the invitation-code sheet to {file}.").format(file=self.args.file), file=self.out)
+        if place.name is None and place.web_url is None:
+            print(_("Note: the sheet does not say where to send the codes; set QINGSHEN_PUBLIC_NAME (the WeChat or "
+                    "WeCom account) and QINGSHEN_WEB_URL (the web chat page) to print them, with QR codes."),
+                  file=self.err)
         return 0
 
     # -- broadcasts -------------------------------------------------------------------------------

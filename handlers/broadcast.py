@@ -10,20 +10,20 @@ one transaction per batch (the rows and the batch's cursor commit together), so 
 most the batch in flight and `resume` carries on without duplicates (the keys `bc:<id>:<contact>`
 are unique besides). The outbox sender delivers them under each channel's rate limit;
 `delivery_report` counts the rows as they go. Enterprises no one can be reached at get an
-invitation code (notices), printed by `invitation_sheet_xlsx` for the written notice.
+invitation code (notices), printed by `handlers.invitations` for the written notice.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.invitations import invitation_sheet_xlsx as invitation_sheet_xlsx  # the sheet lives there now
 from handlers.listimport import GROUND_ORDER, IndustryError, assess_listed, industry_prefix
 from handlers.messages import Outbound
 from handlers.officers import Jurisdiction, authorize, role_label, same_place
@@ -508,55 +508,3 @@ def render_report(r: DeliveryReport, tr: Gettext) -> str:
                  "pending; {unreachable} enterprises unreachable ({invited} given an invitation code).")).format(
         id=r.broadcast_id, status=r.status, planned=r.planned, sent=r.sent, failed=r.failed, pending=r.pending,
         unreachable=r.unreachable, invited=r.invited)
-
-
-# -- the invitation sheet ----------------------------------------------------------------------------
-
-
-def invitation_sheet_xlsx(
-    repos: Repositories, officer: Officer, import_id: int, *, locale: str = DEFAULT_LOCALE,
-    now: datetime | None = None,
-) -> bytes:
-    """A printable sheet of the list's enterprises nobody can be reached at, each with its one-time code.
-
-    Creates the missing codes (the caller commits). Cells are written as text, never as formulas.
-    """
-    import openpyxl
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    imp = _import(repos, officer, import_id, locale)
-    tr = gettext_for(locale)
-    rows: list[tuple[Enterprise, str]] = []
-    after = 0
-    while batch := repos.imports.list_entries(imp.id, after_enterprise_id=after, limit=BATCH):
-        after = batch[-1][1].id
-        reachable = repos.broadcasts.list_reachable_contacts([e.id for _, e in batch])
-        nobody = [e for _, e in batch if not reachable.get(e.id)]
-        codes = repos.invitations.ensure_enterprise_invitations(imp.id, [e.id for e in nobody], now=now)
-        rows.extend((e, codes[e.id].code) for e in nobody if codes[e.id].used_at is None)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert isinstance(sheet, Worksheet), "a new workbook has a sheet"
-    sheet.title = tr(N_("Invitation codes"))[:31]
-    header = [tr(N_("Enterprise name")), tr(N_("Unified social credit code")), tr(N_("Invitation code")),
-              tr(N_("How to use it"))]
-    _text_row(sheet, header)
-    for e, code in rows:
-        _text_row(sheet, [e.name or "", e.credit_code or "", code,
-                          tr(N_("In the chat, send: 绑定 {code}")).format(code=code)])
-    for col, width in zip("ABCD", (40, 24, 14, 36), strict=True):
-        sheet.column_dimensions[col].width = width
-    sheet.print_title_rows = "1:1"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _text_row(sheet: Any, values: Sequence[str]) -> None:
-    sheet.append(list(values))
-    for cell in sheet[sheet.max_row]:
-        cell.data_type = "s"  # an enterprise name starting with "=" stays text, never a formula

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from bot.dashboard.auth import COOKIE, OfficerSession, Signer, Throttle
 from handlers.compliance import load_officer
+from handlers.invitations import Place
 from rules.i18n import N_, Gettext, gettext_for
 from storage.models import Officer
 
@@ -66,6 +67,7 @@ class Dashboard:
     today: Callable[[], date]
     throttle: Throttle
     secure_cookies: bool = False
+    place: Place = field(default_factory=Place)  # where invitation codes are sent (the invitation sheets)
     tr: Gettext = field(default_factory=lambda: gettext_for("zh_CN"))
     env: jinja2.Environment = field(default_factory=_environment)
 

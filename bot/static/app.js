@@ -363,7 +363,8 @@
     if (b.dataset.choice !== undefined) {
       send({ choice: b.dataset.choice }, b.textContent, b);
     } else {
-      send({ text: b.dataset.text }, b.textContent, b);
+      if (b.dataset.bind && input.value === b.dataset.text) { input.value = ""; }  // sent by the button instead
+      send({ text: b.dataset.text }, b.dataset.bind ? b.dataset.text : b.textContent, b);
     }
   });
 
@@ -524,7 +525,22 @@
       .catch(function () { inbox.start(); /* it retries until the server answers; a message says so too */ });
   }
 
+  // An invitation sheet's QR code opens the page as /?bind=<code>: the start button and the input then send
+  // 绑定 <code> (kept by the bot until consent is given, then redeemed). The code leaves the address bar.
+  function offerBind() {
+    var code;
+    try { code = new URLSearchParams(window.location.search).get("bind"); } catch (e) { return; }
+    code = String(code || "").trim().toUpperCase();
+    if (!/^[A-Z0-9]{4}-?[A-Z0-9]{4}$/.test(code)) { return; }
+    var text = (locale === "en" ? "bind " : "绑定 ") + code.replace("-", "");
+    var start = document.querySelector("#welcome button.choice[data-text]");
+    if (start) { start.dataset.text = text; start.dataset.bind = code; }
+    input.value = text;
+    try { window.history.replaceState(null, "", window.location.pathname); } catch (e) { /* keep it shown */ }
+  }
+
   userId();  // chosen on the first visit and kept
   applyLocale(WORDS[load("localStorage", LOCALE_KEY)] ? load("localStorage", LOCALE_KEY) : "zh_CN");
+  offerBind();
   checkAccess();
 })();
