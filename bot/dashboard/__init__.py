@@ -54,6 +54,6 @@ def dashboard_routes(sessions: sessionmaker[Session], *, secure_cookies: bool = 
     """The /officer/ routes (see the module docstring); `session_secret` or a random per-process key; `place`:
     where the invitation sheets send contacts (the account's name, the web chat page)."""
     signer = Signer(session_secret or secrets.token_bytes(32), sessions)
-    dash = Dashboard(sessions, signer, today, Throttle(sessions), secure_cookies, place or Place())
+    dash = Dashboard(sessions, signer, today, Throttle(sessions), secure_cookies, place=place or Place())
     routes: list[BaseRoute] = [route for module in VIEWS for route in module.routes(dash)]
     return [*routes, Mount("/officer/static", StaticFiles(directory=STATIC_DIR), name="officer-static")]
