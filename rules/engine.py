@@ -120,6 +120,8 @@ class DocumentStatus:
     pack: Pack
     applied: bool
     why: Msg
+    # locale -> this status's JSON (a status is shared between assessments).
+    _json: dict[str, JsonDict] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,12 +170,12 @@ class Assessment:
         tr = gettext_for(locale)
         frame = self._frame
         if frame is None:
-            documents = _documents_json(self.documents, tr)
+            documents = [d.copy() for d in _documents_json(self.documents, tr, locale)]
             province, consequences_of = _province_of(self.documents), _consequences()
         else:
             documents = frame.rendered.get(locale)  # type: ignore[assignment]
             if documents is None:
-                documents = frame.rendered[locale] = _documents_json(self.documents, tr)
+                documents = frame.rendered[locale] = _documents_json(self.documents, tr, locale)
             if not shared:
                 documents = [d.copy() for d in documents]
             province, consequences_of = frame.province, frame.consequences
@@ -212,9 +214,15 @@ class Assessment:
         }
 
 
-def _documents_json(documents: Iterable[DocumentStatus], tr: Any) -> list[JsonDict]:
-    return [{"id": d.pack.id, "title": d.pack.title, "applied": d.applied, "why": d.why.render(tr),
-             "version": d.pack.version} for d in documents]
+def _documents_json(documents: Iterable[DocumentStatus], tr: Any, locale: str) -> list[JsonDict]:
+    out = []
+    for d in documents:
+        found = d._json.get(locale)
+        if found is None:
+            found = d._json[locale] = {"id": d.pack.id, "title": d.pack.title, "applied": d.applied,
+                                       "why": d.why.render(tr), "version": d.pack.version}
+        out.append(found)
+    return out
 
 
 def _province_of(documents: Iterable[DocumentStatus]) -> str | None:
@@ -323,7 +331,7 @@ _PlannedGround = tuple[bool, Any, Any, Any, "_GroundTable | None"]
 
 @dataclass(frozen=True, slots=True)
 class _Day:
-    """What the assessments of one (province, as-of day) share."""
+    """What the assessments of one province share on the days of one span (see `Engine._bounds`)."""
 
     grounds: tuple[_PlannedGround, ...]
     # obligation -> (rule number, date fact, ground kinds or None, deadline kind), in the packs' order
@@ -333,7 +341,7 @@ class _Day:
     duties: Mapping[str, tuple[tuple[Pack, Duty, frozenset[str] | None, Any, DutyHit | None, int, int, int], ...]]
     programme: tuple[Any, Any, tuple[Text, Text, Text], str] | None  # (value, waiting, whys, citation)
     voluntary_default: VoluntaryStatus
-    notes: tuple[Msg, ...]
+    notes: tuple[Msg, ...] | None  # None: they name the as-of day (no national document in force)
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,11 +490,22 @@ class Engine:
             self._deadlines_of[p.id] = tuple(numbered)
         self._duty_specs = [(p, d) for p in self.packs for d in p.duties]
         self._duty_numbers = {id(d): i for i, (_, d) in enumerate(self._duty_specs)}
+        # The days on which a document's status can change (it takes effect, expires, ends its planning
+        # period, is superseded): between two of them every document is in force or not alike, so the
+        # per-day work is keyed by the span (the index of the as-of day among these bounds), not the day.
+        bounds: set[date] = set()
+        for p in self.packs:
+            bounds.update(d for d in (p.effective_from, *(s.from_ for s in p.supersedes)) if d is not None)
+            bounds.update(d + timedelta(days=1) for d in (p.effective_until, p.period_end)
+                          if d is not None and d < date.max)
+        self._bounds = tuple(sorted(bounds))
         size = max(0, cache_size)
         self._day = lru_cache(maxsize=size)(self._make_day)
         self._ground_plan = lru_cache(maxsize=size)(self._make_ground_plan)
         self._basis = lru_cache(maxsize=size)(self._make_basis)
-        self._frame = lru_cache(maxsize=size)(self._make_frame)
+        self._frame = lru_cache(maxsize=4 * size)(self._make_frame)
+        self._status = lru_cache(maxsize=size)(self._make_status)
+        self._notes_on = lru_cache(maxsize=size)(self._make_notes)
         self._disclosure = lru_cache(maxsize=size)(self._make_disclosure)
         self._counted = lru_cache(maxsize=4 * size)(self._count)
         self._deadline = lru_cache(maxsize=4 * size)(self._make_deadline)
@@ -498,7 +517,8 @@ class Engine:
     def assess(self, facts: Facts, as_of: date) -> Assessment:
         """`facts` are validated and derived (rules.facts.parse_facts + derive)."""
         province = facts.get("province")
-        day = self._day(province, as_of)
+        span = bisect_right(self._bounds, as_of)
+        day = self._day(province, span)
         hits, undecided = _evaluate(day.grounds, facts)
         if hits:
             obligation = "mandatory"
@@ -515,13 +535,14 @@ class Engine:
         else:
             missing = ()
             deadlines = self._deadlines(day, facts, obligation, kinds)
-            duties = self._duties(day, facts, obligation, kinds)
+            duties = self._duties(day, facts, obligation, kinds, as_of)
             used = frozenset([*(pid for d in deadlines for pid in d.packs), *(d.pack.id for d in duties)])
         frame = self._frame(province, as_of, used)
         if hits:
             basis = facts.get("list_published_on") or as_of
-            disclosure = self._disclosure(province, basis, kinds)
-            report_to = self._offices(self._basis(province, basis), facts, kinds)
+            basis_span = span if basis is as_of else bisect_right(self._bounds, basis)
+            disclosure = self._disclosure(province, basis_span, kinds)
+            report_to = self._offices(self._basis(province, basis_span), facts, kinds)
         else:
             disclosure = report_to = ()
         return Assessment(
@@ -534,7 +555,7 @@ class Engine:
             report_to=report_to,
             voluntary=self._voluntary(day, facts, obligation, hits),
             missing=missing,
-            notes=day.notes,
+            notes=day.notes if day.notes is not None else self._notes_on(province, as_of),
             duties=duties,
             _frame=frame,
         )
@@ -572,7 +593,8 @@ class Engine:
         relevant = {"province"}
         for world in (*sorted(self._provinces_with_packs), None):
             assumed = {**facts, "province": world or "__elsewhere__"}
-            waiting = _waiting_unless_hit(self._ground_plan(world or "__elsewhere__", as_of), assumed)
+            waiting = _waiting_unless_hit(
+                self._ground_plan(world or "__elsewhere__", bisect_right(self._bounds, as_of)), assumed)
             if waiting is not None:
                 relevant.update([ASKED_AS.get(f, f) for f in waiting])
         return _rank_missing([[f for f in w if ASKED_AS.get(f, f) in relevant] for w in undecided])
@@ -620,7 +642,12 @@ class Engine:
 
     # -- what one (province, day) shares -------------------------------------------------------
 
-    def _make_ground_plan(self, province: str | None, as_of: date) -> tuple[_PlannedGround, ...]:
+    def _first_day(self, span: int) -> date:
+        """A day of the span: every document's status on it is its status on any day of the span."""
+        return self._bounds[span - 1] if span else date.min
+
+    def _make_ground_plan(self, province: str | None, span: int) -> tuple[_PlannedGround, ...]:
+        as_of = self._first_day(span)
         out: list[_PlannedGround] = []
         for pack, juris in self._binding(province):
             if juris is False or not pack.in_force(as_of):
@@ -632,7 +659,8 @@ class Engine:
                             recited_table if recite else table))
         return tuple(out)
 
-    def _make_day(self, province: str | None, as_of: date) -> _Day:
+    def _make_day(self, province: str | None, span: int) -> _Day:
+        as_of = self._first_day(span)
         binding = self._binding(province)
         deadlines: dict[str, list[tuple[int, str, frozenset[str] | None, str]]] = {"mandatory": [], "voluntary": []}
         for pack, juris in binding:
@@ -648,9 +676,8 @@ class Engine:
                 if duty.yearly is None:
                     entry = (pack, duty, kinds, duty.condition.value, _duty_hit(pack, duty, as_of, None), 0, 0, 0)
                 else:
-                    m, d = duty.yearly.month, duty.yearly.day
-                    year = as_of.year if (as_of.month, as_of.day) <= (m, d) else as_of.year + 1
-                    entry = (pack, duty, kinds, duty.condition.value, None, self._duty_numbers[id(duty)], 0, year)
+                    entry = (pack, duty, kinds, duty.condition.value, None, self._duty_numbers[id(duty)],
+                             duty.yearly.month, duty.yearly.day)
                 duties.setdefault(duty.obligation, []).append(entry)
         provincial = [p for p in first if p.voluntary]
         programme = next(((pack, entry) for pack in provincial for entry in pack.voluntary if entry.programme), None)
@@ -668,16 +695,21 @@ class Engine:
                                    f"{provincial[0].title}{provincial[0].voluntary[0].citation}")
                    if provincial else VoluntaryStatus(None, _NO_VOLUNTARY, ""))
         return _Day(
-            grounds=self._ground_plan(province, as_of),
+            grounds=self._ground_plan(province, span),
             deadlines={k: tuple(v) for k, v in deadlines.items()},
             duties={k: tuple(v) for k, v in duties.items()},
             programme=planned,
             voluntary_default=default,
-            notes=self._notes({"province": province} if province else {}, as_of),
+            # The notes name the day only when no national document is in force.
+            notes=(self._notes({"province": province} if province else {}, as_of)
+                   if any(p.national and p.in_force(as_of) for p in self.packs) else None),
         )
 
-    def _make_basis(self, province: str | None, basis: date) -> _Basis:
-        first = _provincial_first(self._binding(province), basis)
+    def _make_notes(self, province: str | None, as_of: date) -> tuple[Msg, ...]:
+        return self._notes({"province": province} if province else {}, as_of)
+
+    def _make_basis(self, province: str | None, span: int) -> _Basis:
+        first = _provincial_first(self._binding(province), self._first_day(span))
         return _Basis(
             disclosure=tuple((frozenset(e.kinds), tuple(e.fields)) for p in first for e in p.disclosure),
             offices=tuple((frozenset(e.kinds), e.condition.value, tuple(e.offices))
@@ -685,10 +717,31 @@ class Engine:
         )
 
     def _make_frame(self, province: str | None, as_of: date, used: frozenset[str]) -> _Frame:
-        facts = {"province": province} if province else {}
-        documents = tuple(self._superseded_status(p, as_of) or _document_status(p, j, facts, as_of, p.id in used)
-                          for p, j in self._binding(province))
+        span = bisect_right(self._bounds, as_of)
+        documents = tuple(
+            self._status(i, province, span, as_of if self._names_the_day(p, j, as_of) else None,
+                         p.id in used)
+            for i, (p, j) in enumerate(self._binding(province)))
         return _Frame(documents, _province_of(documents), self._consequences)
+
+    def _names_the_day(self, pack: Pack, juris: Tri, as_of: date) -> bool:
+        """The document's status carries the as-of day (not yet in force on it, or expired)."""
+        if juris is not True:
+            return False
+        found = self._successors.get(pack.id)
+        if found is not None and as_of >= found[0].from_:
+            return False
+        if pack.effective_from is not None and as_of < pack.effective_from:
+            return True
+        return pack.effective_until is not None and as_of > pack.effective_until
+
+    def _make_status(self, number: int, province: str | None, span: int, day: date | None, used: bool
+                     ) -> DocumentStatus:
+        """The number-th document's status on `day`, or on any day of the span when its text names none."""
+        pack, juris = self._binding(province)[number]
+        on = day or self._first_day(span)
+        facts = {"province": province} if province else {}
+        return self._superseded_status(pack, on) or _document_status(pack, juris, facts, on, used)
 
     # -- what follows from the verdict ---------------------------------------------------------
 
@@ -732,18 +785,20 @@ class Engine:
             entries.append(counted[1:])
         return _deadline_hit(kind, entries)
 
-    def _duties(self, day: _Day, facts: Facts, obligation: str, kinds: frozenset[str]) -> tuple[DutyHit, ...]:
+    def _duties(self, day: _Day, facts: Facts, obligation: str, kinds: frozenset[str], as_of: date
+                ) -> tuple[DutyHit, ...]:
         """The duties of packs in force on the as-of day, provincial first; a yearly one dated on its next
         day on or after the as-of day, and not before the year after the list was published (the first
         yearly report covers the year of the list)."""
         out: list[DutyHit] = []
         listed = facts.get("list_published_on")
-        for _, _, duty_kinds, value, hit, number, _, year in day.duties.get(obligation, ()):
+        for _, _, duty_kinds, value, hit, number, month, dom in day.duties.get(obligation, ()):
             if duty_kinds is not None and kinds.isdisjoint(duty_kinds):
                 continue
             if value(facts) is not True:
                 continue
             if hit is None:
+                year = as_of.year if (as_of.month, as_of.day) <= (month, dom) else as_of.year + 1
                 hit = self._yearly(number, max(year, listed.year + 1) if listed is not None else year)
             out.append(hit)
         return tuple(out)
@@ -754,9 +809,9 @@ class Engine:
         assert duty.yearly is not None
         return _duty_hit(pack, duty, date(year, duty.yearly.month, duty.yearly.day), None)
 
-    def _make_disclosure(self, province: str | None, basis: date, kinds: frozenset[str]) -> tuple[str, ...]:
+    def _make_disclosure(self, province: str | None, span: int, kinds: frozenset[str]) -> tuple[str, ...]:
         fields: dict[str, None] = {}
-        for entry_kinds, entry_fields in self._basis(province, basis).disclosure:
+        for entry_kinds, entry_fields in self._basis(province, span).disclosure:
             if not kinds.isdisjoint(entry_kinds):
                 fields.update(dict.fromkeys(entry_fields))
         return tuple(fields)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +120,11 @@ def test_a_day_plan_is_reused_and_the_caches_are_bounded() -> None:
     first = engine.assess(facts, date(2021, 6, 1))
     again = engine.assess(facts, date(2021, 6, 1))
     assert again.documents is first.documents and again.deadlines[0] is first.deadlines[0]
-    for day in range(1, 29):
-        engine.assess(facts, date(2021, 2, day))
-    assert engine._day.cache_info().currsize == 8
-    assert engine._frame.cache_info().currsize == 8
+    for day in range(40):  # forty days on which no document changes status: one plan, forty frames
+        engine.assess(facts, date(2021, 2, 1) + timedelta(days=day))
+    assert engine._day.cache_info().currsize == 1
+    assert engine._day.cache_info().misses == 1
+    assert engine._frame.cache_info().currsize == 32  # 4 x cache_size: bounded
     assert engine.assess(facts, date(2021, 6, 1)) == first  # worked out again after eviction
     assert Engine(SHIPPED, cache_size=0)._day.cache_info().maxsize == 0
 
