@@ -91,11 +91,15 @@ _MET_BY: dict[str, tuple[str, ...]] = {
 
 
 def _met(hit: DeadlineHit, facts: Facts) -> DeadlineHit:
-    done = sorted((day, fact) for fact in _MET_BY.get(hit.kind, ())
-                  if isinstance(day := facts.get(fact), date) and day >= hit.start)
-    if not done:
+    """The hit marked done by the earliest later step the facts show (ties: by the fact's name)."""
+    done: tuple[date, str] | None = None
+    for fact in _MET_BY.get(hit.kind, ()):
+        day = facts.get(fact)
+        if isinstance(day, date) and day >= hit.start and (done is None or (day, fact) < done):
+            done = (day, fact)
+    if done is None:
         return hit
-    return replace(hit, met_on=done[0][0], met_by=done[0][1])
+    return replace(hit, met_on=done[0], met_by=done[1])
 
 
 @dataclass(frozen=True, slots=True)
