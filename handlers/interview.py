@@ -54,6 +54,7 @@ DUTY_FACTS = ("central_enterprise",)  # asked after a mandatory verdict where a 
 BOOL_FACTS = frozenset(f for f, q in QUESTIONS.items() if q.yes_no)
 _CODE_LIKE = re.compile(r"^[0-9a-z]{15,20}$")
 _NUMBERS = re.compile(r"^[\d,，、\s]+$")
+_LEADING_NUMBERS = re.compile(r"^\s*(\d+(?:\s*[,，、和及]\s*\d+)*)\s*(?:$|[,，、和及]\s*(?=\D)|(?=[^\d\s,，、]))")
 _DAY = re.compile(r"^(\d{1,2})\s*[日号]?$")
 AGREE = ("同意", "agree", "i agree", "好", "好的", "可以", "ok", "行")
 DISAGREE = ("不同意", "disagree", "i do not agree", "拒绝", "不", "no")
@@ -199,7 +200,9 @@ class Interview:
             return self._take_answer(step, asking, answer)
         new, unsure = self._collect(step, reading)
         if asking is not None and asking not in new:
-            direct = self._direct_answer(step, asking, text, reading, bool(new))
+            # a message that says something else ("不对，没超标" at the list-date question) is not a bare yes/no
+            direct = self._direct_answer(step, asking, text, reading, bool(new) or any(
+                asking not in _asks(u.fact) for u in unsure))
             if direct is not None:
                 if isinstance(direct, Step):
                     return direct
@@ -217,6 +220,11 @@ class Interview:
             step.replies.append(Outbound(understood(step.iv.facts, set_keys, step.tr, step.state.locale)))
         if any(k in before and before[k] != iv.facts.get(k) for k in set_keys):
             self._restate_verdict(step, before)
+        if not set_keys and not unsure:  # nothing it said could be kept (a day after today): asked again
+            return self.advance(step)
+        replacing = [u for u in unsure if any(f in iv.facts for f in _asks(u.fact))]
+        if set_keys and replacing:  # "不是超标，是超总量": the correction of an earlier answer is asked back now
+            return self._ask_back(step, replacing[0])
         if not set_keys:  # only unsure readings: ask back now what the message meant (the open question's first)
             unsure.sort(key=lambda u: asking not in _asks(u.fact))
             return self._ask_back(step, unsure[0])
@@ -279,7 +287,8 @@ class Interview:
                 return {asking: reading.polarity}
             return None
         if asking in FOLLOW_UPS:
-            if (reading.none or reading.polarity is False) and not other:
+            if (reading.none or reading.polarity is False) and not other \
+                    and not any(c.fact == asking for c in reading.candidates):  # "不对是6月" gives another month
                 return self._no_such_day(step, asking)
             return None
         if asking == "industry_code" and not other:
@@ -311,6 +320,7 @@ class Interview:
 
     def _store(self, step: Step, asking: str | None, new: dict[str, Any]) -> list[str]:
         iv = step.iv
+        new = self._past_only(step, new)
         if not new:
             return []
         iv.facts = {**iv.facts, **new}
@@ -321,6 +331,17 @@ class Interview:
         if asking in FOLLOW_UPS and asking in new:
             iv.asked_follow = [*iv.asked_follow, asking]
         return [k for k in new]
+
+    def _past_only(self, step: Step, new: dict[str, Any]) -> dict[str, Any]:
+        """A list's publication and a completed step are days that have happened: one after today is said
+        back and not stored (the question is asked again)."""
+        today = self.today()
+        later = {k: v for k, v in new.items() if k in DATE_FACTS and str(v) > today.isoformat()}
+        for k, v in later.items():
+            step.replies.append(Outbound(step.tr(N_("{day} is after today ({today}): {what} must be a day that has "
+                                                    "already come. Please give the day it happened.")).format(
+                day=str(v), today=today.isoformat(), what=fact_label(k, step.tr))))
+        return {k: v for k, v in new.items() if k not in later}
 
     def _no_such_day(self, step: Step, fact: str) -> Step:
         """Not listed / never audited / not evaluated: asked once, undone with 返回 like an answer."""
@@ -703,13 +724,14 @@ class Interview:
         iv = step.iv
         grounds = list(iv.candidates)
         picked: list[str] | None = None
-        if text == "ck:none" or (not _facts_in(reading) and (reading.polarity is False or reading.none)) \
-                or parse.normalize(text).strip("。.!！ ") in NONE_OF_THEM:
+        if text == "ck:none" or parse.normalize(text).strip("。.!！ ") in NONE_OF_THEM or (
+                not _facts_in(reading) and (reading.polarity is False or reading.none)
+                and not reading.rest and not asked_something(text)):  # "不是，你先告诉我要不要做" is no answer
             picked = []
         elif text.startswith("ck:") and text[3:] in grounds:
             picked = [text[3:]]
-        elif _NUMBERS.match(text):
-            numbers = [int(n) for n in re.findall(r"\d+", text)]
+        elif (lead := _LEADING_NUMBERS.match(text)) is not None:  # "1,3", or "1，4，危废": numbers, then words
+            numbers = [int(n) for n in re.findall(r"\d+", lead.group(1))]
             if numbers and all(1 <= n <= len(grounds) + 1 for n in numbers):
                 picked = [] if numbers == [len(grounds) + 1] else [grounds[n - 1] for n in numbers
                                                                    if n <= len(grounds)]
@@ -717,6 +739,10 @@ class Interview:
             return None
         answer: dict[str, Any] = {g: ([] if g == "toxic_classes" else False) for g in grounds if g not in picked}
         answer.update({g: True for g in picked if g != "toxic_classes"})
+        said = {c.fact: c.value for c in reading.candidates if c.confidence >= SURE and c.fact == "toxic_classes"}
+        if "toxic_classes" in picked and said.get("toxic_classes"):  # "4，危废": the class is given with the pick
+            answer["toxic_classes"] = said["toxic_classes"]
+            picked = [g for g in picked if g != "toxic_classes"]
         iv.asked_follow = [*iv.asked_follow, CHECKLIST]
         self._store(step, CHECKLIST, answer)
         if "toxic_classes" in picked:  # which substances: the next question
@@ -737,7 +763,10 @@ class Interview:
         if fact is None:
             return self._reply(step, N_("Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for "
                                         "help."))
-        if text and asked_something(text):
+        if text and any(w in parse.normalize(text) for w in _WHETHER_WORDS):
+            step.replies.append(Outbound(tr(N_("That is what I am finding out: whether the audit is mandatory depends "
+                                               "on your answers. Please answer this question first:"))))
+        elif text and asked_something(text):
             step.replies.append(Outbound(tr(N_("I cannot answer that here: I tell you whether the audit is mandatory "
                                                "for your enterprise, on which grounds and by when. Type 帮助 for what "
                                                "I can do. To go on, please answer this question:"))))
@@ -764,7 +793,13 @@ class Interview:
         return step
 
 
-_QUESTION_WORDS = ("吗", "么", "多少", "怎么", "为什么", "什么", "谁", "哪", "几", "how ", "what ", "who ", "why ")
+_QUESTION_WORDS = ("吗", "么", "多少", "怎么", "为什么", "什么", "谁", "哪", "几", "要不要", "需不需要", "用不用",
+                   "是不是", "会不会", "能不能", "可不可以", "告诉我", "how ", "what ", "who ", "why ")
+
+
+# "do we have to audit?" asked back during the interview: the interview is the answer
+_WHETHER_WORDS = ("要不要做", "要不要审核", "需不需要做", "需不需要审核", "用不用做", "是不是要做", "是否需要审核",
+                  "是否要审核", "必须审核吗", "要审核吗", "要做吗", "do we have to", "do i have to", "is it mandatory")
 
 
 def asked_something(text: str) -> bool:

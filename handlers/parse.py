@@ -175,7 +175,8 @@ def parse_scale(text: str) -> str | None:
 
 
 TOXIC_WORDS = {
-    "hazardous_waste": ("危险废物", "危废", "hazardous waste"),
+    "hazardous_waste": ("危险废物", "危废", "hazardous waste", "废机油", "废矿物油", "废润滑油", "废液压油", "废乳化液",
+                        "waste oil"),
     "highly_toxic_chemical": ("剧毒", "危险化学品", "危化品", "重点环境管理危险化学品", "toxic chemical"),
     "heavy_metal": ("重金属", "铅", "汞", "镉", "铬", "砷", "heavy metal"),
     "pop": ("持久性有机污染物", "斯德哥尔摩", "pops", "pop"),
@@ -183,11 +184,16 @@ TOXIC_WORDS = {
 }
 
 
+_OPTION_NUMBERS = re.compile(r"(?:(?:第|选)?\d+(?:个|项|类|号)?(?:[,，、;；和及与还有\s]|以及)*)+[。.!！]?")
+
+
 def parse_toxic_classes(text: str, numbered: tuple[str, ...]) -> list[str] | None:
     """"1,3" (numbers of the listed classes), class words, or no -> []; None if unreadable."""
     t = normalize(text)
     picked: list[str] = []
-    for m in re.finditer(r"\d+", t):
+    # numbers pick options only when the message is nothing but option numbers ("1,3", "1和3", "第2项"):
+    # "去年3月", "有3吨废机油" carry numbers that are not options
+    for m in re.finditer(r"\d+", t) if _OPTION_NUMBERS.fullmatch(t) else ():
         i = int(m.group(0)) - 1
         if not 0 <= i < len(numbered):
             return None

@@ -149,10 +149,12 @@ def test_an_eligible_henan_contact_can_ask_for_the_application_form(sessions: se
 def test_correcting_the_list_date_in_chat_moves_the_deadlines_and_their_reminders(
     sessions: sessionmaker[Session],
 ) -> None:
-    bot = ChatBot(sessions, date(2026, 3, 1))
+    bot = ChatBot(sessions, date(2026, 4, 1))
     bot.start(code=credit_code("91140100MA0K7777X"))
     bot.push("超标排放")
-    bot.push("2026-06-30")                   # a typo: the list was published on 2026-03-31
+    bot.push("2026-06-30")                   # a day after today is refused at once, never stored
+    assert "晚于今天（2026-04-01）" in bot.text
+    bot.push("2026-02-28")                   # a typo: the list was published on 2026-03-31
     bot.skip_follow_ups()
     bot.push("重新开始")
     bot.push("超标排放")
@@ -165,12 +167,12 @@ def test_correcting_the_list_date_in_chat_moves_the_deadlines_and_their_reminder
         current = repos.cycles.get_by_enterprise(contact.enterprise_id)
         assert current is not None and current.list_published_on == date(2026, 3, 31)
         cycles = repos.cycles.list_by_enterprise(contact.enterprise_id)
-        wrong = next(c for c in cycles if c.list_published_on == date(2026, 6, 30))
+        wrong = next(c for c in cycles if c.list_published_on == date(2026, 2, 28))
         assert wrong.superseded_at is not None
         for m in repos.milestones.list_by_cycle(wrong.id):      # the mistaken clock reminds nobody
             assert all(r.status != "pending" for r in repos.reminders.list_by_milestone(m.id))
     bot.push("我的期限")
-    assert "2026-04-30" in bot.text and "2026-07-30" not in bot.text
+    assert "2026-04-30" in bot.text and "2026-03-28" not in bot.text
 
 
 def test_correcting_the_last_audit_day_moves_the_five_year_round(sessions: sessionmaker[Session]) -> None:
