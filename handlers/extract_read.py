@@ -297,6 +297,10 @@ def _province(msg: _Msg, codes: list[tuple[int, int, str]], asking: str | None) 
     if not hits:
         return _province_typos(msg)
     ids = list(dict.fromkeys(h[0] for h in hits))
+    if ids == ["shanxi"] and all(h[2].strip().lower() == "shanxi" for h in hits) and any(map(_cjk, msg.norm)):
+        # pinyin typed among Chinese: toneless "shanxi" is 山西 (Shānxī) or 陕西 (Shǎnxī): asked, never taken
+        # (in English "Shanxi" is 山西's official spelling, 陕西's is "Shaanxi")
+        return [Candidate("province", None, t.levels["maybe"], hits[0][2], ("shanxi", "shaanxi"))]
     if len(ids) == 1:
         return [Candidate("province", ids[0], max(h[1] for h in hits), hits[0][2])]
     return [Candidate("province", ids[0], t.levels["maybe"], hits[0][2], tuple(ids))]

@@ -82,6 +82,10 @@ def _industry_choices(tr: Gettext, state: dict[str, Any]) -> tuple[Choice, ...]:
     return (*picks, Choice("ind:none", tr(N_("None of these")))) if picks else ()
 
 
+_NONE_OF_THESE = frozenset({"都没有", "都不是", "以上都不是", "以上都没有", "都不对", "没有", "不是", "都不像", "none",
+                            "none of these", "none of them"})
+
+
 def _read_industry(text: str, state: dict[str, Any]) -> Answer | None:
     if text.startswith("ind:"):
         code = text[4:]
@@ -89,6 +93,8 @@ def _read_industry(text: str, state: dict[str, Any]) -> Answer | None:
     t = parse.normalize(text)
     if len(t) == 4 and t.isdigit():
         return _industry_answer(get_class(t))
+    if t.strip("。.!！ ") in _NONE_OF_THESE:  # 都没有 at the pick list is "none of these", not a trade to look up
+        return Answer({}, note="none")
     found = search_tiers(t, limit=6)
     strong = [(i, tier) for i, tier in found if tier < WEAK_TIER]
     if len(strong) == 1 and (len(found) == 1 or strong[0][1] <= 1):

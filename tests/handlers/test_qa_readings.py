@@ -121,3 +121,19 @@ def test_a_completed_round_at_the_list_question_is_the_last_audit(bot: ChatBot) 
     bot.push("山东 化工厂 有危废")
     bot.push("2019年6月完成过一轮")
     assert "2019年06月的哪一天（上一轮审核完成日期）" in bot.text
+
+
+def test_none_of_these_at_the_industry_pick_list_is_not_a_trade(bot: ChatBot) -> None:
+    bot.push("山西")
+    bot.push("塑料制品")
+    assert "ind:none" in bot.choice_ids()
+    bot.push("都没有")
+    assert "5431" not in bot.text and "industry_code" not in facts(bot)
+    assert "请换个说法描述行业" in bot.text
+
+
+def test_toneless_shanxi_in_a_sentence_is_asked(bot: ChatBot) -> None:
+    bot.push("我们是shanxi的焦化厂")
+    assert "山西还是陕西" in bot.text and "province" not in facts(bot)
+    bot.pick("opt:shaanxi")
+    assert facts(bot)["province"] == "shaanxi"
