@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
         "startup": startup_bench.run,
         "reminders": reminders_bench.run,
         "officers": officers_bench.run,
+        "dashboard": officers_bench.dashboard_run,
     }
     wanted = argv or list(sections)
     unknown = [name for name in wanted if name not in sections]

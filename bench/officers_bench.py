@@ -55,13 +55,13 @@ class MemoryChannel:
         self.sent += 1
 
 
-def list_xlsx(rows: int = ROWS) -> bytes:
+def list_xlsx(rows: int = ROWS, series: str = "A") -> bytes:
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("名单")
     sheet.append(["企业名称", "统一社会信用代码", "审核依据", "名单公布日期", "文号", "市/县"])
     for n in range(rows):
-        body = f"9114{(n % 11) + 1:02d}00MA{n:07d}"
-        sheet.append([f"山西某某{n}号有限公司", body + uscc.calc_check_digit(body), GROUNDS[n % len(GROUNDS)],
+        body = f"9114{(n % 11) + 1:02d}00M{series}{n:07d}"
+        sheet.append([f"山西某某{series}{n}号有限公司", body + uscc.calc_check_digit(body), GROUNDS[n % len(GROUNDS)],
                       LISTED.isoformat(), "晋环发〔2026〕1号", CITIES[n % len(CITIES)]])
     out = io.BytesIO()
     book.save(out)
@@ -157,3 +157,133 @@ def _measure(engine: Any, data: bytes, rows: int) -> dict[str, Any]:
 
 if __name__ == "__main__":
     print(json.dumps(run(), ensure_ascii=False, indent=2))
+
+
+# -- the dashboard: overview, enterprise list and upload preview for a jurisdiction of 10,000 -------------
+
+DASH_RUNS = 5
+DASH_PASSWORD = "bench password 42"
+
+
+def dashboard_run(rows: int = ROWS, runs: int = DASH_RUNS) -> dict[str, Any]:
+    """Server time of /officer/overview and /officer/enterprises for a province officer whose jurisdiction
+    holds `rows` listed enterprises (half of them with a contact), and of the preview of a `rows`-row upload.
+
+    Each request goes through the whole ASGI app in this process (Starlette's TestClient: routing, session,
+    queries, Jinja2); the figure is the process's CPU time around the request (every thread, the client's few
+    microseconds included) and the wall time, median of `runs` with min/max; plus the SQL statements it ran,
+    at `rows` and at a tenth of it (the same count means no query per enterprise)."""
+    small = _fresh_dashboard(rows // 10, upload=None, runs=1)
+    backend, big = _fresh_dashboard_db(rows, runs)
+    return {
+        "database": backend, "jurisdiction_enterprises": rows, "runs": runs, **big,
+        "statements_at_a_tenth": small["statements"],
+        "target_ms": {"overview": 300, "enterprises": 300, "upload_preview": 3000},
+        "notes": "in-process: TestClient -> the ASGI app; CPU = time.process_time() of the process around one "
+                 "request; statements counted with an SQLAlchemy before_cursor_execute listener",
+    }
+
+
+def _fresh_dashboard(rows: int, *, upload: bytes | None, runs: int) -> dict[str, Any]:
+    with fresh_database() as (_backend, url):
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            return _dashboard(engine, rows, list_xlsx(rows), upload=upload, runs=runs)
+        finally:
+            engine.dispose()
+
+
+def _fresh_dashboard_db(rows: int, runs: int) -> tuple[str, dict[str, Any]]:
+    with fresh_database() as (backend, url):
+        upgrade(url)
+        engine = make_engine(url)
+        try:  # the upload: another list of `rows` enterprises, all new
+            return backend, _dashboard(engine, rows, list_xlsx(rows), upload=list_xlsx(rows, "B"), runs=runs)
+        finally:
+            engine.dispose()
+
+
+def _dashboard(engine: Any, rows: int, data: bytes, *, upload: bytes | None, runs: int) -> dict[str, Any]:
+    import re as _re
+    import statistics
+
+    from sqlalchemy import event
+    from starlette.testclient import TestClient
+
+    from bot.config import Settings
+    from bot.dashboard import dashboard_routes
+    from bot.server import create_app
+    from handlers.officers import hash_password
+
+    sessions = session_factory(engine)
+    now = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
+    name = f"bench{rows}"
+    with sessions.begin() as session:
+        officer, _ = create_officer(Repositories(session), name=name, role="ecology", province="shanxi", now=now)
+        officer.password_hash = hash_password(DASH_PASSWORD)
+    preview = read_list(data, "list.xlsx", Jurisdiction.of(officer), today=LISTED)
+    with sessions.begin() as session:
+        outcome = import_rows(Repositories(session), officer, preview, accept_partial=False, today=LISTED,
+                              policy=ReminderPolicy())
+    assert preview.ok and outcome.added == rows, (preview.errors[:3], outcome)
+    with sessions.begin() as session:  # a contact for every other enterprise: "reachable" is not all or none
+        ids = session.scalars(text("SELECT enterprise_id FROM list_entries WHERE import_id = :i "
+                                   "ORDER BY enterprise_id"), {"i": outcome.import_id}).all()
+        session.execute(insert(Contact), [
+            {"channel": "test", "user_id": f"d{eid}", "enterprise_id": eid, "locale": "zh_CN",
+             "timezone": "Asia/Shanghai", "consented_at": now, "preferred": False, "created_at": now}
+            for eid in ids[::2]
+        ])
+
+    statements = 0
+
+    def count(*_args: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    settings = Settings.model_validate({"database_url": "sqlite://", "api_keys": ("k" * 24,)})
+    app = create_app(settings, _NoChat(), routes=dashboard_routes(sessions, session_secret=b"b" * 32,
+                                                                  today=lambda: date(2026, 6, 1)))
+    out: dict[str, Any] = {"statements": {}}
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        token = _re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/officer/login").text)
+        assert token
+        r = client.post("/officer/login", data={"login": name, "password": DASH_PASSWORD, "csrf": token.group(1)},
+                        follow_redirects=False)
+        assert r.status_code == 303, r.text
+        csrf = _re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/officer/").text)
+        assert csrf
+        pages = {"overview": ("GET", "/officer/overview", None),
+                 "enterprises": ("GET", "/officer/enterprises", None),
+                 "enterprises_overdue": ("GET", "/officer/enterprises?status=overdue", None)}
+        if upload is not None:
+            pages["upload_preview"] = ("POST", "/officer/upload/preview?name=list.xlsx", upload)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            for page, (method, path, body) in pages.items():
+                cpu, wall = [], []
+                for _ in range(runs + 1):  # the first one warms the templates and caches: not counted
+                    statements = 0
+                    c0, w0 = time.process_time(), time.perf_counter()
+                    r = client.request(method, path, content=body,
+                                       headers={"X-CSRF-Token": csrf.group(1)} if body else None)
+                    cpu.append(time.process_time() - c0)
+                    wall.append(time.perf_counter() - w0)
+                    assert r.status_code == 200, (page, r.status_code, r.text[:300])
+                out["statements"][page] = statements
+                cpu, wall = cpu[1:] or cpu, wall[1:] or wall
+                out[page] = {"cpu_ms_median": round(1000 * statistics.median(cpu), 1),
+                             "cpu_ms_min": round(1000 * min(cpu), 1), "cpu_ms_max": round(1000 * max(cpu), 1),
+                             "wall_ms_median": round(1000 * statistics.median(wall), 1), "bytes": len(r.content)}
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    return out
+
+
+class _NoChat:
+    def dispatch(self, inbound: Any) -> list[Any]:
+        return []
+
+    def inbox(self, channel: str, user_id: str) -> list[Any]:
+        return []
