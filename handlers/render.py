@@ -239,7 +239,10 @@ def _deadlines(
             lines.append("  " + tr(N_("Basis: {citation}")).format(citation=citation))
         if h.met_on is not None and h.met_by in _MET_WORDS:
             lines.append("  " + tr(_MET_WORDS[h.met_by]).format(day=h.met_on.isoformat()))
-        pieces = [s for s in (_text(p, tr, locale) for p in h.note) if s]
+        # A done step keeps what it was (the document's own note) but not how its period was counted
+        # (holiday shift, unpublished schedule): those are Msg pieces and no longer matter.
+        shown = h.note if h.met_on is None else tuple(p for p in h.note if not isinstance(p, Msg))
+        pieces = [s for s in (_text(p, tr, locale) for p in shown) if s]
         # joined with "; ": a piece's own full stop goes, except the last one's
         note = tr(N_("; ")).join([x.rstrip("。.") for x in pieces[:-1]] + pieces[-1:])
         if note:

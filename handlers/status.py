@@ -72,7 +72,9 @@ class StatusItem:
 
     @classmethod
     def from_hit(cls, hit: DeadlineHit, tr: Gettext | None = None) -> StatusItem:
-        note = "" if tr is None else "; ".join(p if isinstance(p, str) else p.render(tr) for p in hit.note)
+        # a done step drops its period notes (holiday shift, unpublished schedule), as in the verdict
+        pieces = hit.note if hit.met_on is None else tuple(p for p in hit.note if isinstance(p, str))
+        note = "" if tr is None else "; ".join(p if isinstance(p, str) else p.render(tr) for p in pieces)
         return cls(hit.kind, hit.nominal, hit.due, hit.citation, note, hit.met_on)
 
     @classmethod

@@ -348,6 +348,16 @@ class _Day:
     notes: tuple[Msg, ...] | None  # None: they name the as-of day (no national document in force)
 
 
+# The date facts a standing interval counts from (rather than an authority's act: a list, an evaluation).
+_STANDING_FROM = frozenset({"last_audit_completed_on"})
+
+
+def _field_key(name: str) -> str:
+    """A disclosure field without its joining words: two packs that name the same contents with "、"
+    or "及" between the parts (超标、超总量情况 / 超标及超总量情况) name one field."""
+    return name.replace("、", "").replace("及", "")
+
+
 @dataclass(frozen=True, slots=True)
 class _Basis:
     """What the disclosure fields and offices of one (province, basis day) draw on."""
@@ -538,7 +548,7 @@ class Engine:
             used: frozenset[str] = frozenset()
         else:
             missing = ()
-            deadlines = self._deadlines(day, facts, obligation, kinds)
+            deadlines = self._deadlines(day, facts, obligation, kinds, as_of)
             duties = self._duties(day, facts, obligation, kinds, as_of)
             used = frozenset([*(pid for d in deadlines for pid in d.packs), *(d.pack.id for d in duties)])
         frame = self._frame(province, as_of, used)
@@ -567,7 +577,7 @@ class Engine:
     def clock_facts(self, province: str | None, obligation: str, kinds: frozenset[str]) -> frozenset[str]:
         """The date facts from which a document binding `province` (national ones always) counts a
         deadline for this verdict and these grounds: what an interview asks once the verdict is known.
-        Dates are not checked here: whether a document governs a clock depends on the day it starts."""
+        Dates are not checked here: whether a document governs a clock depends on the days it starts and ends."""
         return frozenset(
             rule.from_ for p in self.packs if p.national or p.jurisdiction == province
             for rule in p.deadlines
@@ -749,21 +759,37 @@ class Engine:
 
     # -- what follows from the verdict ---------------------------------------------------------
 
-    def _deadlines(self, day: _Day, facts: Facts, obligation: str, kinds: frozenset[str]) -> tuple[DeadlineHit, ...]:
-        best: dict[str, list[tuple[date, tuple[int, date]]]] = {}
+    def _deadlines(self, day: _Day, facts: Facts, obligation: str, kinds: frozenset[str],
+                   as_of: date) -> tuple[DeadlineHit, ...]:
+        """The earliest deadline of each kind. A deadline counts under the documents in force on the day it
+        counts from. The interval between two rounds (counted from the last round, no authority's act) is
+        a standing duty: while it still runs on `as_of`, only under those of them still in force that day,
+        and when all of those have expired, under the documents in force that day that set such an interval
+        (READINGS.md, "A deadline's documents")."""
+        best: dict[str, list[tuple[date, tuple[int, date, bool]]]] = {}
+        lapsed: set[str] = set()
+        later: list[tuple[int, date, str]] = []
         for number, from_fact, rule_kinds, kind in day.deadlines.get(obligation, ()):
             start = facts.get(from_fact)
             if start is None or (rule_kinds is not None and kinds.isdisjoint(rule_kinds)):
                 continue
             counted = self._counted(number, start)
+            standing = from_fact in _STANDING_FROM
             if counted is None:
+                if standing:
+                    later.append((number, start, kind))
                 continue
-            nominal = counted[0]
-            current = best.get(kind)
-            if current is None or nominal < current[0][0]:
-                best[kind] = [(nominal, (number, start))]
-            elif nominal == current[0][0]:
-                current.append((nominal, (number, start)))
+            if standing and as_of <= counted[3].due and not counted[1].in_force(as_of):
+                lapsed.add(kind)
+                continue
+            self._keep(best, kind, counted[0], (number, start, False))
+        for kind in lapsed - set(best):
+            for number, start, rule_kind in later:
+                if rule_kind != kind or not self._rules[number][0].in_force(as_of):
+                    continue
+                counted = self._counted(number, start, True)
+                if counted is not None and as_of <= counted[3].due:
+                    self._keep(best, kind, counted[0], (number, start, True))
         if not best:
             return ()
         out = [_met(self._deadline(kind, tuple(key for _, key in entries)), facts) for kind, entries in best.items()]
@@ -771,20 +797,31 @@ class Engine:
             out.sort(key=lambda d: (d.nominal, _DEADLINE_RANK[d.kind]))
         return tuple(out)
 
-    def _count(self, number: int, start: date) -> tuple[date, Pack, Deadline, Period] | None:
-        """A deadline rule counted from `start`, cited as on that day; None when its document was not in force."""
+    def _count(self, number: int, start: date, carried: bool = False) -> tuple[date, Pack, Deadline, Period] | None:
+        """A deadline rule counted from `start`, cited as on that day; None when its document was not in
+        force on `start` (unless `carried`: a later document carrying on a lapsed one's period, see
+        `_deadlines`)."""
         pack, rule = self._rules[number]
-        if not pack.in_force(start):
+        if not carried and not pack.in_force(start):
             return None
         p = rule.period
         period = count_period(start, years=p.years, months=p.months, days=p.days)
         cited, cited_rule = self._recite_deadline(pack, rule, start) if pack.id in self._successors else (pack, rule)
         return period.nominal, cited, cited_rule, period
 
-    def _make_deadline(self, kind: str, keys: tuple[tuple[int, date], ...]) -> DeadlineHit:
+    @staticmethod
+    def _keep(best: dict[str, list[tuple[date, tuple[int, date, bool]]]], kind: str, nominal: date,
+              key: tuple[int, date, bool]) -> None:
+        current = best.get(kind)
+        if current is None or nominal < current[0][0]:
+            best[kind] = [(nominal, key)]
+        elif nominal == current[0][0]:
+            current.append((nominal, key))
+
+    def _make_deadline(self, kind: str, keys: tuple[tuple[int, date, bool], ...]) -> DeadlineHit:
         entries = []
-        for number, start in keys:
-            counted = self._counted(number, start)
+        for number, start, carried in keys:
+            counted = self._counted(number, start, carried)
             assert counted is not None
             entries.append(counted[1:])
         return _deadline_hit(kind, entries)
@@ -814,11 +851,15 @@ class Engine:
         return _duty_hit(pack, duty, date(year, duty.yearly.month, duty.yearly.day), None)
 
     def _make_disclosure(self, province: str | None, span: int, kinds: frozenset[str]) -> tuple[str, ...]:
-        fields: dict[str, None] = {}
+        """The union of the fields in pack order (provincial first). A field that restates one already
+        listed in other joining words (山西细则第十条 "超标、超总量情况" for 《清洁生产审核办法》第十一条
+        "超标及超总量情况") is the same field: the first (provincial) wording is kept, the other dropped."""
+        fields: dict[str, str] = {}
         for entry_kinds, entry_fields in self._basis(province, span).disclosure:
             if not kinds.isdisjoint(entry_kinds):
-                fields.update(dict.fromkeys(entry_fields))
-        return tuple(fields)
+                for name in entry_fields:
+                    fields.setdefault(_field_key(name), name)
+        return tuple(fields.values())
 
     def _offices(self, basis: _Basis, facts: Facts, kinds: frozenset[str]) -> tuple[str, ...]:
         offices: dict[str, None] = {}

@@ -16,7 +16,7 @@ A case file is a YAML list of cases, in the spirit of OpenFisca's YAML tests:
         missing_include: [...] / missing_exclude: [...]
         deadlines:                                 # each listed kind must match
           disclosure: {nominal: 2021-04-30, due: 2021-04-30, cites: 第十一条, schedule_known: true,
-                       note_include: ...}
+                       note_include: ..., cites_exclude: 山东}
         deadline_kinds: [disclosure, start, report]   # exact set
         documents: {shandong_rules_2017: true, national_interim_2004: false}   # applied flags
         document_why: {shandong_rules_2017: 失效}      # substring of the (zh_CN) why
@@ -248,6 +248,8 @@ def check(result: dict[str, Any], expect: dict[str, Any], where: str) -> None:
                 _expect(got[key] == _s(want[key]), f"{ctx}\n  {kind}.{key}: {got[key]} != {_s(want[key])}")
         if "cites" in want:
             _expect(want["cites"] in got["citation"], f"{ctx}\n  {kind} citation {got['citation']!r}")
+        if "cites_exclude" in want:
+            _expect(want["cites_exclude"] not in got["citation"], f"{ctx}\n  {kind} citation {got['citation']!r}")
         if "schedule_known" in want:
             _expect(got["schedule_known"] is want["schedule_known"], f"{ctx}\n  {kind}: {got}")
         if "note_include" in want:
