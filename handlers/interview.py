@@ -352,9 +352,22 @@ class Interview:
 
     def _skip(self, step: Step, fact: str) -> Step:
         iv = step.iv
+        if fact == "toxic_classes" and iv.candidates == list(TOXIC_ORDER):  # said yes, then 不清楚 for the class
+            return self._toxic_class_unknown(step)
         iv.skipped = [*iv.skipped, fact]
         iv.history = [*iv.history, Undo(fact=fact)]
         iv.pending = None
+        return self.advance(step)
+
+    def _toxic_class_unknown(self, step: Step) -> Step:
+        """Toxic substances are used or discharged, which class is not known: every pack decides on "some
+        class" (toxic_classes non-empty), so the verdict does not wait for it. Recorded as the law's fifth
+        class, 其他具有毒性、可能污染环境的物质, and said so; a named class can replace it at any time."""
+        step.replies.append(Outbound(step.tr(N_(
+            "The class does not change the verdict: using or discharging toxic or hazardous substances is a ground "
+            "in itself. I have recorded it as \"other toxic substances\" (the fifth class of the 办法); tell me the "
+            "class when you know it."))))
+        self._store(step, "toxic_classes", {"toxic_classes": ["other_toxic"]})
         return self.advance(step)
 
     # -- unsure readings are asked back --------------------------------------------------------
@@ -421,6 +434,8 @@ class Interview:
                 return self.advance(step)
         if text == "unknown" or reading.unknown:
             iv.pending = None
+            if p.fact == "toxic_classes" and p.value is None and p.options:  # 双有, and the class is not known
+                return self._toxic_class_unknown(step)
             if p.partial is not None and p.fact in FOLLOW_UPS:  # the day is not known: no deadline from it
                 iv.asked_follow = [*iv.asked_follow, p.fact]
             return self.advance(step)

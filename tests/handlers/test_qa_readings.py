@@ -137,3 +137,18 @@ def test_toneless_shanxi_in_a_sentence_is_asked(bot: ChatBot) -> None:
     assert "山西还是陕西" in bot.text and "province" not in facts(bot)
     bot.pick("opt:shaanxi")
     assert facts(bot)["province"] == "shaanxi"
+
+
+@pytest.mark.parametrize("opening", [["广东东莞 线路板厂 双有企业"], ["山东", "4"]])
+def test_toxic_substances_of_an_unknown_class_still_decide(bot: ChatBot, opening: list[str]) -> None:
+    for text in opening:
+        bot.push(text)
+    bot.push("不清楚")
+    assert "类别不影响判定" in bot.text and "判定结果：贵企业应当实施强制性清洁生产审核" in bot.text
+    assert facts(bot)["toxic_classes"] == ["other_toxic"]
+
+
+def test_not_sure_whether_there_are_toxic_substances_stays_unknown(bot: ChatBot) -> None:
+    bot.push("山东")
+    bot.push("1")                      # only 超标: toxic substances answered no by the checklist
+    assert facts(bot)["toxic_classes"] == []
