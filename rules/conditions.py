@@ -75,11 +75,10 @@ def _leaf(raw: dict[str, Any], path: str) -> Condition:
     if make is None:
         raise ConditionError(f"{path}.{op}", f"unknown test (expected one of {sorted(_TESTS)})")
     test = make(arg, f"{path}.{op}")
-    missing = object()
 
     def value(facts: Facts) -> Tri:
-        v = facts.get(name, missing)
-        return None if v is missing or v is None else test(v)
+        v = facts.get(name)  # absent and null are both unknown
+        return None if v is None else test(v)
 
     def waiting(facts: Facts) -> list[str]:
         return [name] if facts.get(name) is None else []
@@ -159,9 +158,15 @@ def _junction(parts: Sequence[Condition], *, decisive: bool) -> Condition:
         return result
 
     def waiting(facts: Facts) -> list[str]:
-        if value(facts) is not None:
-            return []
-        return [n for p in parts if p.value(facts) is None for n in p.waiting(facts)]
+        # One pass: nothing waits once a part decides; otherwise what the unknown parts wait on.
+        out: list[str] = []
+        for p in parts:
+            v = p.value(facts)
+            if v is decisive:
+                return []
+            if v is None:
+                out.extend(p.waiting(facts))
+        return out
 
     return Condition(value, waiting, frozenset().union(*(p.facts for p in parts)))
 
