@@ -35,7 +35,7 @@ _DATE_RES = (
     re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"),
     re.compile(r"(?P<rel>大前年|前年|去年|今年|明年)(?:年)?(?P<part>年底|年末|底|末|年初|初)"),
     re.compile(r"(?P<y>\d{4})\s*年\s*(?P<part>年底|年末|底|末|年初|初)"),
-    re.compile(r"(?P<month_rel>上个月|上月|这个月|本月|当月)(?P<part>底|末|初)?"),
+    re.compile(rf"(?P<month_rel>上个月|上月|这个月|本月|当月)\s*的?\s*(?:{_DAY}|(?P<part>底|末|初))?"),
     re.compile(r"(?P<day_rel>大前天|前天|昨天|今天|今日)"),
 )
 _EN_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
@@ -119,7 +119,8 @@ def _date_hit(m: re.Match[str], today: date) -> DateHit | None:
         first = today.replace(day=1)
         if g["month_rel"] in ("上个月", "上月"):
             first = (first - timedelta(days=1)).replace(day=1)
-        return _month_date(s, e, first.year, first.month, None, g.get("part"), SURE)
+        day = _small(g["d"]) if g.get("d") else None  # 上个月15号
+        return _month_date(s, e, first.year, first.month, day, g.get("part"), SURE)
     year: int | None = today.year
     level = SURE
     if g.get("y"):
