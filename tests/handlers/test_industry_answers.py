@@ -12,13 +12,14 @@ def _read(text: str):
     return QUESTIONS["industry_code"].read(text, {})
 
 
-@pytest.mark.parametrize(("text", "code"), [("做轮胎的", "2911"), ("焦化厂", "2521"), ("水泥制造", "3011")])
+@pytest.mark.parametrize(("text", "code"), [("做轮胎的", "2911"), ("焦化厂", "2521"), ("水泥制造", "3011"),
+                                           ("生产采煤机", "3511"), ("做铝型材的", "3252")])
 def test_the_one_class_named_is_taken(text: str, code: str) -> None:
     answer = _read(text)
     assert answer is not None and answer.facts == {"industry_code": code}
 
 
-@pytest.mark.parametrize("text", ["做假发的", "生产采煤机", "假发"])
+@pytest.mark.parametrize("text", ["做假发的", "假发", "生产假发"])
 def test_words_around_a_trade_match_nothing(text: str) -> None:
     # 做假发的 once became 6512 支撑软件开发 through the bigram 发的 of 开发的; 生产采煤机 offered 中成药生产
     assert _read(text) is None
