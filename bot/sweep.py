@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.registry import one_per_person
 from handlers.reminders import ReminderPolicy, next_send_slot, next_weekly, reminder_message
 from rules.periods import is_working_day
-from storage import DueMilestone, Message, Reminder, Repositories, reminder_key
+from storage import DueReminder, Message, Milestone, MilestoneFacts, Recipient, Repositories, reminder_key
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 1000
@@ -100,30 +100,36 @@ def sweep(
 def sweep_batch(
     repos: Repositories, *, cutoff: date, now: datetime, policy: ReminderPolicy, limit: int
 ) -> SweepResult:
-    """One batch in the caller's transaction: claim, then queue, supersede or cancel each reminder."""
-    claimed = repos.reminders.claim_due(cutoff, limit)
+    """One batch in the caller's transaction: claim, then queue, supersede or cancel each reminder.
+
+    A fixed number of statements whatever the batch's size, all Core (plain rows, no ORM objects): claim
+    (one), load the milestones with their cycle, enterprise and reachable contacts (one), plan the next
+    weekly reminders of overdue ones (one executemany), write the outbox rows (one), and set the claimed
+    reminders' statuses (one UPDATE per status)."""
+    reminders = repos.reminders
+    claimed = reminders.claim_due(cutoff, limit)
     if not claimed:
         return SweepResult()
-    by_milestone: dict[int, list[Reminder]] = {}
+    by_milestone: dict[int, list[DueReminder]] = {}
     for reminder in claimed:
         by_milestone.setdefault(reminder.milestone_id, []).append(reminder)
-    targets = repos.reminders.list_due_milestones(by_milestone)
+    targets = reminders.load_due(by_milestone)
     queued: list[int] = []
     superseded: list[int] = []
     cancelled: list[int] = []
     messages: list[Message] = []
     today = now.astimezone(zone(policy.timezone, "Asia/Shanghai")).date()
-    chained: list[tuple[int, list[tuple[str, date]]]] = []
+    chained: list[tuple[int, str, date]] = []
     wording = Wording()
-    for milestone_id, reminders in by_milestone.items():
-        latest = max(reminders, key=lambda r: (r.send_on, r.id))
-        superseded.extend(r.id for r in reminders if r is not latest)
+    for milestone_id, due in by_milestone.items():
+        latest = due[-1] if len(due) == 1 else max(due, key=lambda r: (r.send_on, r.id))
+        superseded.extend(r.id for r in due if r is not latest)
         target = targets.get(milestone_id)
-        if target is not None and latest.kind.startswith("overdue_") and target.milestone.done_at is None \
-                and target.cycle.superseded_at is None:
-            following = next_weekly(target.milestone.nominal, policy, max(latest.send_on, today))
+        if target is not None and latest.kind.startswith("overdue_") and target.done_at is None \
+                and target.cycle_superseded_at is None:
+            following = next_weekly(target.nominal, policy, max(latest.send_on, today))
             if following is not None:  # while it stays overdue, the next weekly reminder
-                chained.append((milestone_id, [following]))
+                chained.append((milestone_id, *following))
         reason = skip_reason(target, latest)
         if target is None or reason is not None:
             log.debug("reminder %s (%s) not sent: %s", latest.id, latest.kind, reason)
@@ -131,37 +137,33 @@ def sweep_batch(
             continue
         messages.extend(_messages(target, latest, now, policy, wording))
         queued.append(latest.id)
-    for milestone_id, items in chained:
-        repos.reminders.add_for_milestone(milestone_id, items)
-    written = repos.reminders.add_messages(messages)
-    repos.reminders.mark_superseded(superseded)
-    repos.reminders.mark_cancelled(cancelled)
-    repos.reminders.mark_queued(queued, now)
+    reminders.add_for_milestones(chained)
+    written = reminders.add_messages(messages)
+    reminders.settle(queued=queued, superseded=superseded, cancelled=cancelled, at=now)
     return SweepResult(len(claimed), len(queued), written, len(superseded), len(cancelled))
 
 
-def skip_reason(target: DueMilestone | None, reminder: Reminder) -> str | None:
+def skip_reason(target: MilestoneFacts | None, reminder: DueReminder) -> str | None:
     """Why this reminder is not to be sent, or None to send it."""
     if target is None:
         return "the milestone is gone"
-    milestone = target.milestone
-    if milestone.done_at is not None:
+    if target.done_at is not None:
         return "the milestone is done"
-    if target.cycle.superseded_at is not None:
+    if target.cycle_superseded_at is not None:
         return "its audit cycle was superseded"
-    if milestone.snoozed_until is not None and reminder.send_on <= milestone.snoozed_until:
-        return f"snoozed until {milestone.snoozed_until}"
+    if target.snoozed_until is not None and reminder.send_on <= target.snoozed_until:
+        return f"snoozed until {target.snoozed_until}"
     if not target.contacts:
         return "no reachable contact"
     return None
 
 
 def _messages(
-    target: DueMilestone, reminder: Reminder, now: datetime, policy: ReminderPolicy, wording: Wording
+    target: MilestoneFacts, reminder: DueReminder, now: datetime, policy: ReminderPolicy, wording: Wording
 ) -> list[Message]:
     """One outbox row per reachable contact, worded in its locale, due at its own send slot."""
     out = []
-    for contact in one_per_person(target.contacts):
+    for contact in wording.people(target):
         slot, today = wording.slot(reminder.send_on, now, contact.timezone, policy)
         payload = wording.payload(target, reminder.kind, locale=contact.locale, today=today)
         out.append(Message(reminder_key(reminder.id, contact.id), contact.channel, contact.user_id, payload, slot))
@@ -172,13 +174,24 @@ class Wording:
     """handlers.reminders.reminder_message, worded once per batch for each set of what the words depend on
     (the milestone's kind, dates, note, citation and done day, the reminder's kind, the locale, the day,
     whether the enterprise has a name). The enterprise's name and the milestone's id (in the buttons) are
-    then put in: a list's enterprises share their dates, so 10,000 reminders are a few dozen wordings."""
+    then put in: a list's enterprises share their dates, so 10,000 reminders are a few dozen wordings.
+    Send slots are computed once per (day, zone), and one_per_person once per enterprise."""
 
     NAME = "\x00enterprise\x00"
 
     def __init__(self) -> None:
-        self._worded: dict[tuple[object, ...], tuple[str, list[tuple[str, str]], int]] = {}
+        self._worded: dict[tuple[object, ...], tuple[str, list[tuple[str, str, bool]]]] = {}
         self._slots: dict[tuple[date, str], tuple[datetime, date]] = {}
+        self._people: dict[int, list[Recipient]] = {}
+
+    def people(self, target: MilestoneFacts) -> list[Recipient]:
+        """The enterprise's reachable contacts, one per person (bot.channels.registry.one_per_person)."""
+        found = self._people.get(target.enterprise_id)
+        if found is None:
+            contacts = target.contacts
+            found = self._people[target.enterprise_id] = list(contacts) if len(contacts) == 1 \
+                else one_per_person(contacts)
+        return found
 
     def slot(self, send_on: date, now: datetime, timezone: str, policy: ReminderPolicy) -> tuple[datetime, date]:
         """next_send_slot in the contact's zone and the local day of it, once per (day, zone) in a batch."""
@@ -189,20 +202,25 @@ class Wording:
             found = self._slots[(send_on, timezone)] = (moment, moment.astimezone(tz).date())
         return found
 
-    def payload(self, target: DueMilestone, reminder_kind: str, *, locale: str, today: date) -> dict[str, Any]:
-        milestone, name = target.milestone, target.enterprise.name
-        key = (milestone.kind, milestone.nominal, milestone.due, milestone.note, milestone.citation,
-               milestone.done_at, reminder_kind, locale, today, bool(name))
+    def payload(self, target: MilestoneFacts, reminder_kind: str, *, locale: str, today: date) -> dict[str, Any]:
+        name = target.enterprise_name
+        key = (target.kind, target.nominal, target.due, target.note, target.citation, target.done_at,
+               reminder_kind, locale, today, bool(name))
         worded = self._worded.get(key)
         if worded is None:
+            milestone = Milestone(id=target.id, cycle_id=target.cycle_id, kind=target.kind, nominal=target.nominal,
+                                  due=target.due, note=target.note, citation=target.citation,
+                                  done_at=target.done_at)  # transient, never added to a session
             message = reminder_message(milestone, reminder_kind, enterprise_name=self.NAME if name else None,
                                        locale=locale, today=today)
-            worded = (message.text, [(c.id, c.label) for c in message.choices], milestone.id)
-            self._worded[key] = worded
-        text, choices, worded_for = worded
+            suffix = f":{target.id}"  # a button that names the milestone gets each one's own id
+            worded = self._worded[key] = (message.text, [
+                (c.id[: -len(suffix) + 1], c.label, True) if c.id.endswith(suffix) else (c.id, c.label, False)
+                for c in message.choices
+            ])
+        text, choices = worded
         if name:
             text = text.replace(self.NAME, name)
-        suffix = f":{worded_for}"
-        buttons = [{"id": f"{cid[: -len(suffix)]}:{milestone.id}" if cid.endswith(suffix) else cid, "label": label}
-                   for cid, label in choices]
-        return {"text": text, "choices": buttons, "milestone_id": milestone.id, "reminder_kind": reminder_kind}
+        own = str(target.id)
+        buttons = [{"id": base + own if named else base, "label": label} for base, label, named in choices]
+        return {"text": text, "choices": buttons, "milestone_id": target.id, "reminder_kind": reminder_kind}

@@ -44,7 +44,15 @@ from storage.models import (
     normalize_credit_code,
 )
 from storage.outbox import DEFAULT_LEASE, OutboxRepository
-from storage.reminders import DueMilestone, Message, ReminderRepository, reminder_key
+from storage.reminders import (
+    DueMilestone,
+    DueReminder,
+    Message,
+    MilestoneFacts,
+    Recipient,
+    ReminderRepository,
+    reminder_key,
+)
 from storage.repositories import Repositories
 
 __all__ = [
@@ -70,6 +78,7 @@ __all__ = [
     "Conversation",
     "ConversationRepository",
     "DueMilestone",
+    "DueReminder",
     "DuplicateError",
     "Enterprise",
     "EnterpriseRepository",
@@ -78,9 +87,11 @@ __all__ = [
     "KeyValueRepository",
     "Message",
     "Milestone",
+    "MilestoneFacts",
     "MilestoneRepository",
     "OutboxMessage",
     "OutboxRepository",
+    "Recipient",
     "Reminder",
     "ReminderRepository",
     "Repositories",

@@ -12,13 +12,27 @@ On SQLite (one writer at a time) the locks are no-ops and the outbox's unique ke
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, delete, func, select, text, update
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -51,6 +65,71 @@ class Message:
     address: str
     payload: Mapping[str, Any]
     not_before: datetime
+
+
+class DueReminder(NamedTuple):
+    """A claimed reminder, as the sweep reads it (a plain row, no ORM object)."""
+
+    id: int
+    milestone_id: int
+    kind: str
+    send_on: date
+
+
+class Recipient(NamedTuple):
+    """A reachable contact of a claimed milestone's enterprise (the columns the sweep uses)."""
+
+    id: int
+    channel: str
+    user_id: str
+    locale: str
+    timezone: str
+    preferred: bool
+    enterprise_id: int | None
+    display_name: str | None
+
+
+class MilestoneFacts(NamedTuple):
+    """A claimed milestone with what decides whether and how it is reminded (see ReminderRepository.load_due)."""
+
+    id: int
+    cycle_id: int
+    kind: str
+    nominal: date
+    due: date
+    note: str
+    citation: str
+    done_at: datetime | None
+    snoozed_until: date | None
+    cycle_superseded_at: datetime | None
+    enterprise_id: int
+    enterprise_name: str | None
+    contacts: tuple[Recipient, ...]  # consented, not unsubscribed; preferred first, then by id
+
+
+# The tables the sweep reads and writes with Core statements.
+_reminders = cast(Table, Reminder.__table__)
+_milestones = cast(Table, Milestone.__table__)
+_cycles = cast(Table, AuditCycle.__table__)
+_enterprises = cast(Table, Enterprise.__table__)
+_contacts = cast(Table, Contact.__table__)
+_outbox = cast(Table, OutboxMessage.__table__)
+
+_OUTBOX_COLUMNS = "idempotency_key, channel, address, payload, status, attempts, next_attempt_at, created_at"
+_PG_ADD_MESSAGES = text(
+    f"INSERT INTO outbox ({_OUTBOX_COLUMNS})"
+    " SELECT r.k, r.c, r.a, r.p, 'pending', 0, r.t, :now"
+    " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(k text, c text, a text, p jsonb, t timestamptz)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+).bindparams(bindparam("now", type_=_outbox.c.created_at.type))
+_SQLITE_ADD_MESSAGES = (
+    f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+)
+
+
+def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return payload if isinstance(payload, dict) else dict(payload)
 
 
 @dataclass
@@ -135,43 +214,75 @@ class ReminderRepository:
         ).all()
         return len(rows)
 
-    def claim_due(self, on_or_before: date, limit: int) -> list[Reminder]:
-        """Lock and return the pending reminders due on or before the day, by (send_on, id).
+    def claim_due(self, on_or_before: date, limit: int) -> list[DueReminder]:
+        """Lock and return the pending reminders due on or before the day, by (send_on, id), as plain rows.
 
         The first `limit` due reminders pick the milestones; of those, the ones no other transaction
         holds are locked (FOR UPDATE SKIP LOCKED), and then *every* due pending reminder of each is
         returned, so the caller can keep the latest and supersede the rest. Empty when nothing is due
         or everything due is being handled by another sweeper. The caller changes each returned
-        reminder's status (mark_*) in the same transaction.
+        reminder's status (mark_* or settle) in the same transaction.
+
+        One statement: the candidates and the locked milestones are CTEs (the locked one MATERIALIZED,
+        so PostgreSQL takes the milestone locks once, before the reminders' own FOR UPDATE). A reminder
+        another sweeper queued and committed meanwhile fails the status test when its row is re-read
+        for the lock, and is not returned.
         """
+        r = _reminders.c
+        due = and_(r.status == "pending", r.send_on <= bindparam("day", on_or_before))
         candidates = (
-            select(Reminder.milestone_id)
-            .where(Reminder.status == "pending", Reminder.send_on <= on_or_before)
-            .order_by(Reminder.send_on, Reminder.id)
-            .limit(limit)
+            select(r.milestone_id).where(due).order_by(r.send_on, r.id).limit(bindparam("limit", limit))
+            .cte("candidates")
         )
-        milestone_ids = list(dict.fromkeys(self.session.scalars(candidates)))
-        if not milestone_ids:
-            return []
-        lock = (
-            select(Milestone.id)
-            .where(ids_in(Milestone.id, milestone_ids))
-            .order_by(Milestone.id)
+        locked = (
+            select(_milestones.c.id)
+            .where(_milestones.c.id.in_(select(candidates.c.milestone_id)))
+            .order_by(_milestones.c.id)
             .with_for_update(skip_locked=True)
+            .cte("locked")
+            .prefix_with("MATERIALIZED")
         )
-        locked = list(self.session.scalars(lock))
-        if not locked:
-            return []
-        due = (
-            select(Reminder)
-            .where(
-                ids_in(Reminder.milestone_id, locked), Reminder.status == "pending", Reminder.send_on <= on_or_before
+        stmt = (
+            select(r.id, r.milestone_id, r.kind, r.send_on)
+            .where(r.milestone_id.in_(select(locked.c.id)), due)
+            .order_by(r.send_on, r.id)
+            .with_for_update(of=_reminders)
+        )
+        return [DueReminder._make(row) for row in self.session.connection().execute(stmt).all()]
+
+    def load_due(self, milestone_ids: Iterable[int]) -> dict[int, MilestoneFacts]:
+        """For each milestone: its dates and state, its cycle's, its enterprise's name and reachable
+        contacts, in one joined query of plain rows (what the sweep needs; list_due_milestones gives
+        the same as ORM objects)."""
+        ids = sorted(set(milestone_ids))
+        if not ids:
+            return {}
+        m, cy, e, c = _milestones.c, _cycles.c, _enterprises.c, _contacts.c
+        reachable = and_(c.enterprise_id == e.id, c.consented_at.is_not(None), c.unsubscribed_at.is_(None))
+        stmt = (
+            select(m.id, m.cycle_id, m.kind, m.nominal, m.due, m.note, m.citation, m.done_at, m.snoozed_until,
+                   cy.superseded_at, e.id, e.name,
+                   c.id, c.channel, c.user_id, c.locale, c.timezone, c.preferred, c.enterprise_id, c.display_name)
+            .select_from(
+                _milestones.join(_cycles, cy.id == m.cycle_id)
+                .join(_enterprises, e.id == cy.enterprise_id)
+                .outerjoin(_contacts, reachable)
             )
-            .order_by(Reminder.send_on, Reminder.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            .where(self._one_of(m.id, ids, "milestones"))
+            .order_by(m.id, c.preferred.desc(), c.id)
         )
-        return list(self.session.scalars(due))
+        rows: dict[int, list[Any]] = {}
+        contacts: dict[int, list[Recipient]] = {}
+        for row in self.session.connection().execute(stmt).all():
+            milestone_id, enterprise_id = row[0], row[10]
+            if milestone_id not in rows:
+                rows[milestone_id] = list(row[:12])
+                first = enterprise_id not in contacts
+                people = contacts.setdefault(enterprise_id, [])
+            if first and row[12] is not None:  # an enterprise's contacts come once, with its first milestone
+                people.append(Recipient._make(row[12:]))
+        shared = {enterprise_id: tuple(people) for enterprise_id, people in contacts.items()}
+        return {milestone_id: MilestoneFacts._make((*head, shared[head[10]])) for milestone_id, head in rows.items()}
 
     def list_due_milestones(self, milestone_ids: Iterable[int]) -> dict[int, DueMilestone]:
         """For each milestone: it, its cycle, its enterprise and the enterprise's reachable contacts."""
@@ -203,44 +314,37 @@ class ReminderRepository:
         """Queue outbox rows unless their keys exist, set-based; returns how many were new.
 
         The same rows OutboxRepository.add_if_absent writes (`pending`, no attempts, due at
-        `not_before`). On PostgreSQL one INSERT ... SELECT FROM jsonb_to_recordset(:rows) ... ON CONFLICT DO NOTHING
-        (one JSON parameter, whatever the number of rows); on SQLite one prepared INSERT ... ON CONFLICT
-        DO NOTHING run for every row by the driver (executemany, in C).
+        `not_before`), in one statement, ON CONFLICT DO NOTHING, without SQLAlchemy's per-row parameter
+        processing. On PostgreSQL INSERT ... SELECT FROM jsonb_to_recordset(:rows): one JSON parameter
+        (encoded by orjson) whatever the number of rows. On SQLite one prepared INSERT run for every row
+        by the driver (executemany, in C) on values already in the columns' storage form: the payload as
+        JSON text, the instants as the column type writes them (naive UTC text, once per distinct instant).
         """
         if not messages:
             return 0
-        now = utcnow()
         connection = self.session.connection()
-        if connection.dialect.name == "postgresql":
-            statement = text(
-                "INSERT INTO outbox (idempotency_key, channel, address, payload, status, attempts, next_attempt_at,"
-                " created_at)"
-                " SELECT r.k, r.c, r.a, r.p, 'pending', 0, r.t, :now"
-                " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(k text, c text, a text, p jsonb, t timestamptz)"
-                " ON CONFLICT (idempotency_key) DO NOTHING"
-            )
-            document = json.dumps([
-                {"k": m.idempotency_key, "c": m.channel, "a": m.address, "p": dict(m.payload),
+        dialect = connection.dialect
+        now = utcnow()
+        if dialect.name == "postgresql":
+            document = orjson.dumps([
+                {"k": m.idempotency_key, "c": m.channel, "a": m.address, "p": _plain(m.payload),
                  "t": m.not_before.isoformat()}
                 for m in messages
-            ], ensure_ascii=False)
-            result = connection.execute(statement, {"now": now, "rows": document})
-            return int(result.rowcount)
-        rows = [
-            {
-                "idempotency_key": m.idempotency_key,
-                "channel": m.channel,
-                "address": m.address,
-                "payload": dict(m.payload),
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": m.not_before,
-                "created_at": now,
-            }
-            for m in messages
-        ]
-        stmt = insert_for(self.session, OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        return int(connection.execute(stmt, rows).rowcount)
+            ]).decode()
+            return int(connection.execute(_PG_ADD_MESSAGES, {"now": now, "rows": document}).rowcount)
+        process = _outbox.c.next_attempt_at.type.dialect_impl(dialect).bind_processor(dialect)
+        assert process is not None, "UTCDateTime converts on SQLite"
+        stamps: dict[datetime, str] = {}
+        created = process(now)
+        rows = []
+        for m in messages:
+            stamp = stamps.get(m.not_before)
+            if stamp is None:
+                stamp = stamps[m.not_before] = process(m.not_before)
+            payload = orjson.dumps(_plain(m.payload)).decode()
+            rows.append((m.idempotency_key, m.channel, m.address, payload, stamp, created))
+        result = connection.exec_driver_sql(_SQLITE_ADD_MESSAGES, rows)
+        return int(result.rowcount)
 
     def list_contact_timezones(self) -> set[str]:
         """The time zones of reachable contacts bound to an enterprise (the ones reminders go to)."""
@@ -260,6 +364,42 @@ class ReminderRepository:
     def mark_cancelled(self, ids: Sequence[int]) -> int:
         """Pending reminders that will not be sent; returns how many changed."""
         return self._set_status(self._pending(ids), "cancelled") if ids else 0
+
+    def add_for_milestones(self, items: Sequence[tuple[int, str, date]]) -> None:
+        """Plan reminders [(milestone_id, kind, send_on)] for several milestones in one statement (an
+        executemany); kinds a milestone already has are left as they are (ON CONFLICT DO NOTHING)."""
+        if not items:
+            return
+        now = utcnow()
+        stmt = insert_for(self.session, _reminders).on_conflict_do_nothing(index_elements=["milestone_id", "kind"])
+        self.session.connection().execute(stmt, [
+            {"milestone_id": milestone_id, "kind": kind, "send_on": send_on, "status": "pending", "created_at": now}
+            for milestone_id, kind, send_on in items
+        ])
+
+    def settle(
+        self, *, queued: Sequence[int], superseded: Sequence[int], cancelled: Sequence[int], at: datetime
+    ) -> None:
+        """What the sweep decided for its claimed reminders, one UPDATE per status set, Core only (it holds
+        no Reminder objects to keep in step): `queued` (at `at`), `superseded`, `cancelled`; pending
+        ones only."""
+        r = _reminders.c
+        for ids, values in ((queued, {"status": "queued", "queued_at": at}), (superseded, {"status": "superseded"}),
+                            (cancelled, {"status": "cancelled"})):
+            if ids:
+                self.session.connection().execute(
+                    update(_reminders).where(self._one_of(r.id, ids, "reminders"), r.status == "pending")
+                    .values(**values))
+
+    def _one_of(self, column: ColumnElement[int], ids: Sequence[int], name: str) -> ColumnElement[bool]:
+        """`column` is one of `ids`, the ids as one parameter (no per-id rendering or binding, one cached
+        statement): `= ANY(:ids)` with an integer array on PostgreSQL, `IN (SELECT value FROM
+        json_each(:ids))` with a JSON array on SQLite."""
+        values = [int(i) for i in ids]
+        if self.session.get_bind().dialect.name == "postgresql":
+            return column == any_(bindparam(name, values, type_=postgresql.ARRAY(Integer)))
+        listed = func.json_each(bindparam(name, orjson.dumps(values).decode(), type_=String)).table_valued("value")
+        return column.in_(select(listed.c.value))
 
     @staticmethod
     def _pending(ids: Sequence[int]) -> list[ColumnElement[bool]]:

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
@@ -189,17 +189,33 @@ def close_channels(channels: Sequence[ChannelAdapter]) -> None:
 # -- one person, many channels ------------------------------------------------------------------
 
 
-def _person(contact: Contact) -> tuple[int, str] | None:
+class _Reachable(Protocol):
+    """What one_per_person reads of a contact: a storage Contact, or the sweep's plain row of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def preferred(self) -> bool: ...
+    @property
+    def enterprise_id(self) -> int | None: ...
+    @property
+    def display_name(self) -> str | None: ...
+
+
+_C = TypeVar("_C", bound=_Reachable)
+
+
+def _person(contact: _Reachable) -> tuple[int, str] | None:
     if contact.enterprise_id is None or not contact.display_name:
         return None
     return contact.enterprise_id, contact.display_name
 
 
-def one_per_person(contacts: Sequence[Contact]) -> list[Contact]:
+def one_per_person(contacts: Sequence[_C]) -> list[_C]:
     """One contact per person (same enterprise and display name), the preferred one where marked."""
     ranked = sorted(contacts, key=lambda c: (not c.preferred, c.id))
     seen: set[tuple[int, str]] = set()
-    kept: list[Contact] = []
+    kept: list[_C] = []
     for contact in ranked:
         person = _person(contact)
         if person is not None and person in seen:

@@ -1,0 +1,94 @@
+"""The sweep's SQL statements do not grow with the number of due reminders (issue 14, item 4).
+
+An SQLAlchemy event counter on the engine counts every statement the driver runs during a sweep of N
+due reminders, for N = 10 and N = 200, on SQLite and PostgreSQL. Every branch of the sweep is in the
+mix (queued to one or to two contacts, one person on two channels, superseded, cancelled as done,
+overdue with its next weekly reminder planned), so a per-reminder query hiding in any of them shows as
+a count that grows. A count, not a timing: speed is measured by `make bench` (bench/reminders_bench.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.sweep import SweepResult, sweep
+from handlers.reminders import ReminderPolicy
+from storage import Repositories
+from tests.reminders.reminder_kit import add_contact, add_milestone, add_site, at
+
+POLICY = ReminderPolicy()
+MONDAY = date(2026, 3, 2)
+TEN = at(MONDAY, 10)
+PATTERNS = 5
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[str]]:
+    """The SQL of every statement sent to the driver while the block runs (an executemany is one)."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        statements.append(" ".join(statement.split())[:80])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def plan(sessions: sessionmaker[Session], n: int, tag: str) -> SweepResult:
+    """N due reminders (reminder i follows pattern i % PATTERNS) and the sweep's result they should give."""
+    expected = SweepResult()
+    with sessions.begin() as session:
+        repos = Repositories(session)
+        for i in range(n):
+            pattern = i % PATTERNS
+            site = add_site(repos, f"{tag}{i}", users=("a", "b") if pattern == 1 else ("a",))
+            if pattern == 0:  # one contact, one message
+                add_milestone(repos, site, MONDAY, reminders=[("on_day", MONDAY)])
+                expected += SweepResult(claimed=1, queued=1, messages=1)
+            elif pattern == 1:  # two contacts, and an older due reminder superseded by the latest
+                add_milestone(repos, site, MONDAY, reminders=[("before_1", MONDAY - timedelta(days=3)),
+                                                              ("on_day", MONDAY)])
+                expected += SweepResult(claimed=2, queued=1, messages=2, superseded=1)
+            elif pattern == 2:  # done: cancelled, no message
+                done = add_milestone(repos, site, MONDAY, reminders=[("on_day", MONDAY)])
+                repos.milestones.mark_done(done, at=TEN - timedelta(days=1))
+                expected += SweepResult(claimed=1, cancelled=1)
+            elif pattern == 3:  # overdue: sent, and the next weekly reminder planned
+                add_milestone(repos, site, MONDAY - timedelta(days=9), reminders=[("overdue_w1", MONDAY)])
+                expected += SweepResult(claimed=1, queued=1, messages=1)
+            else:  # one person on two channels: once, on the preferred one
+                telegram = add_contact(repos, site.enterprise_id, f"{tag}{i}-tg", channel="telegram")
+                for contact in (site.contacts[0], telegram):
+                    repos.contacts.update_display_name(contact, "张三")
+                repos.contacts.update_settings(telegram, preferred=True)
+                add_milestone(repos, site, MONDAY, reminders=[("on_day", MONDAY)])
+                expected += SweepResult(claimed=1, queued=1, messages=1)
+    return expected
+
+
+def test_statements_per_sweep_do_not_grow_with_due_reminders(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    counts = {}
+    for n, tag in ((10, "小"), (200, "大")):
+        expected = plan(sessions, n, tag)
+        with counted(engine) as statements:
+            result = sweep(sessions, now=TEN, policy=POLICY)
+        assert result == expected  # the sweep did all of it, so the count covers all of it
+        counts[n] = statements
+    assert len(counts[10]) == len(counts[200]), (counts[10], counts[200])
+    # The zones, then one batch: claim, load, plan the weekly reminders, write the outbox, set the
+    # statuses (queued, superseded, cancelled), and the claim that finds nothing (BEGINs on SQLite).
+    writes = [s for s in counts[200] if not s.startswith("BEGIN")]
+    assert len(writes) == 9, writes
+    with sessions() as session:  # the next weekly reminders were written, one per overdue milestone
+        assert Repositories(session).reminders.count_by_status()["pending"] == (10 + 200) // PATTERNS
