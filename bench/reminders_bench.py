@@ -169,8 +169,32 @@ def spread(values: list[float], digits: int) -> dict[str, float]:
             "max": round(max(values), digits)}
 
 
+def server_cpu(engine: Engine) -> Callable[[], float | None]:
+    """The CPU seconds (user + system, from /proc) so far of the PostgreSQL backend serving the pool's
+    connection (a sweep in one thread reuses the one connection), or None (SQLite runs in this
+    process, or /proc is not readable, or the sweep went through another connection)."""
+    if engine.dialect.name != "postgresql":
+        return lambda: None
+    with engine.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        with engine.connect() as connection:
+            if connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid:
+                return None
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
+    return read
+
+
 def measure(database: Callable[[], Any], total: int, per_milestone: int) -> dict[str, Any]:
-    """Populate a fresh database, then REPEATS times: the claim alone, a full sweep, a reset."""
+    """Populate a fresh database, then REPEATS times: the claim alone, a full sweep (its wall time, this
+    process's CPU time and, on PostgreSQL, the database backend's), a reset."""
     with database() as url:
         engine = make_engine(url)
         sessions = session_factory(engine)
@@ -178,30 +202,37 @@ def measure(database: Callable[[], Any], total: int, per_milestone: int) -> dict
             started = time.perf_counter()
             populate(engine, total, DUE, per_milestone)
             populate_s = time.perf_counter() - started
-            claims, sweeps = [], []
+            claims, sweeps, cpus, servers = [], [], [], []
+            backend = server_cpu(engine)
             load_before = os.getloadavg()[0]
             for _ in range(REPEATS):
                 claims.append(timed(lambda: claim_only(sessions)))
-                result: dict[str, Any] = {}
-
-                def run_sweep(out: dict[str, Any] = result) -> None:
-                    out["result"] = sweep(sessions, now=NOW, policy=ReminderPolicy())
-
-                sweeps.append(timed(run_sweep))
-                assert result["result"].messages == DUE, result
+                server_before, cpu_before = backend(), time.process_time()
+                started = time.perf_counter()
+                result = sweep(sessions, now=NOW, policy=ReminderPolicy())
+                sweeps.append(time.perf_counter() - started)
+                cpus.append(time.process_time() - cpu_before)
+                server_after = backend()
+                if server_before is not None and server_after is not None:
+                    servers.append(server_after - server_before)
+                assert result.messages == DUE, result
                 reset(engine)
             load_after = os.getloadavg()[0]
         finally:
             engine.dispose()
-    return {
+    figures = {
         "pending": total,
         "due": DUE,
         "runs": REPEATS,
         "populate_s": round(populate_s, 1),
         "claim_s": spread(claims, 4),
         "sweep_s": spread(sweeps, 3),
+        "sweep_cpu_s": spread(cpus, 3),  # this process (on SQLite the database's work too)
         "load_1min": [round(load_before, 2), round(load_after, 2)],  # before and after the runs
     }
+    if servers:
+        figures["sweep_server_cpu_s"] = spread(servers, 3)
+    return figures
 
 
 def claim_only(sessions: sessionmaker[Session]) -> None:
@@ -256,8 +287,7 @@ def sender_rate(admin: Engine) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    report: dict[str, Any] = {"cpus": os.cpu_count(), "load_1_5_15min": [round(x, 2) for x in os.getloadavg()]}
-    report["sqlite"] = sweeps(scratch_sqlite)
+    report: dict[str, Any] = {"sqlite": sweeps(scratch_sqlite)}
     url = os.environ.get(PG_URL_ENV)
     if not url:
         report["postgresql"] = {"skipped": f"{PG_URL_ENV} is not set: run under scripts/with-postgres (make bench)"}

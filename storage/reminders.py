@@ -325,24 +325,30 @@ class ReminderRepository:
         connection = self.session.connection()
         dialect = connection.dialect
         now = utcnow()
+        stamps: dict[datetime, str] = {}  # a batch's rows share a few send slots: each written once
         if dialect.name == "postgresql":
+            def stamp(moment: datetime) -> str:
+                found = stamps.get(moment)
+                if found is None:
+                    found = stamps[moment] = moment.isoformat()
+                return found
+
             document = orjson.dumps([
                 {"k": m.idempotency_key, "c": m.channel, "a": m.address, "p": _plain(m.payload),
-                 "t": m.not_before.isoformat()}
+                 "t": stamp(m.not_before)}
                 for m in messages
             ]).decode()
             return int(connection.execute(_PG_ADD_MESSAGES, {"now": now, "rows": document}).rowcount)
         process = _outbox.c.next_attempt_at.type.dialect_impl(dialect).bind_processor(dialect)
         assert process is not None, "UTCDateTime converts on SQLite"
-        stamps: dict[datetime, str] = {}
         created = process(now)
         rows = []
         for m in messages:
-            stamp = stamps.get(m.not_before)
-            if stamp is None:
-                stamp = stamps[m.not_before] = process(m.not_before)
+            due = stamps.get(m.not_before)
+            if due is None:
+                due = stamps[m.not_before] = process(m.not_before)
             payload = orjson.dumps(_plain(m.payload)).decode()
-            rows.append((m.idempotency_key, m.channel, m.address, payload, stamp, created))
+            rows.append((m.idempotency_key, m.channel, m.address, payload, due, created))
         result = connection.exec_driver_sql(_SQLITE_ADD_MESSAGES, rows)
         return int(result.rowcount)
 

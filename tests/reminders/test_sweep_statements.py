@@ -92,3 +92,37 @@ def test_statements_per_sweep_do_not_grow_with_due_reminders(
     assert len(writes) == 9, writes
     with sessions() as session:  # the next weekly reminders were written, one per overdue milestone
         assert Repositories(session).reminders.count_by_status()["pending"] == (10 + 200) // PATTERNS
+
+
+def test_the_sweeps_plain_rows_say_what_the_orm_objects_say(sessions: sessionmaker[Session]) -> None:
+    """load_due (Core rows, the sweep's) and list_due_milestones (ORM objects) agree, field by field."""
+    with sessions.begin() as session:
+        repos = Repositories(session)
+        site = add_site(repos, "甲", users=("a", "b"))
+        add_contact(repos, site.enterprise_id, "no-consent", consented=False)
+        add_contact(repos, site.enterprise_id, "left", unsubscribed=True)
+        repos.contacts.update_settings(site.contacts[1], preferred=True)
+        nobody = add_site(repos, "乙", users=())
+        ids = [add_milestone(repos, site, MONDAY, kind=kind).id for kind in ("disclosure", "start")]
+        done = add_milestone(repos, nobody, MONDAY)
+        repos.milestones.mark_done(done, at=TEN)
+        repos.milestones.snooze(done, MONDAY)
+        ids.append(done.id)
+    with sessions() as session:
+        reminders = Repositories(session).reminders
+        rows, objects = reminders.load_due(ids), reminders.list_due_milestones(ids)
+        assert sorted(rows) == sorted(objects) == sorted(ids)
+        for milestone_id, row in rows.items():
+            orm = objects[milestone_id]
+            m = orm.milestone
+            assert (row.id, row.cycle_id, row.kind, row.nominal, row.due, row.note, row.citation, row.done_at,
+                    row.snoozed_until) == (m.id, m.cycle_id, m.kind, m.nominal, m.due, m.note, m.citation,
+                                           m.done_at, m.snoozed_until)
+            assert (row.cycle_superseded_at, row.enterprise_id, row.enterprise_name) == (
+                orm.cycle.superseded_at, orm.enterprise.id, orm.enterprise.name)
+            assert [tuple(c) for c in row.contacts] == [
+                (c.id, c.channel, c.user_id, c.locale, c.timezone, c.preferred, c.enterprise_id, c.display_name)
+                for c in orm.contacts]
+        assert [c.user_id for c in rows[ids[0]].contacts] == ["甲-b", "甲-a"]  # preferred first, reachable only
+        assert rows[done.id].contacts == () and rows[done.id].done_at == TEN
+        assert reminders.load_due([]) == {}
