@@ -212,14 +212,23 @@ def _sanction_text(sanction: str, law: str, fine_min: int | None, fine_max: int,
                  "refuses, a fine of up to {max}.")).format(law=law, max=_wan(fine_max, tr))
 
 
+# The milestones a list notice starts (the ones counted from the list's publication).
+_FROM_LIST = frozenset({"disclosure", "start", "report"})
+
+
 def action_lines(item: StatusItem, today: date, tr: Gettext, *, province: str | None = None) -> list[str]:
     """What to do now for a milestone whose target day has passed (empty for one still ahead or done)."""
     state, _ = state_of(item, today)
     if state in ("done", "ahead"):
         return []
-    if state == "overdue":
+    if state == "overdue" and item.kind in _FROM_LIST:
         out = [tr(N_("What to do now: do it now, and tell the authority that sent you the list notice, in "
                      "writing, that it is late and by when it will be done."))]
+    elif state == "overdue":
+        # not counted from a list (the next round, acceptance, re-review): there may be no list notice
+        out = [tr(N_("What to do now: do it now, and tell the competent authority where the enterprise is "
+                     "(the county or city ecology and environment bureau), in writing, that it is late and by "
+                     "when it will be done."))]
     else:
         out = [tr(N_("What to do now: do it by {due}, the legal last day.")).format(due=item.due.isoformat())]
     table = penalty_table()

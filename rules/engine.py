@@ -763,9 +763,9 @@ class Engine:
                    as_of: date) -> tuple[DeadlineHit, ...]:
         """The earliest deadline of each kind. A deadline counts under the documents in force on the day it
         counts from. The interval between two rounds (counted from the last round, no authority's act) is
-        a standing duty: while it still runs on `as_of`, only under those of them still in force that day,
-        and when all of those have expired, under the documents in force that day that set such an interval
-        (READINGS.md, "A deadline's documents")."""
+        a standing duty: only under those of them still in force on its legal last day, or on `as_of` while
+        it still runs; when all of those have expired, under the documents in force on that day that set
+        such an interval (READINGS.md, "A deadline's documents")."""
         best: dict[str, list[tuple[date, tuple[int, date, bool]]]] = {}
         lapsed: set[str] = set()
         later: list[tuple[int, date, str]] = []
@@ -779,16 +779,16 @@ class Engine:
                 if standing:
                     later.append((number, start, kind))
                 continue
-            if standing and as_of <= counted[3].due and not counted[1].in_force(as_of):
+            if standing and not counted[1].in_force(min(as_of, counted[3].due)):
                 lapsed.add(kind)
                 continue
             self._keep(best, kind, counted[0], (number, start, False))
         for kind in lapsed - set(best):
             for number, start, rule_kind in later:
-                if rule_kind != kind or not self._rules[number][0].in_force(as_of):
+                if rule_kind != kind:
                     continue
                 counted = self._counted(number, start, True)
-                if counted is not None and as_of <= counted[3].due:
+                if counted is not None and counted[1].in_force(min(as_of, counted[3].due)):
                     self._keep(best, kind, counted[0], (number, start, True))
         if not best:
             return ()

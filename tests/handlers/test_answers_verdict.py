@@ -56,3 +56,16 @@ def test_a_running_reaudit_interval_cites_no_expired_document() -> None:
     text = render_verdict(a, ZH, "zh_CN", today=TODAY)
     assert "已于2022-05-19失效" in text
     assert "《山东省清洁生产审核实施细则》第八条" not in text
+
+
+def test_overdue_advice_without_a_list_names_the_local_authority_not_a_list_notice() -> None:
+    unlisted = rules.assess({"province": "shandong", "toxic_classes": ["hazardous_waste"],
+                             "last_audit_completed_on": "2020-03-01"}, TODAY)
+    listed = rules.assess({"province": "shandong", "toxic_classes": ["hazardous_waste"],
+                           "list_published_on": "2026-03-31"}, TODAY)
+    zh = render_verdict(unlisted, ZH, "zh_CN", today=TODAY)
+    assert "已逾期" in zh and "下达名单通知" not in zh and "企业所在地的主管部门" in zh
+    en = render_verdict(unlisted, EN, "en", today=TODAY)
+    assert "list notice" not in en and "ecology and environment bureau" in en
+    assert_no_chinese(en)
+    assert "下达名单通知" in render_verdict(listed, ZH, "zh_CN", today=TODAY)   # a listed step keeps it
