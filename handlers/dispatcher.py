@@ -38,7 +38,7 @@ from handlers.router import (
     interview_handler,
 )
 from handlers.state import ConversationState, Stage
-from handlers.status import StatusItem, render_status
+from handlers.status import StatusItem, no_deadlines_text, render_status
 from rules import Engine, default_engine
 from rules.engine import Assessment
 from rules.i18n import N_, Gettext, gettext_for
@@ -477,8 +477,8 @@ class Dispatcher:
             items = [StatusItem.from_dict(d) for d in (latest[0].result.get("deadlines", []) if latest else [])]
             reminded = False
         if not items:
-            return tr(N_("No deadlines yet: they start when your enterprise's mandatory-audit list is "
-                         "published. Tell me its date when I ask, or type 重新开始."))
+            obligation = latest[0].result.get("obligation") if latest else None
+            return no_deadlines_text(obligation, province, self.today(), tr)
         text = render_status(items, self.today(), tr, province=province, policy=self.policy if reminded else None)
         return text + "\n\n" + self._calendar_line(repos, contact, tr)
 

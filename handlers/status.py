@@ -14,12 +14,14 @@ passed but the legal last day has not.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+from rules import default_engine
 from rules.engine import DeadlineHit
 from rules.i18n import N_, Gettext
 from rules.penalties import penalty_table
@@ -309,4 +311,31 @@ def render_status(
         promise = reminder_promise(items, today, tr, policy=policy)
         if promise:
             lines += ["", promise]
+    return "\n".join(lines)
+
+
+def _yearly_day(year: int, month: int, day: int | str) -> date:
+    return date(year, month, day if isinstance(day, int) else monthrange(year, month)[1])
+
+
+def no_deadlines_text(obligation: str | None, province: str | None, today: date, tr: Gettext) -> str:
+    """我的期限 with no milestone: for a voluntary verdict, that no list deadline applies, the voluntary
+    programme's own yearly dates in the province (its documents' officer dates) and that the re-review
+    counts from acceptance; otherwise that deadlines start from the mandatory list."""
+    if obligation != "voluntary":
+        return tr(N_("No deadlines yet: they start when your enterprise's mandatory-audit list is "
+                     "published. Tell me its date when I ask, or type 重新开始."))
+    lines = [tr(N_("No deadlines: a voluntary audit has no legal deadline, and the deadlines counted from a "
+                   "mandatory-audit list do not apply to your enterprise."))]
+    for pack in default_engine().packs:
+        if pack.jurisdiction != province or not pack.in_force(today):
+            continue
+        for od in pack.officer_dates:
+            nxt = _yearly_day(today.year, od.month, od.day)
+            if nxt < today:
+                nxt = _yearly_day(today.year + 1, od.month, od.day)
+            lines.append(tr(N_("• Each year in the voluntary programme: {what}; next by {day} ({citation})")).format(
+                what=original(od.note, tr), day=nxt.isoformat(), citation=original(f"{pack.title}{od.citation}", tr)))
+    lines.append(tr(N_("When your voluntary audit passes acceptance (验收), tell me the day: where the province "
+                       "requires a re-review (复审), I will keep that date.")))
     return "\n".join(lines)
