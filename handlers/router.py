@@ -24,6 +24,7 @@ from handlers.extract import Reading
 from handlers.interview import Effects, Interview, Step
 from handlers.messages import Inbound, Outbound
 from handlers.offices import is_legal_wording_request, render_offices_legal
+from handlers.penalty_answers import answer_penalty_question, is_penalty_question
 from handlers.state import ConversationState, Stage
 from rules.i18n import N_, Gettext, gettext_for
 from storage import Contact, Repositories
@@ -197,7 +198,11 @@ def documents_handler(interview: Interview) -> Handler:
             return None
         if is_legal_wording_request(text):
             return render_offices_legal(interview.assessment(turn.state), turn.tr)
-        return answer_document_question(text, turn.state.facts.get("province"), turn.today, turn.tr)
+        province = turn.state.facts.get("province")
+        found = answer_document_question(text, province, turn.today, turn.tr)
+        if found is None and is_penalty_question(text):
+            found = answer_penalty_question(text, interview.assessment(turn.state), province, turn.today, turn.tr)
+        return found
 
     def matches(turn: Turn) -> bool:
         turn.found["documents"] = answer(turn)

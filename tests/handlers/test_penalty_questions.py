@@ -1,0 +1,46 @@
+"""Questions about penalties are answered from the penalty table, then the open question is asked again."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from storage.db import make_engine, session_factory
+from storage.migrate import upgrade
+from tests.handlers.chatkit import ChatBot
+from tests.handlers.english import assert_no_chinese
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> ChatBot:
+    url = f"sqlite:///{tmp_path}/t.sqlite3"
+    upgrade(url)
+    b = ChatBot(session_factory(make_engine(url)), today=date(2026, 12, 1))
+    b.start()
+    return b
+
+
+@pytest.mark.parametrize("text", ["罚款多少", "不审核会罚多少钱", "不做会怎么样？"])
+def test_a_penalty_question_cites_the_articles_and_resumes(bot: ChatBot, text: str) -> None:
+    bot.push("山东")
+    bot.push(text)
+    assert "未按期履行各项义务的法律后果" in bot.text
+    assert "第三十六条" in bot.text and "10万元" in bot.text and "第三十九条" in bot.text
+    assert "山东省清洁生产审核实施细则" not in bot.text          # expired 2022-05-19: not cited
+    assert bot.last[-1].choices and "ck:none" in bot.choice_ids()  # the checklist is asked again
+
+
+def test_a_statement_about_a_fine_is_read_as_a_fact(bot: ChatBot) -> None:
+    bot.push("山东")
+    bot.push("去年因为超标被罚款了")
+    assert "未按期履行各项义务的法律后果" not in bot.text and "污染物排放超过排放标准" in bot.text
+
+
+def test_in_english(bot: ChatBot) -> None:
+    bot.push("English")
+    bot.push("Shandong")
+    bot.push("what is the penalty if we do not audit?")
+    assert "What the law attaches to a missed step" in bot.text and "100,000 yuan" in bot.text
+    assert_no_chinese(bot.last[0].text)
