@@ -124,7 +124,7 @@ def test_a_day_plan_is_reused_and_the_caches_are_bounded() -> None:
         engine.assess(facts, date(2021, 2, 1) + timedelta(days=day))
     assert engine._day.cache_info().currsize == 1
     assert engine._day.cache_info().misses == 1
-    assert engine._frame.cache_info().currsize == 32  # 4 x cache_size: bounded
+    assert engine._frame.cache_info().currsize == 16  # bounded: 2 x cache_size
     assert engine.assess(facts, date(2021, 6, 1)) == first  # worked out again after eviction
     assert Engine(SHIPPED, cache_size=0)._day.cache_info().maxsize == 0
 
