@@ -27,7 +27,7 @@ from handlers.offices import render_offices
 from handlers.ordering import order_missing
 from handlers.questions import QUESTIONS, TOXIC_ORDER, Answer, province_label
 from handlers.reminders import ReminderPolicy
-from handlers.render import fact_label, render_deadlines, render_verdict
+from handlers.render import fact_label, ineligible_reasons, render_deadlines, render_verdict
 from handlers.state import ConversationState, InterviewState, Pending, Stage, Undo
 from handlers.understood import describe, summary, understood
 from rules import Engine, FactError, derive, parse_facts
@@ -554,7 +554,9 @@ class Interview:
 
     def verdict_text(self, st: ConversationState, a: Assessment, tr: Gettext) -> str:
         basis = tr(N_("Based on: {facts}.")).format(facts=_summary_all(st, tr))
-        return f"{render_verdict(a, tr, st.locale, today=self.today(), policy=self._reminded(st))}\n\n{basis}"
+        verdict = render_verdict(a, tr, st.locale, today=self.today(), policy=self._reminded(st))
+        why_not = ineligible_reasons(a, st.facts, tr, st.locale)  # Henan: which condition the facts fail
+        return f"{verdict}\n\n{why_not}\n\n{basis}" if why_not else f"{verdict}\n\n{basis}"
 
     def _reminded(self, st: ConversationState) -> ReminderPolicy | None:
         """The reminder policy when this contact gets reminders (bound to an enterprise, consent given)."""

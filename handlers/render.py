@@ -8,7 +8,7 @@ by its kind and any remaining original wording is marked as such between 「」 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handlers.offices import render_offices
 from handlers.status import KIND_LABELS, StatusItem, item_lines, original, reminder_promise
@@ -263,3 +263,40 @@ def _headline(a: Assessment, tr: Gettext) -> str:
     if a.obligation == "voluntary":
         return tr(N_("Verdict: a cleaner-production audit is VOLUNTARY for your enterprise (not mandatory)."))
     return tr(N_("Verdict: not determined yet; more answers are needed."))
+
+
+_INDUSTRIAL_SECTIONS = {"B", "C", "D"}  # 采矿业, 制造业, 电力、热力、燃气及水生产和供应业 (GB/T 4754-2017)
+
+
+def ineligible_reasons(a: Assessment, facts: dict[str, Any], tr: Gettext, locale: str) -> str | None:
+    """Why the facts fail the voluntary programme's conditions (Henan: an industrial enterprise above
+    designated size), from the facts themselves; None when it is eligible or no condition is known to fail."""
+    if a.obligation != "voluntary" or a.voluntary.eligible is not False:
+        return None
+    from rules.industries import get_class
+    from rules.sizes import DESIGNATED_SIZE_REVENUE
+
+    reasons: list[str] = []
+    code = facts.get("industry_code")
+    industry = get_class(str(code)) if code else None
+    if industry is not None and industry.section not in _INDUSTRIAL_SECTIONS:
+        reasons.append(tr(N_("{code} {name} is not an industrial enterprise (mining, manufacturing, or power, heat, "
+                             "gas and water supply)")).format(code=industry.code, name=original(industry.name, tr)))
+    revenue = facts.get("revenue_10k_yuan")
+    if isinstance(revenue, int | float) and revenue < DESIGNATED_SIZE_REVENUE:
+        reasons.append(tr(N_("its annual revenue, {revenue}, is below the 20 million yuan of an enterprise above "
+                             "designated size")).format(revenue=_yuan(revenue, tr, locale)))
+    elif facts.get("above_designated_size") is False or facts.get("scale") in ("small", "micro"):
+        reasons.append(tr(N_("it is below designated size (annual revenue under 20 million yuan)")))
+    if not reasons:
+        return None
+    return tr(N_("Why not: {reasons}.")).format(reasons=tr(N_("; ")).join(reasons))
+
+
+def _yuan(revenue_10k_yuan: float, tr: Gettext, locale: str) -> str:
+    """1500 (万元) -> "1500万元" in Chinese, "15 million yuan" in English."""
+    if _chinese(locale):
+        wan = int(revenue_10k_yuan) if revenue_10k_yuan == int(revenue_10k_yuan) else revenue_10k_yuan
+        return tr(N_("{wan}0,000 yuan")).format(wan=wan)
+    million = revenue_10k_yuan / 100
+    return tr(N_("{million} million yuan")).format(million=int(million) if million == int(million) else round(million, 2))

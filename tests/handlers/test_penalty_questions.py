@@ -44,3 +44,26 @@ def test_in_english(bot: ChatBot) -> None:
     bot.push("what is the penalty if we do not audit?")
     assert "What the law attaches to a missed step" in bot.text and "100,000 yuan" in bot.text
     assert_no_chinese(bot.last[0].text)
+
+
+def test_henan_ineligibility_says_which_condition_fails(bot: ChatBot) -> None:
+    for text in ("河南", "都没有", "塑料制品"):
+        bot.push(text)
+    bot.pick("ind:2927")
+    bot.push("营收1500万")
+    assert "不符合的原因：年主营业务收入1500万元，未达到规模以上工业企业的2000万元" in bot.text
+
+
+def test_a_hotel_is_not_an_industrial_enterprise(bot: ChatBot) -> None:
+    for text in ("河南郑州的酒店，营收五千万，排放都达标", "都没有", "酒店"):
+        bot.push(text)
+    bot.pick("ind:6110")
+    assert "不符合的原因：6110 旅游饭店不属于工业企业" in bot.text
+
+
+def test_the_reason_in_english_gives_millions(bot: ChatBot) -> None:
+    for text in ("English", "Henan", "none of them", "plastic products"):
+        bot.push(text)
+    bot.pick("ind:2927")
+    bot.push("revenue 15 million yuan")
+    assert "Why not: its annual revenue, 15 million yuan, is below the 20 million yuan" in bot.text
