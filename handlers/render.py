@@ -299,4 +299,5 @@ def _yuan(revenue_10k_yuan: float, tr: Gettext, locale: str) -> str:
         wan = int(revenue_10k_yuan) if revenue_10k_yuan == int(revenue_10k_yuan) else revenue_10k_yuan
         return tr(N_("{wan}0,000 yuan")).format(wan=wan)
     million = revenue_10k_yuan / 100
-    return tr(N_("{million} million yuan")).format(million=int(million) if million == int(million) else round(million, 2))
+    shown = int(million) if million == int(million) else round(million, 2)
+    return tr(N_("{million} million yuan")).format(million=shown)
