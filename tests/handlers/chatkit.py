@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import uscc
@@ -99,3 +101,27 @@ class ChatBot:
             if self.choice_ids() != ["none"]:
                 return
             self.pick("none", user)
+
+
+def sqlite_bot(tmp_path: Path, today: date = date(2026, 12, 1), *, start: bool = True) -> ChatBot:
+    """A ChatBot on a fresh migrated SQLite file under tmp_path; consented, credit code skipped if `start`."""
+    from storage.db import make_engine, session_factory
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path}/chat.sqlite3"
+    upgrade(url)
+    bot = ChatBot(session_factory(make_engine(url)), today=today)
+    if start:
+        bot.start()
+    return bot
+
+
+def stored_facts(bot: ChatBot, user: str = "u1") -> dict[str, Any]:
+    """The facts the interview has stored for the user."""
+    with bot.dispatcher.sessions() as s:
+        repos = Repositories(s)
+        contact = repos.contacts.get_by_address(bot.channel, user)
+        assert contact is not None
+        conversation = repos.conversations.get_by_contact_id(contact.id)
+        assert conversation is not None
+        return dict(conversation.state["interview"]["facts"])

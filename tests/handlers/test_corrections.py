@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
-from storage.db import make_engine, session_factory
-from storage.migrate import upgrade
-from tests.handlers.chatkit import ChatBot
+from tests.handlers.chatkit import ChatBot, sqlite_bot
 
 
 def _bot(tmp_path: Path) -> ChatBot:
-    url = f"sqlite:///{tmp_path}/t.sqlite3"
-    upgrade(url)
-    return ChatBot(session_factory(make_engine(url)), today=date(2026, 12, 1))
+    return sqlite_bot(tmp_path, start=False)
 
 
 def test_a_corrected_substance_class_replaces_the_old_one_in_the_verdict(tmp_path: Path) -> None:

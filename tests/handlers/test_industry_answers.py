@@ -39,16 +39,9 @@ def test_weak_guesses_are_dropped_when_a_name_matches() -> None:
 
 
 def test_the_interview_says_it_found_no_industry(tmp_path) -> None:
-    from datetime import date
+    from tests.handlers.chatkit import sqlite_bot
 
-    from storage.db import make_engine, session_factory
-    from storage.migrate import upgrade
-    from tests.handlers.chatkit import ChatBot
-
-    url = f"sqlite:///{tmp_path}/t.sqlite3"
-    upgrade(url)
-    bot = ChatBot(session_factory(make_engine(url)), today=date(2026, 12, 1))
-    bot.start()
+    bot = sqlite_bot(tmp_path)
     bot.push("山西")
     assert "行业" in bot.text
     bot.push("做假发的")

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from storage.db import make_engine, session_factory
-from storage.migrate import upgrade
-from tests.handlers.chatkit import ChatBot
+from tests.handlers.chatkit import ChatBot, sqlite_bot
 from tests.handlers.english import assert_no_chinese
 
 
 @pytest.fixture
 def bot(tmp_path: Path) -> ChatBot:
-    url = f"sqlite:///{tmp_path}/t.sqlite3"
-    upgrade(url)
-    b = ChatBot(session_factory(make_engine(url)), today=date(2026, 12, 1))
-    b.start()
-    return b
+    return sqlite_bot(tmp_path)
 
 
 @pytest.mark.parametrize("text", ["罚款多少", "不审核会罚多少钱", "不做会怎么样？"])

@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from storage.db import make_engine, session_factory
-from storage.migrate import upgrade
-from tests.handlers.chatkit import ChatBot
+from tests.handlers.chatkit import ChatBot, sqlite_bot
+from tests.handlers.chatkit import stored_facts as facts
 
 
 @pytest.fixture
 def bot(tmp_path: Path) -> ChatBot:
-    url = f"sqlite:///{tmp_path}/t.sqlite3"
-    upgrade(url)
-    b = ChatBot(session_factory(make_engine(url)), today=date(2026, 12, 1))
-    b.start()
-    return b
-
-
-def facts(bot: ChatBot) -> dict:
-    from storage import Repositories
-
-    with bot.dispatcher.sessions() as s:
-        repos = Repositories(s)
-        contact = repos.contacts.get_by_address("test", "u1")
-        assert contact is not None
-        conversation = repos.conversations.get_by_contact_id(contact.id)
-        assert conversation is not None
-        return dict(conversation.state["interview"]["facts"])
+    return sqlite_bot(tmp_path)
 
 
 @pytest.mark.parametrize("text", ["不是，你先告诉我要不要做", "不审核会罚多少钱", "没有名单这回事"])
