@@ -40,7 +40,7 @@ from rules.errors import QingshenError
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext, gettext_for
 from storage import Contact, Enterprise, Milestone, Repositories, utcnow
 from storage.models import AuditCycle, ListEntry, ListImport, Officer, OfficerAction
-from storage.oversight import ListedRow, SentReminder
+from storage.oversight import ListedRow, ListQuery, SentReminder
 
 BASIS_LABELS = {
     "pollution": N_("over the emission limits"), "energy": N_("high energy use"), "toxic": N_("toxic substances"),
@@ -173,13 +173,55 @@ def _status_matches(t: Tracked, f: Filters) -> bool:
 def district_of(officer: Officer, row: ListedRow) -> tuple[str, str]:
     """(city, county) of the overview line the row falls in: the city for a province officer, the city
     and county for a city or county officer."""
+    return district_of_place(officer, row.city, row.county)
+
+
+def district_of_place(officer: Officer, city: str | None, county: str | None) -> tuple[str, str]:
     if officer.city is None:
-        return (row.city or "", "")
-    return (row.city or officer.city or "", row.county or "")
+        return (city or "", "")
+    return (city or officer.city or "", county or "")
+
+
+def place_matches(officer: Officer, f: Filters, city: str | None, county: str | None) -> bool:
+    """Whether a raw place (as listed) passes the list's city and county filters."""
+    d_city, d_county = district_of_place(officer, city, county)
+    if f.city and place_key(city or d_city) != place_key(f.city):
+        return False
+    return not (f.county and place_key(county or d_county) != place_key(f.county))
+
+
+def covered_places(sessions: sessionmaker[Session], officer: Officer) -> set[tuple[str | None, str | None]]:
+    """The raw places of the province's lists the officer covers."""
+    scope = Jurisdiction.of(officer)
+    with sessions() as session:
+        places = Repositories(session).oversight.list_places(officer.province)
+    return {p for p in places if scope.covers(officer.province, *p)}
+
+
+def find_tracked(sessions: sessionmaker[Session], officer: Officer, f: Filters, today: date,
+                 page_size: int | None = PAGE_SIZE) -> tuple[int, list[Tracked]]:
+    """(how many enterprises match the filters, page `f.page` of them, or all when page_size is None), by
+    district then name: what `select_tracked(officer, load_tracked(...), f)` gives, filtered, sorted and
+    paged in SQL."""
+    scope = Jurisdiction.of(officer)
+    with sessions() as session:
+        repos = Repositories(session)
+        places = tuple(sorted({(c or "", k or "") for c, k in repos.oversight.list_places(officer.province)
+                               if scope.covers(officer.province, c, k) and place_matches(officer, f, c, k)}))
+        q = ListQuery(places, f.status, f.kind, f.reach, f.basis, page_size,
+                      (f.page - 1) * page_size if page_size is not None else 0)
+        total, rows = repos.oversight.find_listed(officer.province, q, today)
+        milestones = repos.oversight.list_milestones_of([r.cycle_id for r, _ in rows])
+    by_cycle: dict[int, list[tuple[str, date, datetime | None, str]]] = {}
+    for m in milestones:
+        status = milestone_status(m.due, m.done_at, today)
+        by_cycle.setdefault(m.cycle_id, []).append((m.kind, m.due, m.done_at, status))
+    return total, [Tracked(r, tuple(by_cycle.get(r.cycle_id, ())), reachable) for r, reachable in rows]
 
 
 def load_tracked(sessions: sessionmaker[Session], officer: Officer, today: date) -> list[Tracked]:
-    """Every listed enterprise inside the officer's jurisdiction, with milestone statuses."""
+    """Every listed enterprise inside the officer's jurisdiction, with milestone statuses (all of them in
+    Python: the reference `load_overview` and `find_tracked` are checked against in tests)."""
     scope = Jurisdiction.of(officer)
     with sessions() as session:
         repos = Repositories(session)
@@ -252,6 +294,70 @@ class Overview:
     total: DistrictLine
     kinds: list[str]
     trend: dict[str, list[tuple[date, float]]]  # per kind: (month end, share done by then, 0..1)
+
+
+def load_overview(sessions: sessionmaker[Session], officer: Officer, today: date) -> Overview:
+    """The overview counted in SQL, by raw place, then summed here into the officer's districts: the same
+    figures as `overview(officer, load_tracked(...), today)` in two statements that return a row per place
+    (and per kind and month), not per enterprise."""
+    scope = Jurisdiction.of(officer)
+    with sessions() as session:
+        repos = Repositories(session)
+        places = repos.oversight.count_places(officer.province, today)
+        milestones = repos.oversight.count_milestones(officer.province, today)
+    covered: dict[tuple[str | None, str | None], bool] = {}
+
+    def inside(city: str | None, county: str | None) -> bool:
+        if (city, county) not in covered:
+            covered[(city, county)] = scope.covers(officer.province, city, county)
+        return covered[(city, county)]
+
+    lines: dict[tuple[str, str], DistrictLine] = {}
+    total = DistrictLine("", "")
+    first: date | None = None
+
+    def line_of(city: str | None, county: str | None) -> DistrictLine:
+        key = district_of_place(officer, city, county)
+        if key not in lines:
+            lines[key] = DistrictLine(*key)
+        return lines[key]
+
+    for p in places:
+        if not inside(p.city, p.county):
+            continue
+        first = p.first_published if first is None else min(first, p.first_published)
+        for line in (line_of(p.city, p.county), total):
+            line.enterprises += p.enterprises
+            line.overdue += p.overdue
+            line.unreachable += p.unreachable
+    counts: dict[str, int] = {}
+    done_by_month: dict[str, dict[str, int]] = {}
+    for m in milestones:
+        if not inside(m.city, m.county):
+            continue
+        counts[m.kind] = counts.get(m.kind, 0) + m.milestones
+        if m.month is not None:
+            months = done_by_month.setdefault(m.kind, {})
+            months[m.month] = months.get(m.month, 0) + m.milestones
+        if m.counted:
+            for line in (line_of(m.city, m.county), total):
+                good, n = line.rates.get(m.kind, (0, 0))
+                line.rates[m.kind] = (good + m.on_time, n + m.counted)
+    present = set(counts)
+    kinds = [k for k in KIND_LABELS if k in present] + sorted(present - set(KIND_LABELS))
+    out: dict[str, list[tuple[date, float]]] = {}
+    if first is not None:
+        ends = month_ends(first, today)
+        for kind, n in counts.items():
+            months = done_by_month.get(kind, {})
+            points = []
+            for i, end in enumerate(ends):
+                last = i == len(ends) - 1  # today: every day done so far, this month's included
+                upto = f"{end.year:04d}-{end.month:02d}"
+                done = sum(c for month, c in months.items() if month != "later" and (last or month <= upto))
+                points.append((end, done / n))
+            out[kind] = points
+    return Overview(sorted(lines.values(), key=lambda d: (d.city, d.county)), total, kinds, out)
 
 
 def overview(officer: Officer, tracked: list[Tracked], today: date) -> Overview:

@@ -27,9 +27,8 @@ from handlers.oversight import (
     OversightError,
     Overview,
     Tracked,
-    load_tracked,
-    overview,
-    select_tracked,
+    find_tracked,
+    load_overview,
 )
 from handlers.status import KIND_LABELS
 from rules.i18n import N_, Gettext
@@ -86,7 +85,7 @@ def filing_rows(tr: Gettext, tracked: list[Tracked]) -> list[list[object]]:
 
 
 def routes(dash: Dashboard) -> list[BaseRoute]:
-    async def tracked_for(request: Request) -> tuple[Who, Filters, list[Tracked]] | Response:
+    async def filters_for(request: Request) -> tuple[Who, Filters] | Response:
         who = await dash.current(request)
         if who is None:
             return dash.to_login()
@@ -94,28 +93,26 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
             filters = Filters.parse(request.query_params, dash.tr)
         except OversightError as e:
             return bad_input(e)
-        tracked = await run_in_threadpool(load_tracked, dash.sessions, who.officer, dash.today())
-        return who, filters, tracked
+        return who, filters
 
     async def overview_page(request: Request) -> Response:
-        got = await tracked_for(request)
+        got = await filters_for(request)
         if isinstance(got, Response):
             return got
-        who, _, tracked = got
-        ov = overview(who.officer, tracked, dash.today())
+        who, _ = got
+        ov = await run_in_threadpool(load_overview, dash.sessions, who.officer, dash.today())
         return dash.render("overview.html", who=who, ov=ov, chart=chart_data(ov, dash.tr), rate_text=rate_text,
                            kind_labels=KIND_LABELS, link=link, district=district_filters)
 
     async def enterprises_page(request: Request) -> Response:
-        got = await tracked_for(request)
+        got = await filters_for(request)
         if isinstance(got, Response):
             return got
-        who, filters, tracked = got
-        chosen = select_tracked(who.officer, tracked, filters)
-        pages = max(1, -(-len(chosen) // PAGE_SIZE))
-        start = (filters.page - 1) * PAGE_SIZE
-        return dash.render("enterprises.html", who=who, f=filters, rows=chosen[start:start + PAGE_SIZE],
-                           count=len(chosen), pages=pages, link=link, statuses=LIST_STATUSES,
+        who, filters = got
+        count, rows = await run_in_threadpool(find_tracked, dash.sessions, who.officer, filters, dash.today())
+        pages = max(1, -(-count // PAGE_SIZE))
+        return dash.render("enterprises.html", who=who, f=filters, rows=rows,
+                           count=count, pages=pages, link=link, statuses=LIST_STATUSES,
                            status_labels=LIST_STATUS_LABELS, milestone_labels=STATUS_LABELS, kind_labels=KIND_LABELS,
                            basis_labels=BASIS_LABELS, reach=REACH, reach_labels=REACH_LABELS,
                            export_query=urlencode(filters.query(page=1)))
@@ -126,11 +123,12 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
             return dash.error(404, "not_found", dash.tr(NOT_FOUND))
         if await dash.current(request) is None:
             return dash.error(401, "unauthorized", dash.tr(NEED_LOGIN))
-        got = await tracked_for(request)
+        got = await filters_for(request)
         if isinstance(got, Response):
             return got
-        who, filters, tracked = got
-        rows = filing_rows(dash.tr, select_tracked(who.officer, tracked, filters))
+        who, filters = got
+        _, tracked = await run_in_threadpool(find_tracked, dash.sessions, who.officer, filters, dash.today(), None)
+        rows = filing_rows(dash.tr, tracked)
         day = dash.today().isoformat()
         headers = {**NO_STORE, "Content-Disposition": f'attachment; filename="enterprises-{day}.{fmt}"'}
         if fmt == "csv":
