@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +23,7 @@ from handlers.messages import Inbound, Outbound
 from handlers.officers import hash_password
 from storage import AuditCycle, Enterprise, Milestone, Repositories
 from storage.models import ListEntry, ListImport
-from tests.webkit import serve  # noqa: F401 - re-exported for the dashboard tests
+from tests.webkit import serve
 
 TODAY = date(2026, 4, 1)
 LISTED = date(2026, 1, 15)
@@ -153,3 +155,27 @@ UPLOAD_ROWS = [
     ("校验错误有限公司", bad_check(code("91140100MA0000103")), "太原市/清徐县"),
     ("重复有限公司", code("91140100MA0000101"), "太原市/清徐县"),
 ]
+
+
+@contextmanager
+def served_dashboard(folder: Path) -> Iterator[tuple[str, Fixture, sessionmaker[Session]]]:
+    """The seeded dashboard over real HTTP on a fresh SQLite file in `folder`: (base URL, fixture, sessions)."""
+    from storage import make_engine, session_factory, upgrade
+
+    url = f"sqlite:///{folder / 'qingshen.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions: sessionmaker[Session] = session_factory(engine)
+    fixture = seed(sessions)
+    with serve(app_for(sessions)) as base:
+        yield base, fixture, sessions
+    engine.dispose()
+
+
+def log_in_page(page: Any, base: str, who: str = "晋官员", password: str = PASSWORD) -> None:
+    """Log a Playwright page in through the login form and wait for the dashboard."""
+    page.goto(base + "/officer/login")
+    page.fill("input[name=login]", who)
+    page.fill("input[name=password]", password)
+    page.click("form.login button")
+    page.wait_for_url(base + "/officer/")

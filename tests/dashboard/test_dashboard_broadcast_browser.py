@@ -11,9 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import make_engine, session_factory, upgrade
 from tests.dashboard.broadcastkit import bind_telegram, telegram_sender
-from tests.dashboard.dashkit import LIST_HEADER, PASSWORD, Fixture, app_for, code, seed, serve
+from tests.dashboard.dashkit import (
+    LIST_HEADER,
+    Fixture,
+    code,
+    log_in_page,
+    served_dashboard,
+)
 from tests.webkit import BROWSER_MARKS, DESKTOP, announce_screenshots, chromium, screenshot_dir, watch_errors
 
 pytestmark = BROWSER_MARKS
@@ -34,14 +39,8 @@ def rows_csv() -> bytes:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fixture, sessionmaker[Session]]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('broadcast') / 'qingshen.sqlite3'}"
-    upgrade(url)
-    engine = make_engine(url)
-    sessions: sessionmaker[Session] = session_factory(engine)
-    fixture = seed(sessions)
-    with serve(app_for(sessions)) as base:
-        yield base, fixture, sessions
-    engine.dispose()
+    with served_dashboard(tmp_path_factory.mktemp("broadcast")) as found:
+        yield found
 
 
 def test_import_then_broadcast_to_the_overdue_and_watch_delivery(
@@ -53,11 +52,7 @@ def test_import_then_broadcast_to_the_overdue_and_watch_delivery(
         page: Any = browser.new_page(viewport=DESKTOP, locale="zh-CN")
         page.set_default_timeout(20_000)
         errors = watch_errors(page)
-        page.goto(base + "/officer/login")
-        page.fill("input[name=login]", "晋官员")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form.login button")
-        page.wait_for_url(base + "/officer/")
+        log_in_page(page, base)
 
         page.click("a.upload-link")
         page.set_input_files("form.upload input[type=file]", files=[

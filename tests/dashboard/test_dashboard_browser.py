@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
-from storage import make_engine, session_factory, upgrade
-from tests.dashboard.dashkit import PASSWORD, SCRIPT_NAME, Fixture, app_for, seed, serve
+from tests.dashboard.dashkit import PASSWORD, SCRIPT_NAME, Fixture, served_dashboard
 from tests.webkit import BROWSER_MARKS, PHONE, chromium
 
 pytestmark = BROWSER_MARKS
@@ -25,14 +23,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fixture]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('dash') / 'qingshen.sqlite3'}"
-    upgrade(url)
-    engine = make_engine(url)
-    sessions: sessionmaker[Session] = session_factory(engine)
-    fixture = seed(sessions)
-    with serve(app_for(sessions)) as base:
+    with served_dashboard(tmp_path_factory.mktemp("dash")) as (base, fixture, _):
         yield base, fixture
-    engine.dispose()
 
 
 def test_log_in_open_a_list_filter_the_overdue_and_see_the_chart(browser: Any, served: tuple[str, Fixture],

@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
-from storage import make_engine, session_factory, upgrade
-from tests.dashboard.dashkit import PASSWORD, UPLOAD_ROWS, Fixture, app_for, list_csv, seed, serve
+from tests.dashboard.dashkit import (
+    UPLOAD_ROWS,
+    Fixture,
+    list_csv,
+    log_in_page,
+    served_dashboard,
+)
 from tests.webkit import BROWSER_MARKS, DESKTOP, announce_screenshots, chromium, screenshot_dir, watch_errors
 
 pytestmark = BROWSER_MARKS
@@ -19,14 +23,8 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fixture]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('upload') / 'qingshen.sqlite3'}"
-    upgrade(url)
-    engine = make_engine(url)
-    sessions: sessionmaker[Session] = session_factory(engine)
-    fixture = seed(sessions)
-    with serve(app_for(sessions)) as base:
+    with served_dashboard(tmp_path_factory.mktemp("upload")) as (base, fixture, _):
         yield base, fixture
-    engine.dispose()
 
 
 def test_upload_a_list_with_errors_preview_and_import_the_valid_rows(served: tuple[str, Fixture],
@@ -37,11 +35,7 @@ def test_upload_a_list_with_errors_preview_and_import_the_valid_rows(served: tup
         page: Any = browser.new_page(viewport=DESKTOP, locale="zh-CN")
         page.set_default_timeout(15_000)
         errors = watch_errors(page)
-        page.goto(base + "/officer/login")
-        page.fill("input[name=login]", "晋官员")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form.login button")
-        page.wait_for_url(base + "/officer/")
+        log_in_page(page, base)
         page.click("a.upload-link")
         page.wait_for_url(base + "/officer/upload")
 
