@@ -16,6 +16,7 @@ the field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -186,17 +187,23 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         return dash.render("broadcast.html", who=who, lists=lists, chosen=chosen, districts=districts,
                            kinds=KINDS, basis=BASIS_LABELS, milestones=KIND_LABELS, statuses=STATUS_CHOICES)
 
+    async def refused_or(fn: Any, *args: Any) -> Any:
+        """fn(dash, *args) in the thread pool; outside the jurisdiction 403, a bad choice 400 naming it."""
+        try:
+            return await run_in_threadpool(fn, dash, *args)
+        except ForbiddenError as e:
+            return dash.error(403, "forbidden", str(e))
+        except BroadcastError as e:
+            return dash.error(400, "invalid", str(e))
+
     async def preview(request: Request) -> Response:
         found = await posted(request)
         if isinstance(found, Response):
             return found
         who, choice = found
-        try:
-            p = await run_in_threadpool(_preview, dash, who.officer, choice)
-        except ForbiddenError as e:
-            return dash.error(403, "forbidden", str(e))
-        except BroadcastError as e:
-            return dash.error(400, "invalid", str(e))
+        p = await refused_or(_preview, who.officer, choice)
+        if isinstance(p, Response):
+            return p
         return dash.render("_broadcast_preview.html", who=who, p=p, show=SHOW_NAMES)
 
     async def send(request: Request) -> Response:
@@ -204,12 +211,9 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         if isinstance(found, Response):
             return found
         who, choice = found
-        try:
-            broadcast_id = await run_in_threadpool(_plan, dash, who.officer, choice)
-        except ForbiddenError as e:
-            return dash.error(403, "forbidden", str(e))
-        except BroadcastError as e:
-            return dash.error(400, "invalid", str(e))
+        broadcast_id = await refused_or(_plan, who.officer, choice)
+        if isinstance(broadcast_id, Response):
+            return broadcast_id
         report = await run_in_threadpool(_report, dash, who.officer, broadcast_id)
         task = BackgroundTask(fan_out, dash.sessions, who.officer, broadcast_id, today=dash.today())
         response = dash.render("_broadcast_status.html", who=who, r=report, progress=PROGRESS_LABELS)
