@@ -179,3 +179,12 @@ def log_in_page(page: Any, base: str, who: str = "晋官员", password: str = PA
     page.fill("input[name=password]", password)
     page.click("form.login button")
     page.wait_for_url(base + "/officer/")
+
+
+@contextmanager
+def logged_in(base_url: str, who: str, password: str = PASSWORD) -> Iterator[httpx.Client]:
+    """An HTTP client logged in as `who` (the login answered 303 to the dashboard)."""
+    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as client:
+        response = login(client, who, password)
+        assert response.status_code == 303 and response.headers["location"] == "/officer/"
+        yield client

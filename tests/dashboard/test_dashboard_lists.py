@@ -5,7 +5,6 @@ same file twice changes nothing; city and county officers see and import only in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -15,7 +14,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers.officers import hash_password
 from storage import Repositories
 from storage.models import ListEntry, ListImport
-from tests.dashboard.dashkit import UPLOAD_ROWS, Fixture, app_for, code, csrf_of, list_csv, login, seed, serve
+from tests.dashboard.dashkit import (
+    UPLOAD_ROWS,
+    Fixture,
+    app_for,
+    code,
+    csrf_of,
+    list_csv,
+    logged_in,
+    seed,
+    serve,
+)
 
 
 @pytest.fixture
@@ -29,11 +38,7 @@ def base_url(sessions: sessionmaker[Session], fixture: Fixture) -> Iterator[str]
         yield url
 
 
-@contextmanager
-def client_for(base_url: str, who: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as client:
-        assert login(client, who).headers["location"] == "/officer/"
-        yield client
+client_for = logged_in
 
 
 def send(client: httpx.Client, step: str, data: bytes, *, accept: bool = False, csrf: str | None = None,

@@ -9,7 +9,6 @@ import html
 import io
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import openpyxl
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers.oversight import mask_name, mask_phone
 from storage import Milestone, OutboxMessage, Reminder, Repositories
 from storage.models import OfficerAction
-from tests.dashboard.dashkit import app_for, csrf_of, login, serve
+from tests.dashboard.dashkit import app_for, csrf_of, logged_in, serve
 from tests.dashboard.oversightkit import EVIDENCE, Jurisdictions, seed_jurisdictions
 
 
@@ -35,11 +34,7 @@ def base_url(sessions: sessionmaker[Session], world: Jurisdictions) -> Iterator[
         yield url
 
 
-@contextmanager
-def client_for(base_url: str, who: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=20) as client:
-        assert login(client, who).status_code == 303
-        yield client
+client_for = logged_in
 
 
 @pytest.fixture
