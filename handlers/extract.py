@@ -29,7 +29,8 @@ class Candidate:
       ["heavy_metal"]), or None when only `options`/`partial` are known.
     - `options`: the values it may be when the text is ambiguous (industry codes for 化工厂,
       toxic classes for 双有, provinces for a typo), best first.
-    - `partial`: an incomplete date, "YYYY-MM" (去年3月): the interview asks for the day.
+    - `partial`: an incomplete date, "YYYY-MM" (去年3月): the interview asks for the day; "YYYY" (21年,
+      去年上了名单, a bare 2021 at a date question): it asks for the month and the day.
     - `span`: the words it was read from, as typed (for "我理解的是…" and for tests).
     """
 

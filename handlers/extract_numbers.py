@@ -37,6 +37,10 @@ _DATE_RES = (
     re.compile(r"(?P<y>\d{4})\s*年\s*(?P<part>年底|年末|底|末|年初|初)"),
     re.compile(rf"(?P<month_rel>上个月|上月|这个月|本月|当月)\s*的?\s*(?:{_DAY}|(?P<part>底|末|初))?"),
     re.compile(r"(?P<day_rel>大前天|前天|昨天|今天|今日)"),
+    # a year alone (21年, 2021年, 去年): not a day, the interview asks for the month and the day; not 20年前
+    # or 做了10年 (a span of years), nor 去年底 (read above)
+    re.compile(r"(?<![\d.了近这共满])(?P<year_only>\d{4}|\d{2})\s*年(?![前后多来间内里度代份底末初\d])"),
+    re.compile(r"(?P<year_rel>大前年|前年|去年|今年)(?!年?[底末初])"),
 )
 _EN_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m
@@ -80,7 +84,7 @@ class DateHit:
     start: int
     end: int
     value: date | None
-    partial: str | None  # "YYYY-MM" when the day is not known
+    partial: str | None  # "YYYY-MM" when the day is not known, "YYYY" when only the year is
     level: float
 
 
@@ -115,6 +119,9 @@ def _date_hit(m: re.Match[str], today: date) -> DateHit | None:
     s, e = m.start(), m.end()
     if g.get("day_rel"):
         return DateHit(s, e, today + timedelta(days=_REL_DAYS[g["day_rel"]]), None, SURE)
+    if g.get("year_only") or g.get("year_rel"):
+        year_only = _year(g["year_only"]) if g.get("year_only") else today.year + _REL_YEARS[g["year_rel"]]
+        return None if year_only is None else DateHit(s, e, None, f"{year_only:04d}", MAYBE)
     if g.get("month_rel"):
         first = today.replace(day=1)
         if g["month_rel"] in ("上个月", "上月"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from handlers.extract import DATE_FACTS, SURE, Candidate, Reading
-from handlers.extract_numbers import Amount, DateHit, find_amounts, find_codes, find_dates
+from handlers.extract_numbers import MAYBE, Amount, DateHit, find_amounts, find_codes, find_dates
 from handlers.extract_tables import TOXIC_CLASSES, Tables, Term, Token, readings, tables
 from rules.sizes import DESIGNATED_SIZE_REVENUE, EMPLOYEE_BOUNDS, REVENUE_BOUNDS
 
@@ -57,6 +58,8 @@ def read_message(text: str, *, today: date, asking: str | None) -> Reading:
     if not norm.strip():
         return Reading()
     dates = find_dates(norm, today)
+    if asking in DATE_FACTS and not dates:
+        dates = _bare_year(norm)
     codes = find_codes(norm) if len(norm) >= 18 else []
     blocked = sorted([(d.start, d.end) for d in dates] + [(s, e) for s, e, _ in codes])
     amounts = find_amounts(norm, blocked)
@@ -649,13 +652,23 @@ def _dates(msg: _Msg, dates: list[DateHit], asking: str | None, notes: dict[str,
             facts = next(k[1] for k in keys if k[2])
             level = min(level, msg.t.levels["likely"])
         if not facts:
-            notes["rest"] = True
+            if d.partial is None or len(d.partial) > 4:  # a year alone (今年营收…) says no date of a step
+                notes["rest"] = True
             continue
         value = d.value.isoformat() if d.value else None
         for fact in facts:
             if fact not in out:
                 out[fact] = Candidate(fact, value, level, msg.span(d.start, d.end), (), d.partial)
     return list(out.values())
+
+
+_BARE_YEAR = re.compile(r"\s*((?:19|20)\d{2})\s*")
+
+
+def _bare_year(norm: str) -> list[DateHit]:
+    """"2021" typed alone at a date question: a year, whose month and day are asked."""
+    m = _BARE_YEAR.fullmatch(norm)
+    return [DateHit(m.start(1), m.end(1), None, m.group(1), MAYBE)] if m else []
 
 
 # -- the whole message ------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ _CODE_LIKE = re.compile(r"^[0-9a-z]{15,20}$")
 _NUMBERS = re.compile(r"^[\d,，、\s]+$")
 _LEADING_NUMBERS = re.compile(r"^\s*(\d+(?:\s*[,，、和及]\s*\d+)*)\s*(?:$|[,，、和及]\s*(?=\D)|(?=[^\d\s,，、]))")
 _DAY = re.compile(r"^(\d{1,2})\s*[日号]?$")
+_NAMES_YEAR = re.compile(r"\d{4}|\d{2}\s*年|[前去今明]年")
 AGREE = ("同意", "agree", "i agree", "好", "好的", "可以", "ok", "行")
 DISAGREE = ("不同意", "disagree", "i do not agree", "拒绝", "不", "no")
 
@@ -385,6 +386,11 @@ class Interview:
                                          "both?")).format(span=p.span),
                              (("sq:standard", N_("Over a standard")), ("sq:quota", N_("Over the total quota")),
                               ("sq:both", N_("Both")), ("unknown", N_("Not sure"))))
+        if p.partial is not None and len(p.partial) == 4:  # 21年, 去年: the month and the day
+            return self._say(step, tr(N_("In which month and on which day of {year} ({what})? The deadlines count "
+                                         "from the day. Type it, for example {year}-03-31.")).format(
+                                             year=p.partial, what=fact_label(p.fact, tr)),
+                             (("unknown", N_("Not sure")),))
         if p.partial is not None:
             year, month = (int(x) for x in p.partial.split("-"))
             return self._say(step, tr(N_("On which day of {year}-{month} ({what})? Type the day, for "
@@ -426,7 +432,15 @@ class Interview:
         iv = step.iv
         p = iv.pending
         assert p is not None
-        if p.partial is not None and text != "unknown":
+        if p.partial is not None and len(p.partial) == 4 and text != "unknown":
+            within = self._within_year(p, text)  # "3月31日" / "3月" of the year said before
+            if within is not None:
+                iv.pending = None
+                if within.partial is not None:  # the month only: its day is asked next
+                    return self._ask_back(step, Pending(fact=p.fact, partial=within.partial, span=p.span))
+                self._store(step, iv.asking, {p.fact: within.value})
+                return self.advance(step)
+        if p.partial is not None and len(p.partial) > 4 and text != "unknown":
             day = self._day_of(p.partial, text, reading)  # "不记得了，月底吧" still says the month's end
             if day is not None:
                 iv.pending = None
@@ -477,6 +491,19 @@ class Interview:
         if p.fact == "province" or iv.asking == p.fact:
             return self.ask(step, p.fact)
         return self.advance(step)
+
+    def _within_year(self, p: Pending, text: str) -> Candidate | None:
+        """The reply to "which month and day of 2021?": a whole date, or a month (its day is asked next).
+        Read with the year in front unless the reply names a year of its own."""
+        assert p.partial is not None
+        own_year = _NAMES_YEAR.search(parse.normalize(text)) is not None
+        typed = text if own_year else f"{p.partial}年{text}"
+        c = extract.read(typed, today=self.today(), asking=p.fact).get(p.fact)
+        if c is None or c.partial == p.partial or (c.value is None and c.partial is None):
+            return None
+        if c.value is not None and c.confidence < SURE:  # 年底: December, the day is asked
+            return Candidate(p.fact, None, c.confidence, c.span, (), c.partial) if c.partial else None
+        return c
 
     def _day_of(self, partial: str, text: str, reading: Reading) -> str | None:
         year, month = (int(x) for x in partial.split("-"))

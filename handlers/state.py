@@ -45,7 +45,7 @@ class Pending(_Model):
     fact: str
     value: Any = None
     options: list[Any] = Field(default_factory=list)
-    partial: str | None = None  # "YYYY-MM": the day is asked
+    partial: str | None = None  # "YYYY-MM": the day is asked; "YYYY": the month and the day
     span: str = ""
 
 

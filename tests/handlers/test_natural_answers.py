@@ -1,0 +1,94 @@
+"""Answers as contacts type them (a QA pass): vague dates, hedged sizes, negatives in plain words, pinyin,
+"all but one" at the checklist. Each is read as what it says, or asked back when it is not certain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.handlers.chatkit import ChatBot, sqlite_bot
+from tests.handlers.chatkit import stored_facts as facts
+
+LIST_QUESTION = "名单是哪一天公布的"
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> ChatBot:
+    return sqlite_bot(tmp_path)
+
+
+def _at_list_question(bot: ChatBot) -> None:
+    bot.push("山东的水泥厂")
+    bot.push("1")                                    # over the emission standard: mandatory
+    assert LIST_QUESTION in bot.text
+
+
+# -- 5. a year alone is not a day ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("year_said", "year"), [("21年", "2021"), ("去年", "2025"), ("2021", "2021"),
+                                                 ("前年吧", "2024")])
+def test_a_year_alone_at_the_list_question_asks_the_month_and_day(bot: ChatBot, year_said: str, year: str) -> None:
+    _at_list_question(bot)
+    bot.push(year_said)
+    assert f"{year}年的几月几日" in bot.text
+    assert "list_published_on" not in facts(bot)    # never 1 January
+    bot.push("3月")
+    assert f"{year}年03月的哪一天" in bot.text and "list_published_on" not in facts(bot)
+    bot.push("15")
+    assert facts(bot)["list_published_on"] == f"{year}-03-15"
+
+
+def test_a_month_and_day_after_the_year_is_the_whole_date(bot: ChatBot) -> None:
+    _at_list_question(bot)
+    bot.push("21年")
+    bot.push("3月31日")
+    assert facts(bot)["list_published_on"] == "2021-03-31"
+    assert "期限" in bot.text
+
+
+def test_year_end_after_the_year_asks_the_day_of_december(bot: ChatBot) -> None:
+    _at_list_question(bot)
+    bot.push("21年")
+    bot.push("年底")
+    assert "2021年12月的哪一天" in bot.text and "list_published_on" not in facts(bot)
+
+
+def test_a_year_in_the_first_message_is_asked_back_at_the_list_question(bot: ChatBot) -> None:
+    bot.push("山东的水泥厂，去年上了名单")
+    assert "list_published_on" not in facts(bot)
+    bot.push("1")
+    assert "2025年的几月几日" in bot.text
+    bot.push("5月20号")
+    assert facts(bot)["list_published_on"] == "2025-05-20"
+
+
+def test_a_year_alone_not_known_further_counts_no_deadline(bot: ChatBot) -> None:
+    _at_list_question(bot)
+    bot.push("2021")
+    bot.push("不清楚")
+    assert "list_published_on" not in facts(bot)
+    assert "暂时无法计算期限" in bot.text
+
+
+def test_a_month_without_a_day_asks_the_day(bot: ChatBot) -> None:
+    _at_list_question(bot)
+    bot.push("去年3月")
+    assert "2025年03月的哪一天" in bot.text and "list_published_on" not in facts(bot)
+
+
+def test_a_year_alone_in_english(bot: ChatBot) -> None:
+    bot.push("english")
+    _at_list_question_en(bot)
+    bot.push("2021")
+    assert "which day of 2021" in bot.text
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in bot.text)
+    bot.push("2021-03-31")
+    assert facts(bot)["list_published_on"] == "2021-03-31"
+
+
+def _at_list_question_en(bot: ChatBot) -> None:
+    bot.push("a cement plant in Shandong")
+    bot.push("1")
+    assert "on what day was the list published" in bot.text
