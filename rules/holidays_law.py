@@ -17,9 +17,9 @@ from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import yaml
-from holidays.calendars.chinese import _ChineseLunisolar
 
 from rules.errors import RulePackError
 
@@ -27,11 +27,12 @@ __all__ = ["LAW_FILE", "LawVersion", "StatutoryLaw", "load_law", "statutory_law"
 
 LAW_FILE = Path(__file__).parent / "data" / "holidays_law.yaml"
 
-_LUNISOLAR = _ChineseLunisolar()
-_FESTIVALS: dict[str, Callable[[int], tuple[date | None, bool]]] = {
-    "qingming": _LUNISOLAR.qingming_date,
-    "dragon_boat": _LUNISOLAR.dragon_boat_date,
-    "mid_autumn": _LUNISOLAR.mid_autumn_date,
+_SAFE_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # LibYAML's parser when PyYAML has it
+# The festivals a day may name, and the method of the lunisolar tables that dates each.
+_FESTIVALS: dict[str, str] = {
+    "qingming": "qingming_date",
+    "dragon_boat": "dragon_boat_date",
+    "mid_autumn": "mid_autumn_date",
 }
 _VERSION_KEYS = frozenset({"id", "in_force_from", "source", "quote", "holidays"})
 _HOLIDAY_KEYS = frozenset({"name", "days"})
@@ -50,11 +51,21 @@ class DaySpec:
         if self.month_day is not None:
             return date(year, *self.month_day)
         if self.lunar_new_year is not None:
-            first, _ = _LUNISOLAR.lunar_new_year_date(year)
+            first, _ = _lunisolar().lunar_new_year_date(year)
             return None if first is None else first + timedelta(days=self.lunar_new_year)
         assert self.festival is not None
-        day, _ = _FESTIVALS[self.festival](year)
+        dated: Callable[[int], tuple[date | None, bool]] = getattr(_lunisolar(), _FESTIVALS[self.festival])
+        day, _ = dated(year)
         return day
+
+
+@lru_cache(maxsize=1)
+def _lunisolar() -> Any:
+    """The `holidays` package's Chinese lunisolar tables, imported when a lunar day is first needed (only
+    for a year no holiday schedule knows): the package costs about 40 ms to import."""
+    from holidays.calendars.chinese import _ChineseLunisolar
+
+    return _ChineseLunisolar()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +125,7 @@ def load_law(path: Path | None = None) -> StatutoryLaw:
     path = LAW_FILE if path is None else path
     name = path.name
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_YAML)  # safe: no arbitrary objects
     except OSError as e:
         raise RulePackError(f"{name}: cannot be read: {e.strerror or e}.") from None
     except (yaml.YAMLError, ValueError) as e:  # a bad timestamp raises ValueError
