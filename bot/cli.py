@@ -1,7 +1,8 @@
 """The `qingshen` command: assess, run, chat, migrate.
 
-`qingshen assess` starts fast: this module imports neither storage (SQLAlchemy) nor the officer CLI;
-the commands that need them import them when they run (a test checks `sys.modules` after an assess).
+`qingshen assess` starts fast: this module imports neither storage (SQLAlchemy), the settings (bot.config) nor
+the officer CLI; the commands that need them import them when they run (a test checks `sys.modules` after an
+assess).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from bot.config import Settings
 from rules import QingshenError, assess
 from rules.errors import FactError
 from rules.i18n import DEFAULT_LOCALE, gettext_for
@@ -24,6 +24,7 @@ from rules.i18n import DEFAULT_LOCALE, gettext_for
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from bot.config import Settings
     from handlers.dispatcher import Dispatcher
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -222,6 +223,7 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
     from bot.calendar import calendar_routes
     from bot.channel_settings import ChannelSettings
     from bot.channels.registry import build_channels, channel_routes, close_channels, start_channels
+    from bot.config import Settings
     from bot.dashboard import dashboard_routes
     from bot.push_settings import PushSettings
     from bot.scheduler import start_from_env, stop_scheduler
@@ -274,6 +276,7 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
 
 def run_migrate() -> int:
     """`qingshen migrate`: bring the configured database to the newest schema."""
+    from bot.config import Settings
     from storage.migrate import current_revision, upgrade
 
     settings = Settings.from_env()
@@ -286,6 +289,7 @@ def run_migrate() -> int:
 def run_chat() -> int:
     """`qingshen chat`: the conversation on this terminal, as user `console:<login name>`."""
     from bot.channels.console import ConsoleChannel, console_user_id, run_console
+    from bot.config import Settings
 
     dispatcher, _check, _sessions = open_conversation(Settings.from_env())
     return run_console(dispatcher.dispatch, ConsoleChannel(console_user_id()))
