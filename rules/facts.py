@@ -1,90 +1,31 @@
 """The facts an assessment starts from: validated at the edge, then enriched with derived facts.
 
 Absent means unknown. Every error names the offending field (`FactError.field`).
+
+The reference validation is the pydantic model of `rules.facts_model`. Facts that are plainly well formed
+(JSON types exactly as the table says) are accepted here by a hand-written check that gives the same
+result; anything else goes through the model, which words the error. So `qingshen assess` does not import
+pydantic for good input (a test compares both on random facts).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from typing import Any
 
 from rules.errors import FactError
 from rules.industries import division_of, section_of, validate_code
 from rules.provinces import normalize_province
 from rules.sizes import above_designated_size, derive_scale
 
-ToxicClass = Literal["hazardous_waste", "highly_toxic_chemical", "heavy_metal", "pop", "other_toxic"]
 TOXIC_CLASSES: tuple[str, ...] = ("hazardous_waste", "highly_toxic_chemical", "heavy_metal", "pop", "other_toxic")
-Number = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+SCALES = ("large", "medium", "small", "micro")
 DATE_FACTS = ("list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on")
 NUMBER_FACTS = ("employees", "revenue_10k_yuan")
 # Exactly YYYY-MM-DD in ASCII digits: no ISO week or ordinal dates, no basic format, no spaces.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-class FactsModel(BaseModel):
-    """DESIGN.md's fact table. Unknown names are refused, types are strict (no "yes" for true)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    province: str | None = None
-    industry_code: str | None = None
-    scale: Literal["large", "medium", "small", "micro"] | None = None
-    employees: Number | None = None
-    revenue_10k_yuan: Number | None = None
-    exceeds_emission_standard: StrictBool | None = None
-    exceeds_total_quota: StrictBool | None = None
-    exceeds_energy_limit: StrictBool | None = None
-    missed_energy_target: StrictBool | None = None
-    toxic_classes: list[ToxicClass] | None = None
-    has_extraction: StrictBool | None = None
-    has_industrial_coating: StrictBool | None = None
-    above_designated_size: StrictBool | None = None
-    on_master_list: StrictBool | None = None
-    list_published_on: date | None = None
-    last_audit_completed_on: date | None = None
-    evaluated_on: date | None = None
-    accepted_on: date | None = None
-    central_enterprise: StrictBool | None = None
-
-    @field_validator("province", mode="before")
-    @classmethod
-    def _province(cls, v: object) -> str | None:
-        return None if v is None else normalize_province(v)
-
-    @field_validator("industry_code", mode="before")
-    @classmethod
-    def _industry(cls, v: object) -> str | None:
-        return None if v is None else validate_code(v)
-
-    @field_validator(*NUMBER_FACTS, mode="before")
-    @classmethod
-    def _json_number(cls, v: object) -> object:
-        if v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
-            return v
-        raise ValueError(f"expected a JSON number, not {_json_type(v)}")
-
-    @field_validator(*DATE_FACTS, mode="before")
-    @classmethod
-    def _iso_date(cls, v: object) -> object:
-        if v is None or isinstance(v, date):
-            return v
-        if not isinstance(v, str):
-            raise ValueError(f"expected a date as a \"YYYY-MM-DD\" string, not {_json_type(v)}")
-        if not _ISO_DATE.fullmatch(v):
-            raise ValueError("expected a date written exactly YYYY-MM-DD (no week dates, no spaces)")
-        try:
-            return date.fromisoformat(v)
-        except ValueError:
-            raise ValueError(f"{v!r} is not a real date (YYYY-MM-DD)") from None
-
-    @field_validator("toxic_classes")
-    @classmethod
-    def _dedupe(cls, v: list[str] | None) -> list[str] | None:
-        return None if v is None else list(dict.fromkeys(v))
 
 
 def _json_type(v: object) -> str:
@@ -98,34 +39,84 @@ def _json_type(v: object) -> str:
 
 
 def parse_facts(raw: object) -> dict[str, Any]:
-    """Validate a JSON object of facts; returns only the facts that are known."""
+    """Validate a JSON object of facts; returns only the facts that are known, in the fact table's order."""
     if not isinstance(raw, dict):
         raise FactError("(facts)", f"expected a JSON object of facts, got {type(raw).__name__}")
     try:
-        model = FactsModel.model_validate(raw)
+        fast = _plain_facts(raw)
     except FactError:
-        raise
-    except ValidationError as e:
-        raise _fact_error(e) from None
-    return model.model_dump(exclude_none=True)
+        fast = None
+    if fast is not None:
+        return fast
+    from rules.facts_model import validate
+
+    return validate(raw)
 
 
-def _fact_error(err: ValidationError) -> FactError:
-    first = err.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else "(facts)"
-    cause = (first.get("ctx") or {}).get("error")
-    if isinstance(cause, FactError):
-        return cause
-    if first["type"] == "extra_forbidden":
-        return FactError(field, "unknown fact name (see the fact table in DESIGN.md)")
-    if field == "toxic_classes" and first["type"] == "literal_error":
-        return FactError(field, f"unknown toxic class {first['input']!r}; expected one of {list(TOXIC_CLASSES)}")
-    if first["type"] == "list_type":
-        return FactError(field, f"expected a JSON array of strings, not {_json_type(first['input'])}")
-    if first["type"] == "bool_type":
-        return FactError(field, f"expected true or false, not {_json_type(first['input'])} {first['input']!r}")
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    return FactError(field, f"{msg} (got {first['input']!r})")
+_BOOL, _NUMBER, _DATE, _SCALE, _TOXIC, _PROVINCE, _INDUSTRY = range(7)
+# The fact table in the model's field order (rules.facts_model.FactsModel), each with its kind.
+_FIELDS: tuple[tuple[str, int], ...] = (
+    ("province", _PROVINCE), ("industry_code", _INDUSTRY), ("scale", _SCALE), ("employees", _NUMBER),
+    ("revenue_10k_yuan", _NUMBER), ("exceeds_emission_standard", _BOOL), ("exceeds_total_quota", _BOOL),
+    ("exceeds_energy_limit", _BOOL), ("missed_energy_target", _BOOL), ("toxic_classes", _TOXIC),
+    ("has_extraction", _BOOL), ("has_industrial_coating", _BOOL), ("above_designated_size", _BOOL),
+    ("on_master_list", _BOOL), ("list_published_on", _DATE), ("last_audit_completed_on", _DATE),
+    ("evaluated_on", _DATE), ("accepted_on", _DATE), ("central_enterprise", _BOOL),
+)
+_NAMES = frozenset(name for name, _kind in _FIELDS)
+_TOXIC_SET = frozenset(TOXIC_CLASSES)
+_SCALE_SET = frozenset(SCALES)
+
+
+def _plain_facts(raw: dict[Any, Any]) -> dict[str, Any] | None:
+    """What the model makes of `raw` when every value is exactly of its JSON type and valid; None when the
+    model must decide (an unknown name, another type, a value out of range). FactError from the province
+    and industry checks, which the model would raise the same."""
+    if not _NAMES.issuperset(raw):
+        return None
+    out: dict[str, Any] = {}
+    for name, kind in _FIELDS:
+        v = raw.get(name)
+        if v is None:
+            continue
+        t = type(v)
+        if kind == _BOOL:
+            if t is not bool:
+                return None
+        elif kind == _DATE:
+            if t is str and _ISO_DATE.fullmatch(v):
+                try:
+                    v = date.fromisoformat(v)
+                except ValueError:
+                    return None
+            elif t is not date:
+                return None
+        elif kind == _NUMBER:
+            if t is not int and t is not float:
+                return None
+            try:
+                v = float(v)
+            except OverflowError:
+                return None
+            if not (math.isfinite(v) and v >= 0):
+                return None
+        elif kind == _PROVINCE:
+            if t is not str:
+                return None
+            v = normalize_province(v)
+        elif kind == _INDUSTRY:
+            if t is not str:
+                return None
+            v = validate_code(v)
+        elif kind == _SCALE:
+            if t is not str or v not in _SCALE_SET:
+                return None
+        elif t is not list or not all(type(x) is str and x in _TOXIC_SET for x in v):  # _TOXIC
+            return None
+        else:
+            v = list(dict.fromkeys(v))
+        out[name] = v
+    return out
 
 
 def derive(facts: dict[str, Any]) -> dict[str, Any]:
