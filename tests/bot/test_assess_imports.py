@@ -1,5 +1,7 @@
 """`qingshen assess` loads only what an assessment needs: not storage, SQLAlchemy, Alembic or the officer CLI
-(they cost more than a second of start-up). Counted in `sys.modules` after a real run in a fresh process."""
+(they cost more than a second of start-up), nor the settings (bot.config) or the `holidays` package (only a
+year no holiday schedule knows needs its lunar tables). Counted in `sys.modules` after a real run in a fresh
+process."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from pathlib import Path
 from bot.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("sqlalchemy", "storage", "alembic", "psycopg", "bot.officer_cli", "handlers", "starlette", "uvicorn")
+HEAVY = ("sqlalchemy", "storage", "alembic", "psycopg", "bot.officer_cli", "handlers", "starlette", "uvicorn",
+         "bot.config", "holidays")
 
 PROBE = """
 import contextlib, io, json, sys
