@@ -148,7 +148,8 @@ def _has(tok: Token, *kinds: str) -> bool:
     return any(k in tok.roles.kinds for k in kinds)
 
 
-_INERT = frozenset({"filler", "approx", "conj", "frame_before", "frame_after", "above", "below", "subset"})
+_INERT = frozenset({"filler", "approx", "conj", "frame_before", "frame_after", "above", "below", "subset",
+                    "tentative"})
 _STOPS_SCOPE = frozenset({"neg", "term", "question", "contrast", "date_key", "industry", "place", "conj", "unknown"})
 _IN_SCOPE = _SKIP_IN_SCOPE | {"yes", "emp_key", "rev_key", "above", "below"}
 
@@ -226,6 +227,8 @@ def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
             value, level, options = read
             if term.fact == "central_enterprise" and _third(msg, tok.start):
                 level = min(level, t.levels["maybe"])  # 我们的客户是央企
+            if term.fact == "scale" and _tentative(msg, i):
+                level = min(level, t.levels["likely"])  # 中等吧: the contact's own doubt, confirmed
             if asking is not None and asking != term.fact and asking in term.answers:
                 level = min(level, t.levels["maybe"])  # 达标 asked about the quota: about the standard, maybe
             by_fact.setdefault(term.fact, []).append((term, value, level, msg.span(first, tok.end), options))
@@ -233,6 +236,12 @@ def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
     for fact, reads in by_fact.items():
         out.append(_toxic(reads, t) if fact == "toxic_classes" else _merge(fact, reads, t))
     return out
+
+
+def _tentative(msg: _Msg, i: int) -> bool:
+    """A tentative particle in the clause of token i ("中等吧", "算小型吧")."""
+    clause = msg.clause_of[i]
+    return any(_has(tok, "tentative") and msg.clause_of[k] == clause for k, tok in enumerate(msg.tokens))
 
 
 def _term_value(term: Term, neg: bool, levels: dict[str, float]) -> tuple[Any, float, tuple[Any, ...]] | None:

@@ -11,6 +11,7 @@ commands; the dispatcher persists the state and carries out the effects.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ _CODE_LIKE = re.compile(r"^[0-9a-z]{15,20}$")
 _NUMBERS = re.compile(r"^[\d,，、\s]+$")
 _LEADING_NUMBERS = re.compile(r"^\s*(\d+(?:\s*[,，、和及]\s*\d+)*)\s*(?:$|[,，、和及]\s*(?=\D)|(?=[^\d\s,，、]))")
 _DAY = re.compile(r"^(\d{1,2})\s*[日号]?$")
+_SIZE_NUMBERS = frozenset({"employees", "revenue_10k_yuan", "scale", "above_designated_size"})
+_ASKED_BACK = 0.8  # below SURE: confirmed before it is stored
 _NAMES_YEAR = re.compile(r"\d{4}|\d{2}\s*年|[前去今明]年")
 AGREE = ("同意", "agree", "i agree", "好", "好的", "可以", "ok", "行")
 DISAGREE = ("不同意", "disagree", "i do not agree", "拒绝", "不", "no")
@@ -195,6 +198,8 @@ class Interview:
             if not reading.candidates:  # neither a pick nor a fact: "不清楚" skips it, anything else re-asks
                 return self._skip(step, CHECKLIST) if reading.unknown else self._reask(step, CHECKLIST, text)
             # facts typed instead: kept; the grounds still open are asked together again (if two or more are)
+        if asking == "scale":
+            reading = self._size_reading(step, text, reading)
         if asking is not None and (_is_choice(text, step.state.offered)
                                    or (asking == "toxic_classes" and _NUMBERS.match(text))):
             answer = QUESTIONS[asking].read(text, iv.model_dump())
@@ -230,6 +235,23 @@ class Interview:
             unsure.sort(key=lambda u: asking not in _asks(u.fact))
             return self._ask_back(step, unsure[0])
         return self.advance(step)
+
+    def _size_reading(self, step: Step, text: str, reading: Reading) -> Reading:
+        """The size question's answer read in the light of what its prompt asked: the headcount or the
+        revenue still missing ("200" after "how many employees?", "8000万" after "and its revenue?"); at
+        the first size question, which asks for both, a bare number is 200 people asked back."""
+        facts = step.iv.facts
+        focus = "employees" if "revenue_10k_yuan" in facts and "employees" not in facts else \
+            "revenue_10k_yuan" if "employees" in facts and "revenue_10k_yuan" not in facts else None
+        if focus is not None:
+            return extract.read(text, today=self.today(), asking=focus)
+        if any(c.fact in _SIZE_NUMBERS for c in reading.candidates):
+            return reading
+        c = extract.read(text, today=self.today(), asking="employees").get("employees")
+        if c is None:
+            return reading
+        c = Candidate(c.fact, c.value, min(c.confidence, _ASKED_BACK), c.span)
+        return dataclasses.replace(reading, candidates=(*reading.candidates, c), rest=False)
 
     def _collect(self, step: Step, reading: Reading) -> tuple[dict[str, Any], list[Pending]]:
         """The sure facts of a reading, and the unsure ones, to be asked back when their question comes."""

@@ -92,3 +92,67 @@ def _at_list_question_en(bot: ChatBot) -> None:
     bot.push("a cement plant in Shandong")
     bot.push("1")
     assert "on what day was the list published" in bot.text
+
+
+# -- 4. sizes in plain words -----------------------------------------------------------------------
+
+SIZE_QUESTION = "企业规模属于哪一类"
+
+
+def _at_size_question(bot: ChatBot) -> None:
+    bot.push("山西的汽车零部件厂，有喷涂")           # Shanxi's annex: industrial coating, large or medium
+    bot.pick("ok:yes")
+    assert SIZE_QUESTION in bot.text
+
+
+def test_medium_said_plainly_is_medium(bot: ChatBot) -> None:
+    _at_size_question(bot)
+    bot.push("中等")
+    assert facts(bot)["scale"] == "medium" and "判定结果" in bot.text
+
+
+def test_medium_with_a_hedge_is_said_back_before_it_decides(bot: ChatBot) -> None:
+    _at_size_question(bot)
+    bot.push("中等吧")
+    assert "中型企业？" in bot.text and "scale" not in facts(bot)
+    bot.pick("ok:yes")
+    assert facts(bot)["scale"] == "medium" and "判定结果" in bot.text
+
+
+def test_medium_with_a_hedge_denied_asks_the_size_again(bot: ChatBot) -> None:
+    _at_size_question(bot)
+    bot.push("中等吧")
+    bot.pick("ok:no")
+    assert "scale" not in facts(bot) and SIZE_QUESTION in bot.text
+
+
+def test_a_bare_number_after_the_revenue_is_the_headcount(bot: ChatBot) -> None:
+    _at_size_question(bot)
+    bot.push("营收8000万")
+    assert "从业人员有多少人" in bot.text
+    bot.push("200")
+    assert facts(bot)["employees"] == 200
+
+
+def test_a_bare_number_after_the_headcount_is_the_revenue(bot: ChatBot) -> None:
+    _at_size_question(bot)
+    bot.push("350人")
+    bot.push("8000万")
+    f = facts(bot)
+    assert f["employees"] == 350 and f["revenue_10k_yuan"] == 8000 and "判定结果" in bot.text
+
+
+def test_a_bare_number_at_the_first_size_question_is_asked_back_as_people(bot: ChatBot) -> None:
+    _at_size_question(bot)
+    bot.push("200")
+    assert "200人？" in bot.text and "employees" not in facts(bot)
+    bot.pick("ok:yes")
+    assert facts(bot)["employees"] == 200 and "年营业收入是多少" in bot.text
+
+
+def test_medium_with_a_hedge_in_english(bot: ChatBot) -> None:
+    bot.push("english")
+    bot.push("a car parts plant in Shanxi with spray painting")
+    bot.pick("ok:yes")
+    bot.push("medium I guess")
+    assert "Do you mean: medium-sized enterprise?" in bot.text
