@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from rules.conditions import Condition, Facts, Tri, always, compile_condition
+from rules.conditions import CodeGen, Condition, Facts, Tri, always, compile_condition
 from rules.i18n import DEFAULT_LOCALE, N_, Msg, gettext_for
 from rules.packs import SIZE_SCALES, Deadline, Duty, Ground, Pack, Supersedes, Table, TableRow, default_packs
 from rules.periods import Period, count_period
@@ -329,16 +329,68 @@ class _GroundTable:
     by_division: Mapping[int, _TableRows]
 
 
-# A ground of a (province, day): (province unknown, value, waiting, hit, table); value/waiting/hit are
-# None for a table ground, table None otherwise.
-_PlannedGround = tuple[bool, Any, Any, Any, "_GroundTable | None"]
+# A ground of a (province, day): (province unknown, value, waiting, hit, table, the condition as written);
+# value/waiting/hit/condition are None for a table ground, table None otherwise.
+_PlannedGround = tuple[bool, Any, Any, Any, "_GroundTable | None", Any]
+_Evaluation = tuple[list[GroundHit], list[list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The grounds of a (province, span) and two functions over them: `evaluate(facts)` -> (hits, the
+    waiting facts of each undecided ground) and `waiting_unless_hit(facts)` (see `_waiting_unless_hit`)."""
+
+    grounds: tuple[_PlannedGround, ...]
+    evaluate: Callable[[Facts], _Evaluation]
+    waiting_unless_hit: Callable[[Facts], list[str] | None]
+
+
+def _reference_plan(grounds: tuple[_PlannedGround, ...]) -> _Plan:
+    return _Plan(grounds, lambda facts: _evaluate(grounds, facts), lambda facts: _waiting_unless_hit(grounds, facts))
+
+
+def _generated_plan(grounds: tuple[_PlannedGround, ...]) -> _Plan:
+    """`_evaluate` and `_waiting_unless_hit` over these grounds written out as two Python functions (one
+    block per ground, its condition inlined by `CodeGen`, each fact read once): the same answers without
+    a call per ground and per condition part. tests/rules/test_engine_equivalence.py compares them."""
+    gen = CodeGen()
+    table_ground = gen.const(_table_ground)
+    evaluate = ["    hits = []", "    undecided = []"]
+    unless = ["    out = []"]
+    for unknown, _, _, hit, table, raw in grounds:
+        if table is None:
+            value, waiting = gen.node(raw) if raw is not None else ("True", "()")
+            h = gen.const(hit)
+            evaluate += [f"    _v = {value}", "    if _v is not False:"]
+            if unknown:
+                evaluate.append(f"        undecided.append(['province', *{waiting}] if _v is None else ['province'])")
+            else:
+                evaluate += [f"        if _v:\n            hits.append({h})",
+                             f"        else:\n            undecided.append(list({waiting}))"]
+            unless += [f"    _v = {value}", "    if _v:\n        return None",
+                       f"    if _v is None:\n        out.extend({waiting})"]
+        else:
+            t = gen.const(table)
+            evaluate += [f"    _v, _w, _found = {table_ground}({t}, facts)", "    if _v is not False:"]
+            if unknown:
+                evaluate.append("        undecided.append(['province', *_w])")
+            else:
+                evaluate += ["        if _v:\n            hits.extend(_found)",
+                             "        else:\n            undecided.append(_w)"]
+            unless += [f"    _v, _w, _ = {table_ground}({t}, facts)", "    if _v:\n        return None",
+                       "    if _v is None:\n        out.extend(_w)"]
+    evaluate.append("    return hits, undecided")
+    unless.append("    return out")
+    fns = gen.build("def evaluate(facts):\n" + gen.prologue() + "\n".join(evaluate) + "\n"
+                    "def waiting_unless_hit(facts):\n" + gen.prologue() + "\n".join(unless) + "\n")
+    return _Plan(grounds, fns["evaluate"], fns["waiting_unless_hit"])
 
 
 @dataclass(frozen=True, slots=True)
 class _Day:
     """What the assessments of one province share on the days of one span (see `Engine._bounds`)."""
 
-    grounds: tuple[_PlannedGround, ...]
+    grounds: _Plan
     # obligation -> (rule number, date fact, ground kinds or None, deadline kind), in the packs' order
     deadlines: Mapping[str, tuple[tuple[int, str, frozenset[str] | None, str], ...]]
     # obligation -> (pack, duty, ground kinds or None, condition value, the hit (None for a yearly duty),
@@ -384,7 +436,7 @@ def _table_ground(table: _GroundTable, facts: Facts) -> tuple[Tri, list[str], li
 def _waiting_unless_hit(plan: Sequence[_PlannedGround], facts: Facts) -> list[str] | None:
     """None when a ground holds (the province is known in `facts`); else the facts the undecided ones wait on."""
     out: list[str] = []
-    for _, value_of, waiting_of, _, table in plan:
+    for _, value_of, waiting_of, _, table, _ in plan:
         if table is None:
             value = value_of(facts)
             if value:
@@ -403,7 +455,7 @@ def _waiting_unless_hit(plan: Sequence[_PlannedGround], facts: Facts) -> list[st
 def _evaluate(plan: Sequence[_PlannedGround], facts: Facts) -> tuple[list[GroundHit], list[list[str]]]:
     hits: list[GroundHit] = []
     undecided: list[list[str]] = []
-    for unknown, value_of, waiting_of, hit, table in plan:
+    for unknown, value_of, waiting_of, hit, table, _ in plan:
         if table is None:
             value = value_of(facts)
             if value is False:
@@ -478,9 +530,13 @@ def _implies(row: TableRow, other: TableRow) -> bool:
 
 class Engine:
     """Holds the compiled packs; `assess` is pure and cheap (no I/O). `cache_size=0` keeps nothing between
-    calls (each assessment works everything out afresh)."""
+    calls (each assessment works everything out afresh, by the reference loop `_evaluate`: generating code
+    per call would cost more than it saves). `generated` (by default: when caches are kept) evaluates the
+    grounds of a (province, span) by the functions `_generated_plan` writes once."""
 
-    def __init__(self, packs: Sequence[Pack] | None = None, *, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, packs: Sequence[Pack] | None = None, *, cache_size: int = CACHE_SIZE,
+                 generated: bool | None = None) -> None:
+        self._make_plan = _generated_plan if (cache_size > 0 if generated is None else generated) else _reference_plan
         self.packs: tuple[Pack, ...] = tuple(packs if packs is not None else default_packs())
         self._tables = {
             (p.id, name): _compile_table(t) for p in self.packs for name, t in p.tables.items()
@@ -535,7 +591,7 @@ class Engine:
         province = facts.get("province")
         span = bisect_right(self._bounds, as_of)
         day = self._day(province, span)
-        hits, undecided = _evaluate(day.grounds, facts)
+        hits, undecided = day.grounds.evaluate(facts)
         if hits:
             obligation = "mandatory"
         elif undecided:
@@ -609,8 +665,8 @@ class Engine:
         relevant = {"province"}
         for world in (*sorted(self._provinces_with_packs), None):
             assumed = {**facts, "province": world or "__elsewhere__"}
-            waiting = _waiting_unless_hit(
-                self._ground_plan(world or "__elsewhere__", bisect_right(self._bounds, as_of)), assumed)
+            plan = self._ground_plan(world or "__elsewhere__", bisect_right(self._bounds, as_of))
+            waiting = plan.waiting_unless_hit(assumed)
             if waiting is not None:
                 relevant.update([ASKED_AS.get(f, f) for f in waiting])
         return _rank_missing([[f for f in w if ASKED_AS.get(f, f) in relevant] for w in undecided])
@@ -623,17 +679,18 @@ class Engine:
     # -- compiled once ------------------------------------------------------------------------
 
     def _compile_ground(self, pack: Pack, ground: Ground) -> tuple[Any, Any, GroundHit | None, GroundHit | None,
-                                                                    _GroundTable | None, _GroundTable | None]:
-        """(value, waiting, hit, hit once superseded, table, table once superseded)."""
+                                                                    _GroundTable | None, _GroundTable | None, Any]:
+        """(value, waiting, hit, hit once superseded, table, table once superseded, condition as written)."""
         successor = self._successors.get(pack.id)
         since = successor[0].from_ if successor else None
         if ground.table is None:
             hit = _hit(pack, ground)
             recited = self._recite_ground(hit, since) if since else hit
-            return ground.condition.value, ground.condition.waiting, hit, recited, None, None
+            return ground.condition.value, ground.condition.waiting, hit, recited, None, None, ground.when
         table = self._tables[(pack.id, ground.table)]
         plain = self._ground_table(pack, ground, table, None)
-        return None, None, None, None, plain, self._ground_table(pack, ground, table, since) if since else plain
+        return (None, None, None, None, plain, self._ground_table(pack, ground, table, since) if since else plain,
+                None)
 
     def _ground_table(self, pack: Pack, ground: Ground, table: _CompiledTable, since: date | None) -> _GroundTable:
         hits: dict[int, GroundHit] = {}
@@ -663,7 +720,7 @@ class Engine:
         """A day of the span: every document's status on it is its status on any day of the span."""
         return self._bounds[span - 1] if span else date.min
 
-    def _make_ground_plan(self, province: str | None, span: int) -> tuple[_PlannedGround, ...]:
+    def _make_ground_plan(self, province: str | None, span: int) -> _Plan:
         as_of = self._first_day(span)
         out: list[_PlannedGround] = []
         for pack, juris in self._binding(province):
@@ -671,10 +728,10 @@ class Engine:
                 continue
             successor = self._successors.get(pack.id)
             recite = successor is not None and as_of >= successor[0].from_
-            for value, waiting, hit, recited, table, recited_table in self._grounds_of[pack.id]:
+            for value, waiting, hit, recited, table, recited_table, raw in self._grounds_of[pack.id]:
                 out.append((juris is None, value, waiting, recited if recite else hit,
-                            recited_table if recite else table))
-        return tuple(out)
+                            recited_table if recite else table, raw))
+        return self._make_plan(tuple(out))
 
     def _make_day(self, province: str | None, span: int) -> _Day:
         as_of = self._first_day(span)
