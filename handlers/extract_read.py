@@ -151,7 +151,7 @@ def _has(tok: Token, *kinds: str) -> bool:
 _INERT = frozenset({"filler", "approx", "conj", "frame_before", "frame_after", "above", "below", "subset",
                     "tentative"})
 _STOPS_SCOPE = frozenset({"neg", "term", "question", "contrast", "date_key", "industry", "place", "conj", "unknown"})
-_IN_SCOPE = _SKIP_IN_SCOPE | {"yes", "emp_key", "rev_key", "above", "below"}
+_IN_SCOPE = _SKIP_IN_SCOPE | {"yes", "emp_key", "rev_key", "above", "below", "energy"}
 
 
 def _skippable(tok: Token) -> bool:
@@ -213,14 +213,19 @@ def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
     hypo_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hypo", "question", "unknown")}
     negated: dict[int, bool] = {}
     by_fact: dict[str, list[tuple[Term, Any, float, str, tuple[Any, ...]]]] = {}
+    energy_at = [k for k, tok in enumerate(msg.tokens) if _has(tok, "energy")]
     for i, tok in enumerate(msg.tokens):
-        if not tok.roles.terms:
+        terms = tok.roles.terms
+        about_energy = any(k < i and msg.clause_of[k] == msg.clause_of[i] for k in energy_at)
+        if about_energy:  # 能耗也达标 / 能耗没有超过: the energy limit, not the emission standard
+            terms = [_ENERGY_OVER] if not terms and _has(tok, "exceed") else [_energy(tm) for tm in terms]
+        if not terms:
             continue
         neg, blocked, first = _negations(msg, i, negated)
         negated[i] = neg
         if blocked or msg.clause_of[i] in hypo_clauses:
             continue
-        for term in tok.roles.terms:
+        for term in terms:
             read = _term_value(term, neg, t.levels)
             if read is None:
                 continue
@@ -236,6 +241,17 @@ def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
     for fact, reads in by_fact.items():
         out.append(_toxic(reads, t) if fact == "toxic_classes" else _merge(fact, reads, t))
     return out
+
+
+_ENERGY_OVER = Term("exceeds_energy_limit", True, 0.95, answers=frozenset({"exceeds_energy_limit"}))
+
+
+def _energy(term: Term) -> Term:
+    """An emission-standard word said of energy use (能耗也达标) read as the energy-limit fact."""
+    if term.fact != "exceeds_emission_standard":
+        return term
+    return Term("exceeds_energy_limit", term.value, term.level, term.options, frozenset({"exceeds_energy_limit"}),
+                term.negatable)
 
 
 def _tentative(msg: _Msg, i: int) -> bool:

@@ -265,6 +265,8 @@ class Interview:
                 continue
             if c.fact in new:
                 continue
+            if c.value is None and c.options and step.iv.facts.get(c.fact) in c.options:
+                continue  # "只洗煤" after 0610 was picked: the options fit what is known, nothing to ask
             if c.fact == STANDARD_OR_QUOTA or c.value is None or c.partial is not None or c.confidence < SURE \
                     or self._side_reading(step, c):
                 if c.fact == STANDARD_OR_QUOTA or c.options or c.partial is not None or c.value is not None:

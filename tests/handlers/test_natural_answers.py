@@ -156,3 +156,57 @@ def test_medium_with_a_hedge_in_english(bot: ChatBot) -> None:
     bot.pick("ok:yes")
     bot.push("medium I guess")
     assert "Do you mean: medium-sized enterprise?" in bot.text
+
+
+# -- 3. negatives and partials of the grounds --------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["能耗不高", "能耗也达标", "能耗没有超过限额", "能耗方面没超标"])
+def test_energy_use_not_high_at_the_checklist_is_the_energy_ground_only(bot: ChatBot, text: str) -> None:
+    bot.push("山东的水泥厂")
+    assert "ck:exceeds_energy_limit" in bot.choice_ids()
+    bot.push(text)
+    f = facts(bot)
+    assert f["exceeds_energy_limit"] is False
+    assert "exceeds_emission_standard" not in f         # 达标 said of energy use is not the emission standard
+    assert "ck:exceeds_energy_limit" not in bot.choice_ids() and "ck:exceeds_emission_standard" in bot.choice_ids()
+
+
+def test_no_toxic_materials_in_plain_words(bot: ChatBot) -> None:
+    bot.push("山东的水泥厂")
+    bot.push("不用有毒的")
+    assert facts(bot)["toxic_classes"] == []
+    assert "ck:toxic_classes" not in bot.choice_ids()
+
+
+def test_negatives_in_the_first_description_are_kept(bot: ChatBot) -> None:
+    bot.push("山东的化工厂，能耗也达标，不用有毒的")
+    f = facts(bot)
+    assert f["province"] == "shandong" and f["exceeds_energy_limit"] is False and f["toxic_classes"] == []
+    assert "exceeds_emission_standard" not in f
+    assert "能耗未超过限额标准" in bot.text               # said back
+
+
+def test_washing_coal_only_has_no_extraction_process(bot: ChatBot) -> None:
+    bot.push("山西的煤矿，只洗煤不挖煤")
+    assert facts(bot)["has_extraction"] is False
+    assert "ind:0610" in bot.choice_ids()                # the class (开采洗选) is still picked
+    bot.pick("ind:0610")
+    bot.pick("ck:none")
+    bot.push("否")                                       # not on the master list
+    assert "自愿" in bot.text or "不属于强制" in bot.text or "判定结果" in bot.text
+    assert "应当实施强制性清洁生产审核" not in bot.text   # annex rows 0610-0690 need an extraction process
+
+
+def test_washing_only_after_the_class_is_picked_asks_nothing_more_about_the_class(bot: ChatBot) -> None:
+    bot.push("山西的煤矿")
+    bot.pick("ind:0610")
+    bot.push("都没有")
+    bot.push("只洗煤，不挖煤")
+    assert facts(bot)["has_extraction"] is False and facts(bot)["industry_code"] == "0610"
+    assert "ind:0610" not in bot.choice_ids()
+
+
+def test_a_coal_mine_that_mines_is_read_as_extraction(bot: ChatBot) -> None:
+    bot.push("山西的煤矿，自己采煤")
+    assert facts(bot)["has_extraction"] is True
