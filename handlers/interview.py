@@ -791,8 +791,10 @@ class Interview:
         """"ck:none" / 都没有 / "1,3" / a picked ground; None when the message says something else (read anew)."""
         iv = step.iv
         grounds = list(iv.candidates)
-        picked: list[str] | None = None
-        if text == "ck:none" or parse.normalize(text).strip("。.!！ ") in NONE_OF_THEM or (
+        picked = _all_but_or_only(text, grounds)  # "除了4都没有", "只有3", "除了第二个都有"
+        if picked is not None:
+            pass
+        elif text == "ck:none" or parse.normalize(text).strip("。.!！ ") in NONE_OF_THEM or (
                 not _facts_in(reading) and (reading.polarity is False or reading.none)
                 and not reading.rest and not asked_something(text)):  # "不是，你先告诉我要不要做" is no answer
             picked = []
@@ -868,6 +870,40 @@ _QUESTION_WORDS = ("吗", "么", "多少", "怎么", "为什么", "什么", "谁
 # "do we have to audit?" asked back during the interview: the interview is the answer
 _WHETHER_WORDS = ("要不要做", "要不要审核", "需不需要做", "需不需要审核", "用不用做", "是不是要做", "是否需要审核",
                   "是否要审核", "必须审核吗", "要审核吗", "要做吗", "do we have to", "do i have to", "is it mandatory")
+
+
+_N = r"(?:\d+|[一二三四五六七八九])"
+_NS = rf"第?\s*{_N}\s*(?:个|项|条|种|点)?(?:\s*(?:[,，、和及]|and)\s*第?\s*{_N}\s*(?:个|项|条|种|点)?)*"
+_EXCEPT = re.compile(rf"^(?:除了|除去|除开|除)\s*(?P<n>{_NS})\s*(?:以外|之外|外)?\s*[,，]?\s*"
+                     r"(?:其他|其余|别的|其它)?的?\s*"
+                     r"(?P<rest>都有|都是|全有|全都有|全是|都符合|全符合|都存在|都没有|都没|都不是|全没有|全都没有|都不符合|都不存在)"
+                     r"\s*[。.!！]?$")
+_ONLY = re.compile(rf"^(?:只有|仅有|只是|只|仅|就|就是|only)\s*(?P<n>{_NS})\s*(?:有|是|符合|存在|这个|这项|一项|一个)?"
+                   r"\s*[。.!！]?$")
+_EN_EXCEPT = re.compile(rf"^(?P<all>all|everything|none|nothing)\s+(?:but|except(?:\s+for)?)\s+(?P<n>{_NS})\s*[.!]?$")
+_NEGATIVE_REST = ("没", "不")
+
+
+def _all_but_or_only(text: str, grounds: list[str]) -> list[str] | None:
+    """"除了4都没有" / "只有3" / "none but 4": only those; "除了第二个都有" / "all but 2": all the others.
+    None when the message is not such an answer or names a number not listed."""
+    t = parse.normalize(text).strip()
+    m = _EXCEPT.match(t)
+    only: bool | None = None
+    if m is not None:
+        only = any(w in m.group("rest") for w in _NEGATIVE_REST)
+    elif (m := _ONLY.match(t)) is not None:
+        only = True
+    elif (m := _EN_EXCEPT.match(t)) is not None:
+        only = m.group("all") in ("none", "nothing")
+    if m is None or only is None:
+        return None
+    numbers = [int(n) if n.isdigit() else int(parse.chinese_to_number(n) or 0)
+               for n in re.findall(_N, m.group("n"))]
+    if not numbers or not all(1 <= n <= len(grounds) for n in numbers):
+        return None
+    named = [grounds[n - 1] for n in dict.fromkeys(numbers)]
+    return named if only else [g for g in grounds if g not in named]
 
 
 def asked_something(text: str) -> bool:

@@ -210,3 +210,72 @@ def test_washing_only_after_the_class_is_picked_asks_nothing_more_about_the_clas
 def test_a_coal_mine_that_mines_is_read_as_extraction(bot: ChatBot) -> None:
     bot.push("山西的煤矿，自己采煤")
     assert facts(bot)["has_extraction"] is True
+
+
+# -- 1. "I don't know" in pinyin -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["bu zhi dao", "Bu Zhi Dao", "buzhidao", "bzd"])
+def test_i_do_not_know_in_pinyin_skips_the_checklist(bot: ChatBot, text: str) -> None:
+    bot.push("山东的水泥厂")
+    assert "ck:none" in bot.choice_ids()
+    bot.push(text)
+    assert "没能把这句话读作" not in bot.text              # not "could not read that"
+    assert bot.choice_ids()[:2] == ["yes", "no"]         # the grounds are asked one by one instead
+    assert not any(k.startswith("exceeds") for k in facts(bot))
+
+
+def test_no_in_pinyin_answers_a_yes_no_question(bot: ChatBot) -> None:
+    bot.push("山东的水泥厂")
+    bot.push("bu zhi dao")
+    bot.push("meiyou")
+    assert facts(bot)["exceeds_emission_standard"] is False
+
+
+def test_i_do_not_know_in_pinyin_skips_the_credit_code(tmp_path: Path) -> None:
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("你好")
+    bot.pick("consent:yes")
+    bot.push("buzhidao")
+    assert "统一社会信用代码" not in bot.text and "哪个省" in bot.text
+
+
+# -- 2. "all but" and "only" at the numbered checklist ---------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "yes"), [
+    ("除了4都没有", {"toxic_classes"}),
+    ("除了4以外都没有", {"toxic_classes"}),
+    ("只有3", {"exceeds_energy_limit"}),
+    ("只有第三项", {"exceeds_energy_limit"}),
+    ("除了第二个都有", {"exceeds_emission_standard", "exceeds_energy_limit", "toxic_classes"}),
+    ("除了1和3，其他都有", {"exceeds_total_quota", "toxic_classes"}),
+])
+def test_all_but_or_only_at_the_checklist(bot: ChatBot, text: str, yes: set[str]) -> None:
+    bot.push("山东的水泥厂")
+    grounds = [c[3:] for c in bot.choice_ids() if c.startswith("ck:") and c != "ck:none"]
+    assert grounds == ["exceeds_emission_standard", "exceeds_total_quota", "exceeds_energy_limit", "toxic_classes"]
+    bot.push(text)
+    f = facts(bot)
+    for g in grounds:
+        if g == "toxic_classes":
+            assert ("toxic_classes" not in f) if g in yes else (f["toxic_classes"] == [])
+        else:
+            assert f[g] is (g in yes)
+    if "toxic_classes" in yes:                            # which substances: asked next
+        assert "tox:heavy_metal" in bot.choice_ids()
+
+
+def test_only_a_number_not_listed_is_asked_again(bot: ChatBot) -> None:
+    bot.push("山东的水泥厂")
+    bot.push("只有7")
+    assert not any(k.startswith("exceeds") for k in facts(bot)) and "ck:none" in bot.choice_ids()
+
+
+def test_none_except_in_english(bot: ChatBot) -> None:
+    bot.push("english")
+    bot.push("a cement plant in Shandong")
+    bot.push("none except 3")
+    f = facts(bot)
+    assert f["exceeds_energy_limit"] is True and f["exceeds_emission_standard"] is False
+    assert "MANDATORY" in bot.text
