@@ -13,8 +13,10 @@ Storage (every test that uses them runs once on SQLite and once on PostgreSQL):
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +30,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage import make_engine, session_factory, upgrade
 
 PG_URL_ENV = "QINGSHEN_TEST_PG_URL"
+
+# The rule packs' cache (rules.pack_cache) of this session, subprocesses included: a fresh temporary directory,
+# never the user's ~/.cache, so that no test depends on a cache left by an earlier run.
+_PACK_CACHE = tempfile.mkdtemp(prefix="qingshen-test-cache-")
+os.environ["QINGSHEN_CACHE_DIR"] = _PACK_CACHE
+atexit.register(shutil.rmtree, _PACK_CACHE, True)
 
 
 def _sqlite_url(path: Path) -> str:
