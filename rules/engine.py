@@ -978,7 +978,7 @@ class Engine:
         if found is None:
             return pack, rule
         new, citation, quote = found
-        return new, rule.model_copy(update={"citation": citation, "quote": quote or rule.quote})
+        return new, replace(rule, citation=citation, quote=quote or rule.quote)
 
     def _notes(self, facts: Facts, as_of: date) -> tuple[Msg, ...]:
         notes: list[Msg] = []

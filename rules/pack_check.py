@@ -205,8 +205,12 @@ class PackCheck:
     # -- schema --------------------------------------------------------------------------------------
 
     def _schema(self, dated: set[str]) -> Pack | None:
+        from rules.pack_schema import Pack as PackModel
+        from rules.pack_schema import to_runtime
+
         try:
-            return Pack.model_validate(self.raw)
+            pack: Pack = to_runtime(PackModel.model_validate(self.raw))
+            return pack
         except ValidationError as e:
             errors = e.errors()
         by_path: dict[tuple[str | int, ...], list[str]] = {}

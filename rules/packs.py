@@ -1,26 +1,23 @@
-"""Rule packs: one YAML file per legal document, validated and compiled once (see packs/SCHEMA.md)."""
+"""Rule packs: one YAML file per legal document, validated and compiled once (see packs/SCHEMA.md).
+
+A pack is a tree of plain frozen dataclasses (below); its YAML is validated by the pydantic models of
+`rules.pack_schema`, imported only when a pack is read from YAML. `load_packs` keeps the validated packs of
+a directory in a cache file (`rules.pack_cache`: a pickle keyed by the packs' and the loader's contents),
+so that a process that finds it, such as `qingshen assess`, imports neither pydantic nor the schema.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
 
-from rules.conditions import Condition, ConditionError, always, compile_condition
+from rules.conditions import Condition, always, compile_condition
 from rules.errors import RulePackError
 
 PACK_DIR = Path(__file__).parent / "packs"
@@ -29,7 +26,6 @@ GroundKind = Literal["pollution", "energy", "toxic", "key_industry", "master_lis
 DeadlineKind = Literal["disclosure", "start", "report", "reaudit", "evaluation", "acceptance", "review"]
 DateFact = Literal["list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on"]
 SizeColumn = Literal["any", "large_medium", "not_micro"]
-NonEmpty = Annotated[str, Field(min_length=1)]
 
 SIZE_SCALES: dict[str, frozenset[str] | None] = {
     "any": None,
@@ -37,181 +33,150 @@ SIZE_SCALES: dict[str, frozenset[str] | None] = {
     "not_micro": frozenset({"large", "medium", "small"}),
 }
 
+# The dataclasses mirror the models of rules.pack_schema field for field (a test compares them); the
+# schema's documentation of each field is there and in packs/SCHEMA.md.
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class _Conditional(_Model):
-    """A provision with an optional `when`, compiled after validation."""
+@dataclass(frozen=True, kw_only=True)
+class _Conditional:
+    """A provision with an optional `when`, compiled on first use (the schema checked that it compiles)."""
 
     when: dict[str, Any] | None = None
-    _condition: Condition = PrivateAttr(default_factory=always)
 
-    @model_validator(mode="after")
-    def _compile(self) -> _Conditional:
-        if self.when is not None:
-            try:
-                self._condition = compile_condition(self.when, "when")
-            except ConditionError as e:
-                raise ValueError(str(e)) from None
-        return self
-
-    @property
+    @cached_property
     def condition(self) -> Condition:
-        return self._condition
+        return always() if self.when is None else compile_condition(self.when, "when")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("condition", None)  # closures: compiled again after unpickling
+        return state
 
 
+@dataclass(frozen=True, kw_only=True)
 class Ground(_Conditional):
-    id: NonEmpty
+    id: str
     kind: GroundKind
-    citation: NonEmpty
-    quote: NonEmpty
-    summary: NonEmpty
+    citation: str
+    quote: str
+    summary: str
     table: str | None = None
 
-    @model_validator(mode="after")
-    def _one_test(self) -> Ground:
-        if (self.when is None) == (self.table is None):
-            raise ValueError("a ground needs exactly one of 'when' and 'table'")
-        return self
 
-
+@dataclass(frozen=True, kw_only=True)
 class TableRow(_Conditional):
     code: str | None = None
     divisions: tuple[int, int] | None = None
-    sector: NonEmpty
-    name: NonEmpty
+    sector: str
+    name: str
     size: SizeColumn
     note: str = ""
 
-    @field_validator("code")
-    @classmethod
-    def _code(cls, v: str | None) -> str | None:
-        if v is not None and not (len(v) == 4 and v.isdigit()):
-            raise ValueError(f"bad industry class code {v!r} (four digits, quoted)")
-        return v
 
-    @model_validator(mode="after")
-    def _one_key(self) -> TableRow:
-        if (self.code is None) == (self.divisions is None):
-            raise ValueError("a row needs exactly one of 'code' and 'divisions'")
-        return self
+@dataclass(frozen=True, kw_only=True)
+class Table:
+    rows: list[TableRow]
 
 
-class Table(_Model):
-    rows: list[TableRow] = Field(min_length=1)
+@dataclass(frozen=True, kw_only=True)
+class Disclosure:
+    id: str
+    kinds: list[GroundKind]
+    citation: str
+    quote: str
+    fields: list[str]
 
 
-class Disclosure(_Model):
-    id: NonEmpty
-    kinds: list[GroundKind] = Field(min_length=1)
-    citation: NonEmpty
-    quote: NonEmpty
-    fields: list[NonEmpty] = Field(min_length=1)
-
-
+@dataclass(frozen=True, kw_only=True)
 class ReportTo(_Conditional):
-    id: NonEmpty
-    kinds: list[GroundKind] = Field(min_length=1)
-    citation: NonEmpty
-    quote: NonEmpty
-    offices: list[NonEmpty] = Field(min_length=1)
+    id: str
+    kinds: list[GroundKind]
+    citation: str
+    quote: str
+    offices: list[str]
 
 
-class PeriodSpec(_Model):
-    years: int = Field(default=0, ge=0, le=50)
-    months: int = Field(default=0, ge=0, le=600)
-    days: int = Field(default=0, ge=0, le=3650)
-
-    @model_validator(mode="after")
-    def _nonzero(self) -> PeriodSpec:
-        if not (self.years or self.months or self.days):
-            raise ValueError("a period needs years, months or days")
-        return self
+@dataclass(frozen=True, kw_only=True)
+class PeriodSpec:
+    years: int = 0
+    months: int = 0
+    days: int = 0
 
 
-class Deadline(_Model):
-    id: NonEmpty
+@dataclass(frozen=True, kw_only=True)
+class Deadline:
+    id: str
     kind: DeadlineKind
-    from_: DateFact = Field(alias="from")
+    from_: DateFact
     period: PeriodSpec
     obligation: Literal["mandatory", "voluntary"]
     kinds: list[GroundKind] | None = None
-    citation: NonEmpty
-    quote: NonEmpty
+    citation: str
+    quote: str
     note: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
 class Voluntary(_Conditional):
-    id: NonEmpty
-    citation: NonEmpty
-    quote: NonEmpty
-    summary: NonEmpty
+    id: str
+    citation: str
+    quote: str
+    summary: str
     programme: bool = False
 
 
-class OfficerDate(_Model):
-    id: NonEmpty
-    month: int = Field(ge=1, le=12)
+@dataclass(frozen=True, kw_only=True)
+class OfficerDate:
+    id: str
+    month: int
     day: int | Literal["end"]
-    citation: NonEmpty
-    quote: NonEmpty
-    note: NonEmpty
+    citation: str
+    quote: str
+    note: str
 
 
-class YearlyDate(_Model):
-    month: int = Field(ge=1, le=12)
-    day: int = Field(ge=1, le=31)
+@dataclass(frozen=True, kw_only=True)
+class YearlyDate:
+    month: int
+    day: int
 
 
+@dataclass(frozen=True, kw_only=True)
 class Duty(_Conditional):
     """An obligation that follows from a mandatory (or voluntary) verdict without a period counted from a
     date fact: what to do (publish the audit result in local media), or a yearly date (the environmental-
     information disclosure by 15 March). `milestone` names the milestone kind a yearly duty is kept as."""
 
-    id: NonEmpty
+    id: str
     obligation: Literal["mandatory", "voluntary"] = "mandatory"
     kinds: list[GroundKind] | None = None
-    citation: NonEmpty
-    quote: NonEmpty
-    summary: NonEmpty
+    citation: str
+    quote: str
+    summary: str
     yearly: YearlyDate | None = None
     milestone: Literal["env_disclosure"] | None = None
-    fields: list[NonEmpty] = []
+    fields: list[str] = field(default_factory=list)
     fields_citation: str = ""
 
-    @model_validator(mode="after")
-    def _milestone_is_yearly(self) -> Duty:
-        if (self.milestone is None) != (self.yearly is None):
-            raise ValueError("a duty has 'milestone' exactly when it has 'yearly'")
-        return self
 
-
-class ArticleMap(_Model):
+@dataclass(frozen=True, kw_only=True)
+class ArticleMap:
     """One article of the superseded document and the new document's article that replaces it."""
 
-    old: NonEmpty                 # a citation prefix in the old pack, e.g. 第二十七条第二款
-    new: NonEmpty                 # the new document's article, e.g. 第三百零一条第二款
+    old: str                      # a citation prefix in the old pack, e.g. 第二十七条第二款
+    new: str                      # the new document's article, e.g. 第三百零一条第二款
     quote: str = ""               # the new text's wording, verbatim, when known
 
 
-class Supersedes(_Model):
-    """This document replaces `document` from `from`; its provisions are then cited by `articles`."""
+@dataclass(frozen=True, kw_only=True)
+class Supersedes:
+    """This document replaces `document` from `from_`; its provisions are then cited by `articles`."""
 
-    document: NonEmpty            # the id of the superseded pack
-    from_: date = Field(alias="from")
-    citation: NonEmpty            # the article of this document that repeals or absorbs the old one
-    quote: NonEmpty
-    articles: list[ArticleMap] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique(self) -> Supersedes:
-        olds = [a.old for a in self.articles]
-        dupes = sorted({x for x in olds if olds.count(x) > 1})
-        if dupes:
-            raise ValueError(f"articles: old article(s) mapped twice {dupes}")
-        return self
+    document: str                 # the id of the superseded pack
+    from_: date
+    citation: str                 # the article of this document that repeals or absorbs the old one
+    quote: str
+    articles: list[ArticleMap]
 
     def recite(self, citation: str) -> ArticleMap | None:
         """The mapping whose `old` is the longest prefix of `citation`, or None (not mapped)."""
@@ -219,51 +184,31 @@ class Supersedes(_Model):
         return max(found, key=lambda a: len(a.old)) if found else None
 
 
-class Pack(_Model):
-    id: NonEmpty
-    title: NonEmpty
-    issuer: NonEmpty
+@dataclass(frozen=True, kw_only=True)
+class Pack:
+    id: str
+    title: str
+    issuer: str
     number: str
-    jurisdiction: NonEmpty
+    jurisdiction: str
     published_on: date | None = None      # the day it was issued (印发/发布), when the text says
     effective_from: date | None
     effective_until: date | None
     period_end: date | None = None
     validity_citation: str = ""
     notes: str = ""
-    grounds: list[Ground] = []
-    tables: dict[str, Table] = {}
-    disclosure: list[Disclosure] = []
-    report_to: list[ReportTo] = []
-    deadlines: list[Deadline] = []
-    voluntary: list[Voluntary] = []
-    officer_dates: list[OfficerDate] = []
-    duties: list[Duty] = []
-    supersedes: list[Supersedes] = []
+    grounds: list[Ground] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)
+    disclosure: list[Disclosure] = field(default_factory=list)
+    report_to: list[ReportTo] = field(default_factory=list)
+    deadlines: list[Deadline] = field(default_factory=list)
+    voluntary: list[Voluntary] = field(default_factory=list)
+    officer_dates: list[OfficerDate] = field(default_factory=list)
+    duties: list[Duty] = field(default_factory=list)
+    supersedes: list[Supersedes] = field(default_factory=list)
     # Filled by the loader, not the YAML.
     file: str = ""
     version: str = ""
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Pack:
-        if self.effective_from and self.effective_until and self.effective_until < self.effective_from:
-            raise ValueError("effective_until is before effective_from")
-        if self.published_on and self.effective_from and self.effective_from < self.published_on:
-            raise ValueError("effective_from: the document takes effect before its published_on")
-        for i, g in enumerate(self.grounds):
-            if g.table is not None and g.table not in self.tables:
-                raise ValueError(f"grounds[{i}].table: no table named {g.table!r} in 'tables'")
-        for i, s in enumerate(self.supersedes):
-            if s.document == self.id:
-                raise ValueError(f"supersedes[{i}].document: a document cannot supersede itself")
-            if self.effective_from is not None and s.from_ < self.effective_from:
-                raise ValueError(f"supersedes[{i}].from: {s.from_} is before this document's effective_from")
-        for section in ("grounds", "disclosure", "report_to", "deadlines", "voluntary", "officer_dates", "duties"):
-            ids = [item.id for item in getattr(self, section)]
-            dupes = sorted({x for x in ids if ids.count(x) > 1})
-            if dupes:
-                raise ValueError(f"{section}: duplicate id(s) {dupes}")
-        return self
 
     def in_force(self, on: date) -> bool:
         return _in_force(self.effective_from, self.effective_until, on)
@@ -276,14 +221,6 @@ class Pack(_Model):
 @lru_cache(maxsize=65536)
 def _in_force(start: date | None, until: date | None, on: date) -> bool:
     return (start is None or start <= on) and (until is None or on <= until)
-
-
-def _where(err: ValidationError) -> str:
-    first = err.errors()[0]
-    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    extra = f" (got {first['input']!r})" if first["type"] not in ("value_error", "missing") else ""
-    return f"{loc or '(top)'}: {msg}{extra}"
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -299,32 +236,38 @@ _Loader.yaml_implicit_resolvers = {
 
 def load_pack(path: Path) -> Pack:
     """Read and validate one pack; errors name the file and the key."""
-    raw_bytes = path.read_bytes()
-    try:
-        raw = yaml.load(raw_bytes, Loader=_Loader)  # a SafeLoader subclass: no arbitrary objects
-    except yaml.YAMLError as e:
-        raise RulePackError(f"{path.name}: not valid YAML: {e}") from None
-    if not isinstance(raw, dict):
-        raise RulePackError(f"{path.name}: (top): a pack must be a mapping")
-    try:
-        pack = Pack.model_validate(raw)
-    except ValidationError as e:
-        raise RulePackError(f"{path.name}: {_where(e)}") from None
-    version = hashlib.sha256(raw_bytes).hexdigest()[:12]
-    return pack.model_copy(update={"file": path.name, "version": version})
+    from rules.pack_schema import parse_pack
+
+    return parse_pack(path.name, path.read_bytes())
 
 
-def load_packs(directory: Path | None = None) -> tuple[Pack, ...]:
-    """Every pack in the directory: national ones first, then provincial, each group by file name."""
+def load_packs(directory: Path | None = None, *, cache: bool = True) -> tuple[Pack, ...]:
+    """Every pack in the directory: national ones first, then provincial, each group by file name.
+
+    With `cache`, the validated packs are kept in a cache file (rules.pack_cache) and read from it while no
+    pack file and no file of the loader has changed; a cache that cannot be read or written is ignored."""
+    from rules import pack_cache
+
     d = directory or PACK_DIR
-    packs = [load_pack(p) for p in sorted(d.glob("*.yaml"))]
+    contents = [(p.name, p.read_bytes()) for p in sorted(d.glob("*.yaml"))]
+    key = pack_cache.key_of(d, contents) if cache else None
+    if key is not None:
+        cached = pack_cache.read(key)
+        if cached is not None:
+            return cached
+    from rules.pack_schema import parse_pack
+
+    packs = [parse_pack(name, data) for name, data in contents]
     ids = [p.id for p in packs]
     dupes = sorted({x for x in ids if ids.count(x) > 1})
     if dupes:
         raise RulePackError(f"{d.name}: duplicate pack id(s) {dupes}")
     _check_jurisdictions(packs)
     check_supersedes(packs)
-    return tuple(sorted(packs, key=lambda p: (not p.national, p.file)))
+    loaded = tuple(sorted(packs, key=lambda p: (not p.national, p.file)))
+    if key is not None:
+        pack_cache.write(key, loaded)
+    return loaded
 
 
 def check_supersedes(packs: Sequence[Pack]) -> None:
