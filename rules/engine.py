@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -62,6 +62,9 @@ class GroundHit:
     citation: str
     quote: str
     summary: str
+    # What is derived from the hit alone (a hit is shared between assessments): "json", its JSON; "voluntary",
+    # the voluntary status of a mandatory verdict whose first ground it is.
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,8 @@ def _met(hit: DeadlineHit, facts: Facts) -> DeadlineHit:
             done = (day, fact)
     if done is None:
         return hit
-    return replace(hit, met_on=done[0], met_by=done[1])
+    return DeadlineHit(hit.kind, hit.start, hit.nominal, hit.due, hit.schedule_known, hit.citation, hit.note,
+                       hit.packs, done[0], done[1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,7 @@ class DutyHit:
     milestone: str | None = None
     fields: tuple[str, ...] = ()
     fields_citation: str = ""
+    _json: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)  # shared hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +140,9 @@ class VoluntaryStatus:
     why: Text
     citation: str
     missing: tuple[str, ...] = ()
+
+
+_UNDETERMINED_STATUS = VoluntaryStatus(None, _UNDETERMINED, "")
 
 
 @dataclass(slots=True)
@@ -189,11 +197,7 @@ class Assessment:
         return {
             "as_of": as_of.isoformat(),
             "obligation": self.obligation,
-            "grounds": [
-                {"id": g.id, "kind": g.kind, "document_id": g.pack.id, "document": g.pack.title,
-                 "citation": g.citation, "quote": g.quote, "summary": g.summary}
-                for g in self.grounds
-            ],
+            "grounds": [_ground_json(g, shared) for g in self.grounds],
             "documents": documents,
             "deadlines": [_deadline_json(d, locale, tr, as_of, province, consequences_of, shared)
                           for d in self.deadlines],
@@ -207,16 +211,56 @@ class Assessment:
             },
             "missing": list(self.missing),
             "notes": [n.render(tr) for n in self.notes],
-            "duties": [
-                {"id": f"{d.pack.id}.{d.id}", "document_id": d.pack.id, "document": d.pack.title,
-                 "citation": d.citation, "quote": d.quote, "summary": d.summary,
-                 **({"due": d.due.isoformat(), "covers_year": d.covers_year, "milestone": d.milestone,
-                     **_if_missed(d.milestone, d.due, d.citation, as_of, province, consequences_of, shared)}
-                    if d.due else {}),
-                 **({"fields": list(d.fields), "fields_citation": d.fields_citation} if d.fields else {})}
-                for d in self.duties
-            ],
+            "duties": [_duty_json(d, as_of, province, consequences_of, shared) for d in self.duties],
         }
+
+
+_ASSESSMENT_FIELDS = ("as_of", "obligation", "grounds", "documents", "deadlines", "disclosure_fields", "report_to",
+                      "voluntary", "missing", "notes", "duties", "_frame")
+if tuple(f.name for f in fields(Assessment)) != _ASSESSMENT_FIELDS:  # _new_assessment sets them in this order
+    raise RuntimeError("Assessment's fields changed: update _new_assessment")
+_S = tuple(getattr(Assessment, name).__set__ for name in _ASSESSMENT_FIELDS)
+
+
+def _new_assessment(as_of: date, obligation: str, grounds: tuple[GroundHit, ...], documents: tuple[DocumentStatus, ...],
+                    deadlines: tuple[DeadlineHit, ...], disclosure_fields: tuple[str, ...], report_to: tuple[str, ...],
+                    voluntary: VoluntaryStatus, missing: tuple[str, ...], notes: tuple[Msg, ...],
+                    duties: tuple[DutyHit, ...], frame: _Frame, new: Any = object.__new__, s: Any = _S) -> Assessment:
+    """`Assessment(...)` without the frozen dataclass's `__init__`, which sets each field through
+    `object.__setattr__` (3.4 us of the engine's ~20 per call on the bench machine): the slots are set
+    directly, 1.3 us. The same object (tests/rules/test_engine_equivalence.py compares them)."""
+    out = new(Assessment)
+    s[0](out, as_of); s[1](out, obligation); s[2](out, grounds); s[3](out, documents)  # noqa: E702
+    s[4](out, deadlines); s[5](out, disclosure_fields); s[6](out, report_to); s[7](out, voluntary)  # noqa: E702
+    s[8](out, missing); s[9](out, notes); s[10](out, duties); s[11](out, frame)  # noqa: E702
+    return out
+
+
+def _ground_json(g: GroundHit, shared: bool) -> JsonDict:
+    found = g._derived.get("json")
+    if found is None:
+        found = g._derived["json"] = {
+            "id": g.id, "kind": g.kind, "document_id": g.pack.id, "document": g.pack.title,
+            "citation": g.citation, "quote": g.quote, "summary": g.summary}
+    return found if shared else found.copy()
+
+
+def _duty_json(d: DutyHit, as_of: date, province: str | None, consequences_of: Consequences,
+               shared: bool) -> JsonDict:
+    """A duty's JSON: kept on the (shared) hit unless its day is past, when it also says what a miss risks."""
+    overdue = d.due is not None and d.milestone is not None and d.due < as_of
+    if not overdue and d._json:
+        return d._json if shared else _copy_json(d._json)
+    out = {"id": f"{d.pack.id}.{d.id}", "document_id": d.pack.id, "document": d.pack.title,
+           "citation": d.citation, "quote": d.quote, "summary": d.summary,
+           **({"due": d.due.isoformat(), "covers_year": d.covers_year, "milestone": d.milestone,
+               **_if_missed(d.milestone, d.due, d.citation, as_of, province, consequences_of, shared)}
+              if d.due else {}),
+           **({"fields": list(d.fields), "fields_citation": d.fields_citation} if d.fields else {})}
+    if overdue:
+        return out
+    d._json.update(out)
+    return out if shared else _copy_json(out)
 
 
 def _documents_json(documents: Iterable[DocumentStatus], tr: Any, locale: str) -> list[JsonDict]:
@@ -391,8 +435,9 @@ class _Day:
     """What the assessments of one province share on the days of one span (see `Engine._bounds`)."""
 
     grounds: _Plan
-    # obligation -> (rule number, date fact, ground kinds or None, deadline kind), in the packs' order
-    deadlines: Mapping[str, tuple[tuple[int, str, frozenset[str] | None, str], ...]]
+    # obligation -> (rule number, date fact, ground kinds or None, deadline kind, whether the date fact starts
+    # a standing interval), in the packs' order
+    deadlines: Mapping[str, tuple[tuple[int, str, frozenset[str] | None, str, bool], ...]]
     # obligation -> (pack, duty, ground kinds or None, condition value, the hit (None for a yearly duty),
     # the yearly duty's number, 0, its first year on or after the day), provincial packs first
     duties: Mapping[str, tuple[tuple[Pack, Duty, frozenset[str] | None, Any, DutyHit | None, int, int, int], ...]]
@@ -417,6 +462,11 @@ class _Basis:
 
     disclosure: tuple[tuple[frozenset[str], tuple[str, ...]], ...]
     offices: tuple[tuple[frozenset[str], Any, tuple[str, ...]], ...]
+    conditional: bool = False  # some entry has a `when`
+    # (ground kinds, the values of the `when`s of the entries with those kinds) -> the offices; bounded by the
+    # combinations of kinds and conditions, and kept as long as the basis is.
+    _offices: dict[tuple[frozenset[str], tuple[Tri, ...]], tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
 
 def _table_ground(table: _GroundTable, facts: Facts) -> tuple[Tri, list[str], list[GroundHit]]:
@@ -559,6 +609,14 @@ class Engine:
                                  r.kind, r.obligation))
                 self._rules.append((p, r))
             self._deadlines_of[p.id] = tuple(numbered)
+        # Per rule, plain values for `_count`: its document's dates in force, its period, and the day from
+        # which it is cited as a superseding document's article (with that citation), if any.
+        self._rule_specs = []
+        for p, r in self._rules:
+            successor = self._successors.get(p.id)
+            since = successor[0].from_ if successor is not None else None
+            self._rule_specs.append((p, r, p.effective_from, p.effective_until, r.period.years, r.period.months,
+                                     r.period.days, since, self._recite_deadline(p, r, since) if since else (p, r)))
         self._duty_specs = [(p, d) for p in self.packs for d in p.duties]
         self._duty_numbers = {id(d): i for i, (_, d) in enumerate(self._duty_specs)}
         # The days on which a document's status can change (it takes effect, expires, ends its planning
@@ -579,7 +637,6 @@ class Engine:
         self._status = lru_cache(maxsize=size)(self._make_status)
         self._notes_on = lru_cache(maxsize=size)(self._make_notes)
         self._disclosure = lru_cache(maxsize=size)(self._make_disclosure)
-        self._counted = lru_cache(maxsize=2 * size)(self._count)
         self._deadline = lru_cache(maxsize=2 * size)(self._make_deadline)
         self._yearly = lru_cache(maxsize=size)(self._make_yearly)
         self._consequences: Consequences = _EraConsequences(size) if size else _consequences()
@@ -617,19 +674,10 @@ class Engine:
             report_to = self._offices(self._basis(province, basis_span), facts, kinds)
         else:
             disclosure = report_to = ()
-        return Assessment(
-            as_of=as_of,
-            obligation=obligation,
-            grounds=tuple(hits),
-            documents=frame.documents,
-            deadlines=deadlines,
-            disclosure_fields=disclosure,
-            report_to=report_to,
-            voluntary=self._voluntary(day, facts, obligation, hits),
-            missing=missing,
-            notes=day.notes if day.notes is not None else self._notes_on(province, as_of),
-            duties=duties,
-            _frame=frame,
+        return _new_assessment(
+            as_of, obligation, tuple(hits), frame.documents, deadlines, disclosure, report_to,
+            self._voluntary(day, facts, obligation, hits), missing,
+            day.notes if day.notes is not None else self._notes_on(province, as_of), duties, frame,
         )
 
     def clock_facts(self, province: str | None, obligation: str, kinds: frozenset[str]) -> frozenset[str]:
@@ -736,11 +784,13 @@ class Engine:
     def _make_day(self, province: str | None, span: int) -> _Day:
         as_of = self._first_day(span)
         binding = self._binding(province)
-        deadlines: dict[str, list[tuple[int, str, frozenset[str] | None, str]]] = {"mandatory": [], "voluntary": []}
+        deadlines: dict[str, list[tuple[int, str, frozenset[str] | None, str, bool]]] = {
+            "mandatory": [], "voluntary": []}
         for pack, juris in binding:
             if juris is True:
                 for number, from_fact, rule_kinds, kind, obligation in self._deadlines_of[pack.id]:
-                    deadlines.setdefault(obligation, []).append((number, from_fact, rule_kinds, kind))
+                    deadlines.setdefault(obligation, []).append(
+                        (number, from_fact, rule_kinds, kind, from_fact in _STANDING_FROM))
         first = _provincial_first(binding, as_of)
         duties: dict[str, list[Any]] = {"mandatory": [], "voluntary": []}
         for pack in first:
@@ -786,8 +836,9 @@ class Engine:
         first = _provincial_first(self._binding(province), self._first_day(span))
         return _Basis(
             disclosure=tuple((frozenset(e.kinds), tuple(e.fields)) for p in first for e in p.disclosure),
-            offices=tuple((frozenset(e.kinds), e.condition.value, tuple(e.offices))
+            offices=tuple((frozenset(e.kinds), None if e.when is None else e.condition.value, tuple(e.offices))
                           for p in first for e in p.report_to),
+            conditional=any(e.when is not None for p in first for e in p.report_to),
         )
 
     def _make_frame(self, province: str | None, as_of: date, used: frozenset[str]) -> _Frame:
@@ -826,15 +877,15 @@ class Engine:
         a standing duty: only under those of them still in force on its legal last day, or on `as_of` while
         it still runs; when all of those have expired, under the documents in force on that day that set
         such an interval (READINGS.md, "A deadline's documents")."""
-        best: dict[str, list[tuple[date, tuple[int, date, bool]]]] = {}
+        best: dict[str, list[Any]] = {}  # kind -> [earliest nominal day, the keys of the rules giving it...]
         lapsed: set[str] = set()
         later: list[tuple[int, date, str]] = []
-        for number, from_fact, rule_kinds, kind in day.deadlines.get(obligation, ()):
-            start = facts.get(from_fact)
+        get, count = facts.get, self._count
+        for number, from_fact, rule_kinds, kind, standing in day.deadlines.get(obligation, ()):
+            start = get(from_fact)
             if start is None or (rule_kinds is not None and kinds.isdisjoint(rule_kinds)):
                 continue
-            counted = self._counted(number, start)
-            standing = from_fact in _STANDING_FROM
+            counted = count(number, start)
             if counted is None:
                 if standing:
                     later.append((number, start, kind))
@@ -842,46 +893,56 @@ class Engine:
             if standing and not counted[1].in_force(min(as_of, counted[3].due)):
                 lapsed.add(kind)
                 continue
-            self._keep(best, kind, counted[0], (number, start, False))
+            nominal = counted[0]
+            current = best.get(kind)
+            if current is None or nominal < current[0]:
+                best[kind] = [nominal, (number, start, False)]
+            elif nominal == current[0]:
+                current.append((number, start, False))
+        if lapsed:
+            self._carried(best, lapsed, later, as_of)
+        if not best:
+            return ()
+        deadline = self._deadline
+        if len(best) == 1:
+            (kind, entries), = best.items()
+            return (_met(deadline(kind, tuple(entries[1:])), facts),)
+        out = [_met(deadline(kind, tuple(entries[1:])), facts) for kind, entries in best.items()]
+        out.sort(key=lambda d: (d.nominal, _DEADLINE_RANK[d.kind]))
+        return tuple(out)
+
+    def _carried(self, best: dict[str, list[Any]], lapsed: set[str], later: list[tuple[int, date, str]],
+                 as_of: date) -> None:
+        """Standing intervals whose documents have all expired, carried on by later documents in force."""
         for kind in lapsed - set(best):
             for number, start, rule_kind in later:
                 if rule_kind != kind:
                     continue
-                counted = self._counted(number, start, True)
+                counted = self._count(number, start, True)
                 if counted is not None and counted[1].in_force(min(as_of, counted[3].due)):
-                    self._keep(best, kind, counted[0], (number, start, True))
-        if not best:
-            return ()
-        out = [_met(self._deadline(kind, tuple(key for _, key in entries)), facts) for kind, entries in best.items()]
-        if len(out) > 1:
-            out.sort(key=lambda d: (d.nominal, _DEADLINE_RANK[d.kind]))
-        return tuple(out)
+                    nominal = counted[0]
+                    current = best.get(kind)
+                    if current is None or nominal < current[0]:
+                        best[kind] = [nominal, (number, start, True)]
+                    elif nominal == current[0]:
+                        current.append((number, start, True))
 
     def _count(self, number: int, start: date, carried: bool = False) -> tuple[date, Pack, Deadline, Period] | None:
         """A deadline rule counted from `start`, cited as on that day; None when its document was not in
         force on `start` (unless `carried`: a later document carrying on a lapsed one's period, see
         `_deadlines`)."""
-        pack, rule = self._rules[number]
-        if not carried and not pack.in_force(start):
-            return None
-        p = rule.period
-        period = count_period(start, years=p.years, months=p.months, days=p.days)
-        cited, cited_rule = self._recite_deadline(pack, rule, start) if pack.id in self._successors else (pack, rule)
-        return period.nominal, cited, cited_rule, period
-
-    @staticmethod
-    def _keep(best: dict[str, list[tuple[date, tuple[int, date, bool]]]], kind: str, nominal: date,
-              key: tuple[int, date, bool]) -> None:
-        current = best.get(kind)
-        if current is None or nominal < current[0][0]:
-            best[kind] = [(nominal, key)]
-        elif nominal == current[0][0]:
-            current.append((nominal, key))
+        pack, rule, start_on, until, years, months, days, since, recited = self._rule_specs[number]
+        if not carried and ((start_on is not None and start < start_on) or (until is not None and start > until)):
+            return None  # not in force on `start` (Pack.in_force)
+        period = count_period(start, years=years, months=months, days=days)
+        if since is not None and start >= since:
+            return period.nominal, recited[0], recited[1], period
+        return period.nominal, pack, rule, period
 
     def _make_deadline(self, kind: str, keys: tuple[tuple[int, date, bool], ...]) -> DeadlineHit:
         entries = []
         for number, start, carried in keys:
-            counted = self._counted(number, start, carried)
+            counted = self._count(number, start, carried)
             assert counted is not None
             entries.append(counted[1:])
         return _deadline_hit(kind, entries)
@@ -922,18 +983,30 @@ class Engine:
         return tuple(fields.values())
 
     def _offices(self, basis: _Basis, facts: Facts, kinds: frozenset[str]) -> tuple[str, ...]:
-        offices: dict[str, None] = {}
-        for entry_kinds, value, entry_offices in basis.offices:
-            if not kinds.isdisjoint(entry_kinds) and value(facts):
-                offices.update(dict.fromkeys(entry_offices))
-        return tuple(offices)
+        """The offices of the entries for these kinds whose `when` holds, in order, without repeats."""
+        values = (tuple(value(facts) for entry_kinds, value, _ in basis.offices
+                        if value is not None and not kinds.isdisjoint(entry_kinds))
+                  if basis.conditional else ())
+        found = basis._offices.get((kinds, values))
+        if found is None:
+            offices: dict[str, None] = {}
+            conditions = iter(values)
+            for entry_kinds, value, entry_offices in basis.offices:
+                if not kinds.isdisjoint(entry_kinds) and (value is None or next(conditions)):
+                    offices.update(dict.fromkeys(entry_offices))
+            found = basis._offices[(kinds, values)] = tuple(offices)
+        return found
 
     def _voluntary(self, day: _Day, facts: Facts, obligation: str, hits: Sequence[GroundHit]) -> VoluntaryStatus:
         if obligation == "mandatory":
             first = hits[0]
-            return VoluntaryStatus(False, _MANDATORY, f"{first.pack.title}{first.citation}")
+            found = first._derived.get("voluntary")
+            if found is None:
+                found = first._derived["voluntary"] = VoluntaryStatus(
+                    False, _MANDATORY, f"{first.pack.title}{first.citation}")
+            return found
         if obligation == "undetermined":
-            return VoluntaryStatus(None, _UNDETERMINED, "")
+            return _UNDETERMINED_STATUS
         if day.programme is None:
             return day.voluntary_default
         value_of, waiting_of, whys, citation = day.programme

@@ -11,6 +11,7 @@ too coarsely, a plan shared where it should not be, or generated code that disag
 from __future__ import annotations
 
 import contextlib
+from dataclasses import fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from bench.profiles import profiles
 from bench.rules_bench import AS_OF
 from bench.rules_equivalence import _cases
 from rules import FactError, default_packs, derive, parse_facts
-from rules.engine import Engine
+from rules.engine import Assessment, Engine
 from rules.i18n import LOCALES
 
 SAMPLE = profiles(10_000)[::9]
@@ -66,3 +67,12 @@ def test_generated_plans_are_used_by_a_caching_engine_only(warm: Engine) -> None
     assert plan.grounds == reference.grounds
     assert plan.evaluate.__code__.co_filename == "<rules.conditions>"
     assert reference.evaluate(facts) == plan.evaluate(facts)
+
+
+def test_an_assessment_built_by_slots_is_the_dataclass_built_one(warm: Engine) -> None:
+    for facts, day in INPUTS[:300]:
+        fast = warm.assess(derive(parse_facts(facts)), day)
+        built = Assessment(**{f.name: getattr(fast, f.name) for f in fields(Assessment)})
+        assert built == fast and repr(built) == repr(fast)
+        names = [f.name for f in fields(Assessment)]
+        assert [getattr(built, n) for n in names] == [getattr(fast, n) for n in names]
