@@ -305,7 +305,12 @@ class Dispatcher:
         if replies is None:
             if raw.get("henan_form") is None:
                 turn.state.henan_form = None  # the form left on 重新开始 / 删除我的数据: the interview goes on
-            return self._next(turn, "henan_form")
+                return self._next(turn, "henan_form")
+            # 我的期限 / 语言 (or a reminder's button) answered by the rest: then the form's open question again
+            answered = self._next(turn, "henan_form")
+            if turn.effects.status:
+                return answered  # the deadlines are appended after this turn, and the form's question with them
+            return [*answered, *henan_form.waiting_question(raw, turn.state.locale)]
         turn.saved = True
         return replies
 
@@ -383,6 +388,7 @@ class Dispatcher:
             fx.status = False
             replies.append(Outbound(self._status(repos, contact, turn.state)))
             replies += self.interview.repeat(Step(turn.state)).replies
+            replies += henan_form.waiting_question(turn.state.dump(), turn.state.locale)  # 我的期限 in the form
         return replies
 
     def _forget(self, repos: Repositories, contact: Contact) -> None:

@@ -434,9 +434,15 @@ def known_answers(enterprise: Enterprise, facts: Mapping[str, Any], today: date)
 
 def check_eligible(repos: Repositories, contact: Contact) -> tuple[Enterprise, dict[str, Any]]:
     """The contact's enterprise and its latest facts, or NotApplicable saying why not."""
-    if contact.consented_at is None or contact.enterprise_id is None:
-        raise NotApplicable(N_("The application form is filled in for an enterprise: first give me its unified "
-                               "social credit code (type restart), then ask again."))
+    if contact.consented_at is None:
+        raise NotApplicable(N_("The application form is filled in for an enterprise, and I keep it only with your "
+                               "consent: send 同意 (agree) first, then the enterprise's unified social credit code "
+                               "(18 characters), then 申请表 again."))
+    if contact.enterprise_id is None:  # the code can be given at any time: no need to start again
+        raise NotApplicable(N_("The application form is filled in for an enterprise, and I do not know yours yet: "
+                               "send its unified social credit code (统一社会信用代码, 18 characters, on the business "
+                               "licence) here, then 申请表 again. If a colleague has already registered the "
+                               "enterprise, ask them for an invitation code (邀请同事) and send 绑定 <code>."))
     enterprise = repos.enterprises.get_by_id(contact.enterprise_id)
     latest = repos.assessments.list_by_enterprise(contact.enterprise_id, limit=1)
     facts = dict(latest[0].facts) if latest else {}
@@ -459,6 +465,15 @@ def check_eligible(repos: Repositories, contact: Contact) -> tuple[Enterprise, d
         raise NotApplicable(N_("By my latest verdict your enterprise does not meet Henan's conditions for a voluntary "
                                "audit, so I cannot fill the application form."))
     return enterprise, facts
+
+
+def waiting_question(state: Mapping[str, Any] | None, locale: str) -> list[Outbound]:
+    """The open form's question (or its summary), asked again after the interview answered a command typed
+    in the middle of it (我的期限, 语言); nothing when no form is open."""
+    form = load_state((state or {}).get(STATE_KEY))
+    if form is None:
+        return []
+    return _current(form, gettext_for(locale if locale in LOCALES else DEFAULT_LOCALE))
 
 
 def is_trigger(inbound: Inbound, state: Mapping[str, Any] | None = None) -> bool:
