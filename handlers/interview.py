@@ -25,7 +25,7 @@ from handlers import extract, parse
 from handlers.extract import CREDIT_CODE, DATE_FACTS, STANDARD_OR_QUOTA, SURE, Candidate, Reading
 from handlers.messages import Choice, Outbound
 from handlers.offices import render_offices
-from handlers.ordering import order_missing
+from handlers.ordering import Scores, order_missing
 from handlers.questions import QUESTIONS, TOXIC_ORDER, Answer, province_label
 from handlers.reminders import ReminderPolicy
 from handlers.render import fact_label, ineligible_reasons, render_deadlines, render_verdict
@@ -91,11 +91,12 @@ class Step:
 
 class Interview:
     def __init__(self, engine: Engine, today: Callable[[], date], *, decisive_first: bool = True,
-                 policy: ReminderPolicy | None = None) -> None:
+                 policy: ReminderPolicy | None = None, scores: Scores | None = None) -> None:
         self.engine = engine
         self.today = today
         self.policy = policy  # what reminders a bound contact gets (the verdict promises only those)
         self.decisive_first = decisive_first  # False: the engine's own order (kept for the bench's "before")
+        self.scores = Scores() if scores is None else scores  # decisiveness by (facts, day, fact), reused
 
     # -- stages before the interview -----------------------------------------------------------
 
@@ -633,7 +634,7 @@ class Interview:
         askable = set(pending)
         if not self.decisive_first:
             return pending[0]
-        ordered = order_missing(self.engine, facts, pending, self.today(), askable)
+        ordered = order_missing(self.engine, facts, pending, self.today(), askable, self.scores)
         if ordered and ordered[0] in GROUND_FACTS and self.checklist(st, a):
             return CHECKLIST
         return ordered[0] if ordered else None

@@ -7,11 +7,17 @@ ground holds for few enterprises (a yes is taken as 1 in 5, as in bench/profiles
 ground decides little on its own. The highest score is asked first; ties
 keep the engine's own order. In Shanxi the industry alone decides most cases (the 十四五 annex), so it
 comes before the four yes/no grounds; `bench/conversation_bench.py` measures the answers it saves.
+
+A fact's score depends only on the engine, the facts known, the day and the fact, so `Scores` keeps the
+scores of the last few thousand (facts, day, fact) in a bounded LRU: contacts at the same point of the
+interview (the province given, nothing else) cost one dictionary look-up instead of some 20 assessments.
+Any change to the facts (an answer, a correction, 返回) is a new key; a different engine empties it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -30,14 +36,65 @@ PROBES: Mapping[str, Sequence[tuple[Any, float]]] = {
 BOOL_PROBES = ((True, GROUND_HOLDS), (False, 1 - GROUND_HOLDS))
 
 
+SCORES_KEPT = 4096
+
+
+class Scores:
+    """A bounded LRU of decisiveness scores by (facts, day, fact) for one engine; `size=0` keeps nothing."""
+
+    def __init__(self, size: int = SCORES_KEPT) -> None:
+        self.size = size
+        self.engine: Engine | None = None
+        self._items: OrderedDict[Hashable, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def score(self, engine: Engine, facts: Mapping[str, Any], facts_key: Hashable, fact: str, as_of: date) -> float:
+        if engine is not self.engine:  # scores are the engine's: another one starts afresh
+            self._items.clear()
+            self.engine = engine
+        key = (facts_key, as_of, fact)
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+            return found
+        value = _score(engine, facts, fact, as_of)
+        if self.size > 0:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
 def order_missing(engine: Engine, facts: Mapping[str, Any], missing: Sequence[str], as_of: date,
-                  askable: set[str]) -> list[str]:
-    """`missing` (already filtered to what can be asked) reordered by decisiveness, best first."""
+                  askable: set[str], scores: Scores | None = None) -> list[str]:
+    """`missing` (already filtered to what can be asked) reordered by decisiveness, best first; with
+    `scores`, the scores already computed for these facts on this day are reused."""
     candidates = [f for f in missing if f in askable]
     if len(candidates) < 2:
         return candidates
-    scored = [(-_score(engine, facts, f, as_of), i, f) for i, f in enumerate(candidates)]
+    if scores is None:
+        scored = [(-_score(engine, facts, f, as_of), i, f) for i, f in enumerate(candidates)]
+    else:
+        key = facts_key(facts)
+        scored = [(-scores.score(engine, facts, key, f, as_of), i, f) for i, f in enumerate(candidates)]
     return [f for _, _, f in sorted(scored)]
+
+
+def facts_key(facts: Mapping[str, Any]) -> Hashable:
+    """The facts as a hashable key; values keep their type (True and 1 are different answers)."""
+    return frozenset((name, _frozen(value)) for name, value in facts.items())
+
+
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return ("set", frozenset(_frozen(v) for v in value))
+    return (type(value).__name__, value)
 
 
 def _score(engine: Engine, facts: Mapping[str, Any], fact: str, as_of: date) -> float:
