@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import cache
 
 from handlers.status import in_documents_language, original
 from rules import Pack, default_packs
@@ -42,9 +43,17 @@ def _normal(text: str) -> str:
 
 
 def _has_word(t: str, word: str) -> bool:
+    if word not in t:  # most messages name none of these words: no pattern to match
+        return False
     if word.isascii():
-        return re.search(rf"\b{re.escape(word)}\b", t) is not None
-    return word in t
+        return _bounded(word).search(t) is not None
+    return True
+
+
+@cache
+def _bounded(word: str) -> re.Pattern[str]:
+    """The English word as a whole word (the lists above are fixed: compiled once each)."""
+    return re.compile(rf"\b{re.escape(word)}\b")
 
 
 def answer_document_question(text: str, province: str | None, as_of: date, tr: Gettext) -> str | None:
