@@ -22,6 +22,7 @@ from rules.errors import RulePackError
 from rules.packs import Pack, default_packs
 
 PENALTIES_FILE = Path(__file__).resolve().parent / "data" / "penalties.yaml"
+_SAFE_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # LibYAML's parser when PyYAML has it
 
 SANCTIONS = ("publish_fine", "correct_fine", "correct_criticise_fine")
 ACTIONS = ("extension_request", "acceptance_extension")
@@ -115,7 +116,7 @@ class PenaltyTable:
 def penalty_table() -> PenaltyTable:
     """rules/data/penalties.yaml, checked: every pack id must exist, every sanction, action and effect must be
     one the sentences know (RulePackError names the file and the entry)."""
-    raw = yaml.safe_load(PENALTIES_FILE.read_text(encoding="utf-8"))
+    raw = yaml.load(PENALTIES_FILE.read_text(encoding="utf-8"), Loader=_SAFE_YAML)  # safe: no arbitrary objects
     packs = {p.id: p for p in default_packs()}
     _check(raw, packs.keys())
     law = str(raw["law_pack"])
