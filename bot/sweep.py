@@ -21,7 +21,7 @@ What it does with a claimed milestone (all in the batch's transaction):
 
 Exactly once: the reminder's status change and its outbox rows commit together; a crash before the
 commit leaves the reminder pending for the next sweep, after it nothing is left to do. Two sweepers
-on PostgreSQL lock disjoint milestones (storage.ReminderRepository.claim_due), and the outbox key is
+on PostgreSQL lock disjoint milestones (storage.ReminderRepository.claim_due_as_queued), and the outbox key is
 unique, so no key is ever written twice.
 """
 
@@ -102,12 +102,13 @@ def sweep_batch(
 ) -> SweepResult:
     """One batch in the caller's transaction: claim, then queue, supersede or cancel each reminder.
 
-    A fixed number of statements whatever the batch's size, all Core (plain rows, no ORM objects): claim
-    (one), load the milestones with their cycle, enterprise and reachable contacts (one), plan the next
-    weekly reminders of overdue ones (one executemany), write the outbox rows (one), and set the claimed
-    reminders' statuses (one UPDATE per status)."""
+    A fixed number of statements whatever the batch's size, all Core (plain rows, no ORM objects): claim,
+    which marks the claimed reminders queued (one UPDATE ... RETURNING), load the milestones with their
+    cycle, enterprise and reachable contacts (one), plan the next weekly reminders of overdue ones (one
+    executemany), write the outbox rows (one), and set the claimed reminders that were not sent to
+    superseded or cancelled (one UPDATE per status, none when all were sent)."""
     reminders = repos.reminders
-    claimed = reminders.claim_due(cutoff, limit)
+    claimed = reminders.claim_due_as_queued(cutoff, limit, at=now)
     if not claimed:
         return SweepResult()
     by_milestone: dict[int, list[DueReminder]] = {}
@@ -139,7 +140,7 @@ def sweep_batch(
         queued.append(latest.id)
     reminders.add_for_milestones(chained)
     written = reminders.add_messages(messages)
-    reminders.settle(queued=queued, superseded=superseded, cancelled=cancelled, at=now)
+    reminders.settle(superseded=superseded, cancelled=cancelled)
     return SweepResult(len(claimed), len(queued), written, len(superseded), len(cancelled))
 
 

@@ -250,6 +250,40 @@ class ReminderRepository:
         )
         return [DueReminder._make(row) for row in self.session.connection().execute(stmt).all()]
 
+    def claim_due_as_queued(self, on_or_before: date, limit: int, *, at: datetime) -> list[DueReminder]:
+        """claim_due, and the reminders it returns marked `queued` at `at`, in one statement.
+
+        The same milestones are locked the same way (FOR UPDATE SKIP LOCKED, MATERIALIZED, before any
+        reminder), and the same reminders returned, by (send_on, id); but instead of a SELECT ... FOR UPDATE
+        of the reminders followed by an UPDATE of their statuses, one UPDATE ... RETURNING claims them:
+        it locks each row as it changes it (a reminder another sweeper queued and committed meanwhile
+        fails `status = 'pending'` when the row is re-read, and is left out), so each claimed row is
+        locked and rewritten once, not locked, then rewritten. The sweep's usual outcome is `queued`; the
+        few claimed reminders it supersedes or cancels change again (settle), in the same transaction,
+        so no other transaction ever sees a claimed reminder as queued that was not."""
+        r = _reminders.c
+        due = and_(r.status == "pending", r.send_on <= bindparam("day", on_or_before))
+        candidates = (
+            select(r.milestone_id).where(due).order_by(r.send_on, r.id).limit(bindparam("limit", limit))
+            .cte("candidates")
+        )
+        locked = (
+            select(_milestones.c.id)
+            .where(_milestones.c.id.in_(select(candidates.c.milestone_id)))
+            .order_by(_milestones.c.id)
+            .with_for_update(skip_locked=True)
+            .cte("locked")
+            .prefix_with("MATERIALIZED")
+        )
+        stmt = (
+            update(_reminders)
+            .where(r.milestone_id.in_(select(locked.c.id)), due)
+            .values(status="queued", queued_at=bindparam("at", at, type_=r.queued_at.type))
+            .returning(r.id, r.milestone_id, r.kind, r.send_on)
+        )
+        rows = self.session.connection().execute(stmt).all()
+        return sorted((DueReminder._make(row) for row in rows), key=lambda d: (d.send_on, d.id))
+
     def load_due(self, milestone_ids: Iterable[int]) -> dict[int, MilestoneFacts]:
         """For each milestone: its dates and state, its cycle's, its enterprise's name and reachable
         contacts, in one joined query of plain rows (what the sweep needs; list_due_milestones gives
@@ -383,19 +417,17 @@ class ReminderRepository:
             for milestone_id, kind, send_on in items
         ])
 
-    def settle(
-        self, *, queued: Sequence[int], superseded: Sequence[int], cancelled: Sequence[int], at: datetime
-    ) -> None:
-        """What the sweep decided for its claimed reminders, one UPDATE per status set, Core only (it holds
-        no Reminder objects to keep in step): `queued` (at `at`), `superseded`, `cancelled`; pending
-        ones only."""
+    def settle(self, *, superseded: Sequence[int], cancelled: Sequence[int]) -> None:
+        """What the sweep decided for the reminders it claimed as queued (claim_due_as_queued) and did not
+        send: `superseded` or `cancelled` (queued_at cleared), one UPDATE per status, Core only (it holds no
+        Reminder objects to keep in step). Only rows still `queued` change: the claim's, in this
+        transaction."""
         r = _reminders.c
-        for ids, values in ((queued, {"status": "queued", "queued_at": at}), (superseded, {"status": "superseded"}),
-                            (cancelled, {"status": "cancelled"})):
+        for ids, status in ((superseded, "superseded"), (cancelled, "cancelled")):
             if ids:
                 self.session.connection().execute(
-                    update(_reminders).where(self._one_of(r.id, ids, "reminders"), r.status == "pending")
-                    .values(**values))
+                    update(_reminders).where(self._one_of(r.id, ids, "reminders"), r.status == "queued")
+                    .values(status=status, queued_at=None))
 
     def _one_of(self, column: ColumnElement[int], ids: Sequence[int], name: str) -> ColumnElement[bool]:
         """`column` is one of `ids`, the ids as one parameter (no per-id rendering or binding, one cached

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import Message, Milestone, Repositories, make_engine, reminder_key, session_factory
+from storage import DueReminder, Message, Milestone, Repositories, make_engine, reminder_key, session_factory
 from tests.reminders.reminder_kit import add_contact, add_milestone, add_site
 
 NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
@@ -64,6 +64,38 @@ class TestClaim:
         }
         assert [r.send_on for r in claimed] == sorted(r.send_on for r in claimed)
         assert repos.reminders.claim_due(date(2026, 2, 1), limit=10) == []
+
+    def test_claiming_as_queued_takes_what_claim_due_takes_and_queues_it(
+        self, repos: Repositories, session: Session
+    ) -> None:
+        site = add_site(repos, "甲")
+        a = add_milestone(repos, site, D, kind="disclosure",
+                          reminders=[("before_7", date(2026, 2, 23)), ("on_day", D), ("overdue_1", date(2026, 3, 3))])
+        b = add_milestone(repos, site, D, kind="start", reminders=[("before_1", date(2026, 2, 27))])
+        add_milestone(repos, site, date(2026, 4, 1), kind="report", reminders=[("before_30", date(2026, 3, 2))])
+        for limit in (1, 2, 10):
+            expected = repos.reminders.claim_due(D, limit=limit)
+            with session.begin_nested() as savepoint:
+                claimed = repos.reminders.claim_due_as_queued(D, limit, at=NOW)
+                assert claimed == expected  # the same rows, in the same (send_on, id) order
+                assert {r.id: (r.status, r.queued_at) for r in repos.reminders.list_by_milestone(a.id)
+                        if r.id in {c.id for c in claimed}} == {c.id: ("queued", NOW) for c in claimed
+                                                                 if c.milestone_id == a.id}
+                assert repos.reminders.claim_due_as_queued(D, limit, at=NOW) == [] or limit < 10
+                savepoint.rollback()
+        claimed = repos.reminders.claim_due_as_queued(D, 10, at=NOW)
+        first, second = (r.id for r in claimed if r.milestone_id == a.id)
+        [only_b] = (r.id for r in claimed if r.milestone_id == b.id)
+        repos.reminders.settle(superseded=[first], cancelled=[only_b])
+        session.expire_all()
+        assert statuses(repos, a) == {"before_7": "superseded", "on_day": "queued", "overdue_1": "pending"}
+        assert statuses(repos, b) == {"before_1": "cancelled"}
+        assert repos.reminders.get_by_id(first).queued_at is None  # type: ignore[union-attr]
+        assert repos.reminders.get_by_id(second).queued_at == NOW  # type: ignore[union-attr]
+        later = next(r.id for r in repos.reminders.list_by_milestone(a.id) if r.kind == "overdue_1")
+        repos.reminders.settle(superseded=[later], cancelled=[first])  # neither queued: both left alone
+        session.expire_all()
+        assert statuses(repos, a) == {"before_7": "superseded", "on_day": "queued", "overdue_1": "pending"}
 
     def test_only_pending_reminders_are_claimed(self, repos: Repositories) -> None:
         site = add_site(repos, "甲")
@@ -175,18 +207,30 @@ def pg_sessions(pg_migrated_url: str) -> Iterator[sessionmaker[Session]]:
 
 @pytest.mark.postgres
 class TestClaimLocks:
-    def test_a_second_sweeper_skips_milestones_the_first_holds(self, pg_sessions: sessionmaker[Session]) -> None:
+    @pytest.mark.parametrize("as_queued", [False, True], ids=["claim_due", "claim_due_as_queued"])
+    def test_a_second_sweeper_skips_milestones_the_first_holds(
+        self, pg_sessions: sessionmaker[Session], as_queued: bool
+    ) -> None:
         with pg_sessions.begin() as session:
             repos = Repositories(session)
             site = add_site(repos, "甲")
             for kind in ("disclosure", "start", "report"):
                 add_milestone(repos, site, D, kind=kind, reminders=[("before_1", date(2026, 2, 27)), ("on_day", D)])
+
+        def claim(session: Session, limit: int) -> list[DueReminder]:
+            reminders = Repositories(session).reminders
+            return reminders.claim_due_as_queued(D, limit, at=NOW) if as_queued else reminders.claim_due(D, limit)
+
         with pg_sessions() as first, pg_sessions() as second:
             second.execute(text("SET lock_timeout = '2s'"))
-            mine = Repositories(first).reminders.claim_due(D, limit=1)  # both due reminders of one milestone
-            theirs = Repositories(second).reminders.claim_due(D, limit=10)
+            mine = claim(first, 1)  # both due reminders of one milestone
+            theirs = claim(second, 10)
             assert len({r.milestone_id for r in mine}) == 1 and len(mine) == 2
             assert {r.milestone_id for r in theirs}.isdisjoint({r.milestone_id for r in mine})
             assert len(theirs) == 4
+            if as_queued:  # once the first commits, its reminders are queued: nobody claims them again
+                first.commit()
+                second.rollback()
+                assert claim(second, 10) == theirs
             first.rollback()
             second.rollback()
