@@ -236,7 +236,9 @@ class Reminder(Base):
     __table_args__ = (
         UniqueConstraint("milestone_id", "kind"),
         CheckConstraint(_in("status", REMINDER_STATUSES), name="status"),
-        Index("ix_reminders_due", "status", "send_on"),
+        # What the sweep claims from: the pending ones only, in claim order (migration 0009).
+        Index("ix_reminders_pending", "send_on", "id", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

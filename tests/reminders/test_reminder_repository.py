@@ -150,6 +150,10 @@ class TestMessages:
         assert (row.status, row.attempts, row.channel, row.address) == ("pending", 0, "api", "u3")
         assert row.next_attempt_at == NOW + timedelta(hours=3) and row.payload["text"] == "m3"
         assert repos.outbox.count_by_status() == {"pending": 3}
+        twice = Message("rem:4:1", "api", "u4", {"text": "second", "choices": []}, NOW)
+        assert repos.reminders.add_messages([message(4), twice, message(3)]) == 1  # a key given twice: the first
+        fourth = repos.outbox.get_by_key("rem:4:1")
+        assert fourth is not None and fourth.payload["text"] == "m4"
 
 
 class TestTargets:

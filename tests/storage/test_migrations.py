@@ -115,7 +115,7 @@ class TestMigrations:
             reminder_uniques = {u["name"] for u in inspector.get_unique_constraints("reminders")}
         finally:
             engine.dispose()
-        assert "ix_reminders_due" in reminder_indexes
+        assert "ix_reminders_pending" in reminder_indexes and "ix_reminders_due" not in reminder_indexes
         assert "uq_reminders_milestone_id_kind" in reminder_uniques
         assert "uq_milestones_cycle_id_kind" in uniques
         assert "ix_outbox_due" in indexes
