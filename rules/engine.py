@@ -81,6 +81,9 @@ class DeadlineHit:
     met_by: str | None = None  # that fact (last_audit_completed_on, evaluated_on, accepted_on)
     # locale -> this deadline's JSON without the as-of-dependent part (a hit is shared between assessments).
     _json: dict[str, JsonDict] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # locale -> ((as-of day, province), the JSON of the deadline overdue on that day): the last day asked.
+    _overdue: dict[str, tuple[tuple[date, str | None], JsonDict]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
 
 # A step of a round counted from a date is done once a later step of that round is: an audit round
@@ -140,6 +143,8 @@ class VoluntaryStatus:
     why: Text
     citation: str
     missing: tuple[str, ...] = ()
+    # locale -> this status's JSON (most statuses are shared between assessments).
+    _json: dict[str, JsonDict] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 _UNDETERMINED_STATUS = VoluntaryStatus(None, _UNDETERMINED, "")
@@ -154,6 +159,8 @@ class _Frame:
     province: str | None
     consequences: Consequences
     rendered: dict[str, list[JsonDict]] = field(default_factory=dict)
+    # locale -> (the notes, rendered): the notes of a frame's assessments depend on its province and day only
+    notes: dict[str, tuple[tuple[Msg, ...], list[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +201,25 @@ class Assessment:
             province, consequences_of = frame.province, frame.consequences
         as_of = self.as_of
         v = self.voluntary
+        voluntary = v._json.get(locale)
+        if voluntary is None:
+            voluntary = v._json[locale] = {
+                "eligible": v.eligible,
+                "why": v.why if isinstance(v.why, str) else v.why.render(tr),
+                "citation": v.citation,
+                "missing": list(v.missing),
+            }
+        if not shared:
+            voluntary = {**voluntary, "missing": list(v.missing)}
+        notes = None
+        if frame is not None:
+            kept = frame.notes.get(locale)
+            if kept is not None and kept[0] is self.notes:
+                notes = kept[1]
+        if notes is None:
+            notes = [n.render(tr) for n in self.notes]
+            if frame is not None:
+                frame.notes[locale] = (self.notes, notes)
         return {
             "as_of": as_of.isoformat(),
             "obligation": self.obligation,
@@ -203,14 +229,9 @@ class Assessment:
                           for d in self.deadlines],
             "disclosure_fields": list(self.disclosure_fields),
             "report_to": list(self.report_to),
-            "voluntary": {
-                "eligible": v.eligible,
-                "why": v.why if isinstance(v.why, str) else v.why.render(tr),
-                "citation": v.citation,
-                "missing": list(v.missing),
-            },
+            "voluntary": voluntary,
             "missing": list(self.missing),
-            "notes": [n.render(tr) for n in self.notes],
+            "notes": notes if shared else list(notes),
             "duties": [_duty_json(d, as_of, province, consequences_of, shared) for d in self.duties],
         }
 
@@ -292,9 +313,14 @@ def _deadline_json(d: DeadlineHit, locale: str, tr: Any, as_of: date, province: 
             base.update({"met_on": d.met_on.isoformat(), "met_by": d.met_by})
     if d.met_on is not None or d.due >= as_of:
         return base if shared else base.copy()
-    out = base.copy()
-    out.update(_if_missed(d.kind, d.due, d.citation, as_of, province, consequences_of, shared))
-    return out
+    # Overdue: the JSON on the last as-of day asked is kept with the hit (assessments of one day share it).
+    key = (as_of, province)
+    kept = d._overdue.get(locale)
+    if kept is None or kept[0] != key:
+        out = base.copy()
+        out.update(_if_missed(d.kind, d.due, d.citation, as_of, province, consequences_of, True))
+        kept = d._overdue[locale] = (key, out)
+    return kept[1] if shared else _copy_json(kept[1])
 
 
 def _if_missed(kind: str | None, due: date, citation: str, as_of: date, province: str | None,
