@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -83,21 +82,43 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in JSON")
 
 
-# A run of 19 digits or more may be an integer beyond 64 bits, which orjson reads as a float (json: an int).
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
+_WIDE = float(2**63)
+
+
+def _wide_float(value: Any) -> bool:
+    """A float of magnitude 2**63 or more inside `value`: maybe orjson's reading of an integer beyond 64 bits
+    (json.loads reads an int)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict or t is list:
+            for x in (v.values() if t is dict else v):
+                tx = type(x)
+                if tx is float:
+                    if not -_WIDE < x < _WIDE:
+                        return True
+                elif tx is dict or tx is list:
+                    stack.append(x)
+        elif t is float and not -_WIDE < v < _WIDE:
+            return True
+    return False
 
 
 def load_json(text: str | bytes) -> Any:
     """Strict JSON (no NaN/Infinity); InputError("invalid_json") for anything else.
 
-    Read by orjson (5x the standard library) when it gives what `json.loads` gives: anything it refuses
-    (invalid JSON, NaN, a lone surrogate, too deep) and any text with a long run of digits go through the
-    standard library, which words the error or reads it as before (a test compares both on random texts)."""
-    if isinstance(text, str) and not _LONG_DIGITS.search(text):
+    Read by orjson (twice as fast as the standard library) when it gives what `json.loads` gives: anything
+    it refuses (invalid JSON, NaN, a lone surrogate, too deep) and anything holding a float of 2**63 or more
+    go through the standard library, which words the error or reads it as before (a test compares both)."""
+    if isinstance(text, str):
         try:
-            return orjson.loads(text)
+            value = orjson.loads(text)
         except orjson.JSONDecodeError:
             pass
+        else:
+            if not _wide_float(value):
+                return value
     try:
         return json.loads(text, parse_constant=_no_constants)
     except RecursionError:
