@@ -84,6 +84,8 @@ class DeadlineHit:
     # locale -> ((as-of day, province), the JSON of the deadline overdue on that day): the last day asked.
     _overdue: dict[str, tuple[tuple[date, str | None], JsonDict]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    # (day, fact) -> this hit marked done by that fact on that day (see `_met`)
+    _done: dict[tuple[date, str], DeadlineHit] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 # A step of a round counted from a date is done once a later step of that round is: an audit round
@@ -106,8 +108,13 @@ def _met(hit: DeadlineHit, facts: Facts) -> DeadlineHit:
             done = (day, fact)
     if done is None:
         return hit
-    return DeadlineHit(hit.kind, hit.start, hit.nominal, hit.due, hit.schedule_known, hit.citation, hit.note,
-                       hit.packs, done[0], done[1])
+    found = hit._done.get(done)
+    if found is None:
+        if len(hit._done) >= 4:  # bounded: a hit shared by many enterprises keeps the last few
+            hit._done.clear()
+        found = hit._done[done] = DeadlineHit(hit.kind, hit.start, hit.nominal, hit.due, hit.schedule_known,
+                                              hit.citation, hit.note, hit.packs, done[0], done[1])
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -618,6 +625,9 @@ class Engine:
             (p.id, name): _compile_table(t) for p in self.packs for name, t in p.tables.items()
         }
         self._provinces_with_packs = frozenset(p.jurisdiction for p in self.packs if not p.national)
+        # The provinces an enterprise of unknown province may be in, as `_missing` tries them: each with
+        # provincial documents, then anywhere else.
+        self._worlds = (*sorted(self._provinces_with_packs), "__elsewhere__")
         # Superseded pack id -> (the rule, the superseding pack): from the rule's date its provisions are
         # cited as the new document's articles.
         self._successors: dict[str, tuple[Supersedes, Pack]] = {
@@ -737,10 +747,10 @@ class Engine:
         if facts.get("province") is not None:
             return _rank_missing(undecided)
         relevant = {"province"}
-        for world in (*sorted(self._provinces_with_packs), None):
-            assumed = {**facts, "province": world or "__elsewhere__"}
-            plan = self._ground_plan(world or "__elsewhere__", bisect_right(self._bounds, as_of))
-            waiting = plan.waiting_unless_hit(assumed)
+        span = bisect_right(self._bounds, as_of)
+        for world in self._worlds:
+            assumed = {**facts, "province": world}
+            waiting = self._ground_plan(world, span).waiting_unless_hit(assumed)
             if waiting is not None:
                 relevant.update([ASKED_AS.get(f, f) for f in waiting])
         return _rank_missing([[f for f in w if ASKED_AS.get(f, f) in relevant] for w in undecided])

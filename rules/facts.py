@@ -119,13 +119,20 @@ def _plain_facts(raw: dict[Any, Any]) -> dict[str, Any] | None:
     return out
 
 
+_CODE_PARTS: dict[str, tuple[str, int]] = {}  # industry code -> (section, division), as derive found them
+
+
 def derive(facts: dict[str, Any]) -> dict[str, Any]:
     """Add the derived facts the rules may name: industry section/division, scale, 规上."""
     out = dict(facts)
     code = out.get("industry_code")
     if code is not None:
-        out["industry_section"] = section_of(code)
-        out["industry_division"] = division_of(code)
+        parts = _CODE_PARTS.get(code)
+        if parts is None:
+            parts = (section_of(code), division_of(code))
+            if len(_CODE_PARTS) < 4096:  # the classes of GB/T 4754 (about 1,400), and codes of other levels
+                _CODE_PARTS[code] = parts
+        out["industry_section"], out["industry_division"] = parts
     if out.get("scale") is None:
         scale = derive_scale(out.get("employees"), out.get("revenue_10k_yuan"))
         if scale is not None:
