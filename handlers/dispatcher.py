@@ -10,6 +10,7 @@ The contact row is written by the message that consents; erasure is storage.eras
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -18,6 +19,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
+from sqlalchemy import Engine as Database
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers import confirm as confirm_mod
@@ -42,7 +45,9 @@ from handlers.status import StatusItem, no_deadlines_text, render_status
 from rules import Engine, default_engine
 from rules.engine import Assessment
 from rules.i18n import N_, Gettext, gettext_for
-from storage import DEFAULT_LOCALE, Contact, Repositories, utcnow
+from storage import DEFAULT_LOCALE, Contact, Repositories, TurnRepositories, utcnow
+from storage.contacts import load_with_state
+from storage.conversations import save_state
 from storage.erasure import erase_contact
 from storage.kv import COLLEAGUE_PREFIX
 from storage.officers import new_code
@@ -142,22 +147,34 @@ class Dispatcher:
 
     def dispatch_with_locale(self, inbound: Inbound) -> tuple[list[Outbound], str | None]:
         """The replies, and the contact's language after the message (`locale_of`), known without another
-        query for a stored contact: the chat's hot path is one read and one write."""
+        query: the chat's hot path is one read and one write.
+
+        A turn is one Core transaction (`engine.begin()`): the contact and its state are read and the state
+        written by Core statements on it, and an ORM Session is made on the same connection only when a
+        handler uses a repository (storage.TurnRepositories)."""
         key = (inbound.channel, inbound.user_id)
         remembered = self.anonymous.get(key)
         if remembered is not None:
-            replies = self._dispatch_in_memory(key, inbound, ConversationState.model_validate(remembered))
-            return replies, self.locale_of(*key)
-        with self.sessions.begin() as session:
-            repos = Repositories(session)
-            found = repos.contacts.get_with_state(inbound.channel, inbound.user_id)  # one query for both
-            if found is not None:
+            return self._dispatch_in_memory(key, inbound, ConversationState.model_validate(remembered))
+        with self._engine.begin() as connection:
+            found = load_with_state(connection, inbound.channel, inbound.user_id)  # one query for both
+            if found is None:  # a chat id never seen (or forgotten): nothing is written until it consents
+                state = ConversationState.new(inbound.locale or DEFAULT_LOCALE)
+                return self._dispatch_in_memory(key, inbound, state, connection)
+            repos = TurnRepositories(connection, found[0])
+            try:
                 return self._dispatch_stored(repos, found[0], found[1], inbound)
-        # a chat id never seen (or forgotten): nothing is written until it consents
-        replies = self._dispatch_in_memory(key, inbound, ConversationState.new(inbound.locale or DEFAULT_LOCALE))
-        return replies, self.locale_of(*key)
+            finally:
+                repos.close()
 
-    def _dispatch_stored(self, repos: Repositories, contact: Contact, document: dict[str, Any] | None,
+    @property
+    def _engine(self) -> Database:
+        bind = self.sessions.kw.get("bind")
+        if not isinstance(bind, Database):
+            raise TypeError("the Dispatcher needs a sessionmaker bound to an Engine")
+        return bind
+
+    def _dispatch_stored(self, repos: TurnRepositories, contact: Contact, document: dict[str, Any] | None,
                          inbound: Inbound) -> tuple[list[Outbound], str | None]:
         key = (inbound.channel, inbound.user_id)
         if document is None:
@@ -167,6 +184,7 @@ class Dispatcher:
         turn = Turn(inbound, state, self.today(), repos, contact)
         first = turn.state.stage == Stage.NEW
         replies = self._after(turn, first, self._apply(turn, self.router.route(turn)))
+        repos.finish()  # what a handler changed through the ORM is written before the state
         if turn.saved:
             return replies, contact.locale
         if turn.effects.forget:  # forgetting deleted the contact and, with it, the conversation
@@ -174,7 +192,7 @@ class Dispatcher:
                 self.anonymous.put(key, turn.state.dump())
                 return replies, turn.state.locale
             return replies, None
-        repos.conversations.save(contact.id, turn.state.dump())  # one upsert, no re-read
+        save_state(repos.connection, contact.id, turn.state.dump())  # one upsert, no re-read
         return replies, contact.locale
 
     def _after(self, turn: Turn, first: bool, replies: list[Outbound]) -> list[Outbound]:
@@ -218,33 +236,41 @@ class Dispatcher:
             return [*replies[:-1], *bound, *question]  # the code did not bind: the question still stands
         return [*replies[:-1], *bound]
 
-    def _dispatch_in_memory(self, key: tuple[str, str], inbound: Inbound, state: ConversationState) -> list[Outbound]:
+    def _dispatch_in_memory(self, key: tuple[str, str], inbound: Inbound, state: ConversationState,
+                            connection: Connection | None = None) -> tuple[list[Outbound], str | None]:
         """A chat id without a row: before consent is answered, or after declining it (`state.anonymous`).
-        Nothing is written unless this message consents; then the contact and the conversation are."""
+        Nothing is written unless this message consents; then the contact (consent included) and the
+        conversation are, in the turn's transaction (`connection`, the one that looked for the contact) or
+        in one of their own."""
         declined = state.anonymous
         first = state.stage == Stage.NEW
         turn = Turn(inbound, state, self.today())
         replies = self.router.route(turn)
         if turn.effects.consent:  # from now on the conversation is stored
             self.anonymous.pop(key)
-            with self.sessions.begin() as session:
-                repos = Repositories(session)
-                contact = repos.contacts.add_if_absent(inbound.channel, inbound.user_id, locale=turn.state.locale)
+            with contextlib.ExitStack() as stack:
+                if connection is None:
+                    connection = stack.enter_context(self._engine.begin())
+                repos = TurnRepositories(connection)
+                stack.callback(repos.close)
+                contact = repos.contacts.insert_if_absent(inbound.channel, inbound.user_id, locale=turn.state.locale,
+                                                          consented_at=utcnow())
                 turn.repos, turn.contact = repos, contact
                 replies = self._after(turn, first, self._apply(turn, replies))
+                repos.finish()  # what a handler changed through the ORM is written before the state
                 if not turn.saved:
-                    repos.conversations.save(contact.id, turn.state.dump())
-            return replies
+                    save_state(connection, contact.id, turn.state.dump())
+                return replies, contact.locale
         replies = self._after(turn, first, replies)
         if turn.effects.forget and (declined or not turn.state.anonymous):  # 删除我的数据 with nothing stored
             self.anonymous.pop(key)
-            return replies
+            return replies, None
         if turn.effects.status:
             replies.append(Outbound(turn.tr(N_("Nothing is stored for you, so I keep no deadlines: send 同意 to "
                                                "have them kept and reminded."))))
             replies += self.interview.repeat(Step(turn.state)).replies
         self.anonymous.put(key, turn.state.dump())
-        return replies
+        return replies, str(turn.state.locale or DEFAULT_LOCALE)
 
     # -- colleagues of one enterprise -----------------------------------------------------------
 
@@ -366,7 +392,7 @@ class Dispatcher:
         if fx.forget:
             self._forget(repos, contact)
             return replies
-        if fx.consent:
+        if fx.consent and contact.consented_at is None:  # a contact added by this message has it already
             repos.contacts.record_consent(contact, now)
         code = fx.bind_credit_code
         if code is not None:

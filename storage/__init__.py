@@ -53,7 +53,7 @@ from storage.reminders import (
     ReminderRepository,
     reminder_key,
 )
-from storage.repositories import Repositories
+from storage.repositories import Repositories, TurnRepositories
 
 __all__ = [
     "CYCLE_SOURCES",
@@ -96,6 +96,7 @@ __all__ = [
     "ReminderRepository",
     "Repositories",
     "StorageError",
+    "TurnRepositories",
     "current_revision",
     "default_url",
     "downgrade",

@@ -10,9 +10,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def insert_for(session: Session, model: Any) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT with `on_conflict_do_nothing` / `on_conflict_do_update` for the session's database."""
-    name = session.get_bind().dialect.name
+def insert_for(session: Session | str, model: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT with `on_conflict_do_nothing` / `on_conflict_do_update` for the session's database (or the
+    dialect named)."""
+    name = session if isinstance(session, str) else session.get_bind().dialect.name
     if name == "postgresql":
         return postgresql.insert(model)
     if name == "sqlite":

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -41,6 +41,26 @@ _WITH_STATE = (
 )
 
 
+
+
+def load_with_state(connection: Connection, channel: str, user_id: str) -> tuple[Contact, dict[str, Any] | None] | None:
+    """The contact and its conversation state (None if it has none) in one query on a Core connection; None if
+    unknown. The contact is a transient object built from the row (no ORM load, no Session): `attach` makes it
+    a clean persistent object of a session when a handler needs to change it."""
+    row = connection.execute(_WITH_STATE, {"channel": channel, "user_id": user_id}).one_or_none()
+    if row is None:
+        return None
+    return Contact(**{name: row[i] for i, name in enumerate(_CONTACT_COLUMNS)}), row[-1]
+
+
+def attach(session: Session, contact: Contact) -> Contact:
+    """A contact built by `load_with_state`, in the session as if the ORM had loaded it (clean, persistent:
+    changes made through the repositories from now on are flushed)."""
+    make_transient_to_detached(contact)
+    session.add(contact)
+    return contact
+
+
 class ContactRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -58,13 +78,10 @@ class ContactRepository:
         Every chat message starts here, so this is a Core statement built once, run on the session's
         connection, and the contact is attached to the session as if the ORM had loaded it (a clean,
         persistent object that flushes its changes): a quarter of the ORM query's CPU time."""
-        row = self.session.connection().execute(_WITH_STATE, {"channel": channel, "user_id": user_id}).one_or_none()
-        if row is None:
+        found = load_with_state(self.session.connection(), channel, user_id)
+        if found is None:
             return None
-        contact = Contact(**{name: row[i] for i, name in enumerate(_CONTACT_COLUMNS)})
-        make_transient_to_detached(contact)
-        self.session.add(contact)
-        return contact, row[-1]
+        return attach(self.session, found[0]), found[1]
 
     def list_by_enterprise(self, enterprise_id: int, *, reachable_only: bool = True) -> list[Contact]:
         """Contacts bound to the enterprise; by default only those who consented and did not unsubscribe."""
@@ -108,16 +125,20 @@ class ContactRepository:
         return self.insert_if_absent(channel, user_id, locale=locale, timezone=timezone)
 
     def insert_if_absent(
-        self, channel: str, user_id: str, *, locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE
+        self, channel: str, user_id: str, *, locale: str = DEFAULT_LOCALE, timezone: str = DEFAULT_TIMEZONE,
+        consented_at: datetime | None = None,
     ) -> Contact:
         """`add_if_absent` for a caller that has just looked and found no such contact: one INSERT ...
-        ON CONFLICT DO NOTHING RETURNING, and a second look only when another process added it meanwhile."""
+        ON CONFLICT DO NOTHING RETURNING, and a second look only when another process added it meanwhile.
+        `consented_at` is the consent given by the message that adds it (a contact added meanwhile by another
+        process keeps its own: the caller records consent when `consented_at` is None on the result)."""
         stmt = insert_for(self.session, Contact).values(
             channel=channel,
             user_id=user_id,
             locale=locale,
             timezone=_check_timezone(timezone),
             preferred=False,
+            consented_at=consented_at,
             created_at=utcnow(),
         )
         returning = stmt.on_conflict_do_nothing(index_elements=["channel", "user_id"]).returning(Contact)
@@ -191,6 +212,11 @@ class ContactRepository:
         contact.unsubscribed_at = None
         self.session.flush()
         return contact
+
+    @staticmethod
+    def require_consent(contact: Contact, what: str) -> None:
+        """ConsentError unless the contact has consented (before storing `what`)."""
+        ContactRepository._require_consent(contact, what)
 
     @staticmethod
     def _require_consent(contact: Contact, what: str) -> None:

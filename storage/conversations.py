@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Executable, delete
+from sqlalchemy import Connection, Executable, delete
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -25,17 +25,22 @@ from storage.models import Conversation
 _UPSERTS: dict[str, Executable] = {}
 
 
-def _upsert(session: Session) -> Executable:
-    """INSERT ... ON CONFLICT (contact_id) DO UPDATE, for the session's dialect, built once."""
-    name = session.get_bind().dialect.name
+def _upsert(bind: Session | Connection) -> Executable:
+    """INSERT ... ON CONFLICT (contact_id) DO UPDATE, for the dialect of a session or connection, built once."""
+    name = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
     stmt = _UPSERTS.get(name)
     if stmt is None:
-        insert = insert_for(session, Conversation.__table__)
+        insert = insert_for(name, Conversation.__table__)
         stmt = _UPSERTS[name] = insert.on_conflict_do_update(
             index_elements=["contact_id"],
             set_={"state": insert.excluded.state, "updated_at": insert.excluded.updated_at},
         )
     return stmt
+
+
+def save_state(connection: Connection, contact_id: int, state: Mapping[str, Any]) -> None:
+    """`ConversationRepository.save` on a Core connection (a chat turn without an ORM Session)."""
+    connection.execute(_upsert(connection), {"contact_id": contact_id, "state": dict(state), "updated_at": utcnow()})
 
 
 class ConversationRepository:

@@ -5,6 +5,7 @@ reminders with one multi-row statement each."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -27,15 +28,20 @@ class Counter:
         self.statements.append(" ".join(statement.split()))
 
     def tables(self) -> list[str]:
-        """The verb and table of each statement, e.g. "INSERT milestones". SQLite's `BEGIN IMMEDIATE` (storage.db
-        takes the write lock first) is transaction control, like the COMMIT the driver sends: not counted,
-        but there is at most one per message."""
+        """The verb and table of each statement, e.g. "INSERT milestones"; a statement with data-modifying
+        CTEs (PostgreSQL) is its writes joined by " + ", e.g. "INSERT milestones + INSERT reminders". SQLite's
+        `BEGIN IMMEDIATE` (storage.db takes the write lock first) is transaction control, like the COMMIT the
+        driver sends: not counted, but there is at most one per message."""
         out = []
         assert sum(s.upper().startswith("BEGIN") for s in self.statements) <= 1, self.statements
         for s in self.statements:
             words = s.split()
             verb = words[0].upper()
             if verb == "BEGIN":
+                continue
+            if verb == "WITH":
+                writes = re.findall(r"\b(INSERT INTO|UPDATE|DELETE FROM) (\w+)", s)
+                out.append(" + ".join(f"{v.split()[0]} {table}" for v, table in writes))
                 continue
             if verb == "SELECT":
                 out.append("SELECT " + words[words.index("FROM") + 1])
@@ -83,6 +89,20 @@ def test_an_ordinary_interview_turn_is_one_read_and_one_write(
         assert conversation is not None and conversation.state["interview"]["facts"]["province"] == "shanxi"
 
 
+def test_the_consenting_turn_adds_the_contact_with_its_consent_in_one_transaction(
+    sessions: sessionmaker[Session], counted: Counter
+) -> None:
+    bot = ChatBot(sessions, TODAY)
+    assert _turn(bot, counted, "你好") == ["SELECT contacts"]     # before consent: nothing is written
+    tables = _turn(bot, counted, "consent:yes", pick=True)
+    # the first message is held in memory: the consent is written without a look-up, with the contact itself
+    assert tables == ["INSERT contacts", "INSERT conversations"], counted.statements
+    assert "consented_at" in next(s for s in counted.statements if s.startswith("INSERT INTO contacts"))
+    with sessions() as s:
+        contact = Repositories(s).contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.consented_at is not None
+
+
 def test_the_turn_that_binds_a_credit_code_and_opens_a_cycle(
     sessions: sessionmaker[Session], counted: Counter
 ) -> None:
@@ -105,7 +125,8 @@ def test_the_turn_that_binds_a_credit_code_and_opens_a_cycle(
         "INSERT reminders",              # every reminder of every milestone in one statement
         "INSERT conversations",
     ], counted.statements
-    assert sum(s.count("(") for s in counted.statements if s.startswith("INSERT INTO milestones")) > 3  # multi-row
+    milestone_insert = next(s for s in counted.statements if "INSERT INTO milestones" in s)
+    assert milestone_insert.count("(") > 3  # multi-row
     kept = milestones(sessions)
     assert {"disclosure", "report", "start"} <= set(kept)
     assert str(kept["disclosure"].due) == "2026-04-30"
@@ -125,7 +146,9 @@ def test_a_known_credit_code_is_refused_by_the_insert_itself(
     bot.pick("consent:yes", user="bob")
     tables = _turn(bot, counted, CODE.lower(), user="bob")
     assert "邀请同事" in bot.text                               # a public code alone gives nobody the enterprise
-    assert tables[:2] == ["SELECT contacts", "INSERT enterprises"] and "UPDATE contacts" not in tables
+    assert tables[0] == "SELECT contacts"
+    assert tables[1] == "INSERT enterprises"
+    assert "UPDATE contacts" not in tables
     with sessions() as s:
         repos = Repositories(s)
         bob = repos.contacts.get_by_address("test", "bob")
