@@ -426,9 +426,10 @@ class Dispatcher:
         repos, contact = turn.repos, turn.contact
         assert repos is not None and contact is not None
         facts = turn.state.facts  # two colleagues at once: one adds it; a new one gets the facts known
-        enterprise, added = repos.enterprises.add_if_absent(
-            code, province=facts.get("province"), industry_code=facts.get("industry_code"), scale=facts.get("scale"),
-            calendar_token=self.calendar_url is not None)  # its link is shown with the deadlines
+        # a new enterprise: the contact is bound to it at once; its calendar link is shown with the deadlines
+        _enterprise, added = repos.enterprises.add_and_bind(
+            code, contact, province=facts.get("province"), industry_code=facts.get("industry_code"),
+            scale=facts.get("scale"), calendar_token=self.calendar_url is not None)
         if not added:
             # A credit code is public (it is on the business licence): knowing it proves nothing. A known
             # enterprise's answers, deadlines and confirmations need an invitation code.
@@ -438,7 +439,6 @@ class Dispatcher:
                 "code: ask a colleague who already joined to send 邀请同事, or use the code in the authorities' "
                 "written notice, then send 绑定 followed by the code. Until then I answer for you alone."))),
                 *replies]
-        repos.contacts.bind_enterprise(contact, enterprise.id)
         return replies
 
     def _store(self, repos: Repositories, contact: Contact, state: ConversationState, a: Assessment) -> None:

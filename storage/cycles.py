@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Date, String, literal, select, update, values
+from sqlalchemy import column as value_column
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -215,24 +217,42 @@ class MilestoneRepository:
                 raise FieldError("due", f"the legal last day {plan.due} is before the nominal day {plan.nominal}")
         if not plans:
             return []
-        # A list of parameter sets with RETURNING: SQLAlchemy's "insertmanyvalues" sends one multi-row INSERT,
-        # and the statement, the same whatever the number of rows, is compiled once and cached.
         rows = [{"cycle_id": cycle_id, "kind": p.kind, "nominal": p.nominal, "due": p.due, "citation": p.citation,
                  "note": p.note, "done_at": done_at.get(p.kind)} for p in plans]
+        planned = [(p.kind, kind, send_on) for p in plans for kind, send_on in p.reminders] if with_reminders else []
+        if planned and self.session.get_bind().dialect.name == "postgresql":
+            return self._add_planned_pg(rows, planned)
+        # A list of parameter sets with RETURNING: SQLAlchemy's "insertmanyvalues" sends one multi-row INSERT,
+        # and the statement, the same whatever the number of rows, is compiled once and cached.
         stmt = insert_for(self.session, Milestone).on_conflict_do_nothing(index_elements=["cycle_id", "kind"])
         added = list(self.session.scalars(stmt.returning(Milestone), rows))
-        if with_reminders:
+        if planned:
             now = utcnow()
-            by_kind = {p.kind: p for p in plans}
-            reminders = [
-                {"milestone_id": m.id, "kind": kind, "send_on": send_on, "status": "pending", "created_at": now}
-                for m in added if m.done_at is None for kind, send_on in by_kind[m.kind].reminders
-            ]
+            ids = {m.kind: m.id for m in added if m.done_at is None}
+            reminders = [{"milestone_id": ids[mkind], "kind": kind, "send_on": send_on, "status": "pending",
+                          "created_at": now} for mkind, kind, send_on in planned if mkind in ids]
             if reminders:
                 insert = insert_for(self.session, Reminder.__table__)
                 insert = insert.on_conflict_do_nothing(index_elements=["milestone_id", "kind"])
                 self.session.execute(insert.returning(Reminder.__table__.c.id), reminders)
         return added
+
+    def _add_planned_pg(self, rows: list[dict[str, Any]], planned: list[tuple[str, str, date]]) -> list[Milestone]:
+        """`add_planned` on PostgreSQL in one statement: the milestones' multi-row INSERT is a data-modifying
+        CTE whose RETURNING feeds the reminders' INSERT ... SELECT (joined to the planned reminders, a VALUES
+        list, by milestone kind), and the statement returns the milestones added."""
+        added = (postgresql.insert(Milestone).values(rows).on_conflict_do_nothing(index_elements=["cycle_id", "kind"])
+                 .returning(*Milestone.__table__.c).cte("added"))
+        plan = values(value_column("milestone_kind", String), value_column("kind", String),
+                      value_column("send_on", Date), name="planned").data(planned)
+        now = literal(utcnow(), Reminder.__table__.c.created_at.type)
+        reminded = (postgresql.insert(Reminder).from_select(
+            ["milestone_id", "kind", "send_on", "status", "created_at"],
+            select(added.c.id, plan.c.kind, plan.c.send_on, literal("pending"), now)
+            .join_from(added, plan, plan.c.milestone_kind == added.c.kind).where(added.c.done_at.is_(None)),
+        ).on_conflict_do_nothing(index_elements=["milestone_id", "kind"]).cte("reminded"))
+        stmt = select(*added.c).add_cte(reminded)
+        return list(self.session.scalars(select(Milestone).from_statement(stmt)))
 
     def mark_done(
         self,

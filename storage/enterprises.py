@@ -5,14 +5,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage._dialect import insert_for
 from storage.columns import utcnow
 from storage.errors import DuplicateError, FieldError
-from storage.models import SCALES, Enterprise, normalize_credit_code
+from storage.models import SCALES, Contact, Enterprise, normalize_credit_code
 
 CALENDAR_TOKEN_BYTES = 24  # 32 URL-safe characters
 ENTERPRISE_FIELDS = ("credit_code", "name", "province", "city", "county", "industry_code", "scale")
@@ -104,6 +106,42 @@ class EnterpriseRepository:
         committed row. FieldError("credit_code") for an invalid code. The other fields are those of a new
         enterprise only; `calendar_token` gives it its .ics secret at once (a chat contact sees the link next).
         """
+        return self._add(credit_code, province=province, industry_code=industry_code, scale=scale,
+                         calendar_token=calendar_token)
+
+    def add_and_bind(
+        self,
+        credit_code: str,
+        contact: Contact,
+        *,
+        province: str | None = None,
+        industry_code: str | None = None,
+        scale: str | None = None,
+        calendar_token: bool = False,
+    ) -> tuple[Enterprise, bool]:
+        """`add_if_absent`, and the contact bound to the enterprise when this call added it (a known one is
+        joined by invitation only). ConsentError before consent. On PostgreSQL one statement: the INSERT is a
+        data-modifying CTE and an UPDATE of the contact reads its RETURNING; elsewhere the INSERT, then the
+        UPDATE (ContactRepository.bind_enterprise)."""
+        from storage.contacts import ContactRepository
+
+        contacts = ContactRepository(self.session)
+        contacts.require_consent(contact, "enterprise binding")
+        if self.session.get_bind().dialect.name != "postgresql":
+            enterprise, added = self.add_if_absent(credit_code, province=province, industry_code=industry_code,
+                                                   scale=scale, calendar_token=calendar_token)
+            if added:
+                contacts.bind_enterprise(contact, enterprise.id)
+            return enterprise, added
+        self.session.flush()  # the contact's pending changes first: the statement writes its row
+        enterprise, added = self._add(credit_code, province=province, industry_code=industry_code, scale=scale,
+                                      calendar_token=calendar_token, bind=contact)
+        if added:
+            set_committed_value(contact, "enterprise_id", enterprise.id)  # written by the statement
+        return enterprise, added
+
+    def _add(self, credit_code: str, *, province: str | None, industry_code: str | None, scale: str | None,
+             calendar_token: bool, bind: Contact | None = None) -> tuple[Enterprise, bool]:
         code = normalize_credit_code(credit_code)
         if code is None:
             raise FieldError("credit_code", "is required")
@@ -116,7 +154,17 @@ class EnterpriseRepository:
             calendar_token=secrets.token_urlsafe(CALENDAR_TOKEN_BYTES) if calendar_token else None,
         )
         returning = stmt.on_conflict_do_nothing(index_elements=["credit_code"]).returning(Enterprise)
-        added = self.session.scalars(returning).one_or_none()
+        if bind is None:
+            added = self.session.scalars(returning).one_or_none()
+        else:
+            table = Enterprise.__table__
+            assert isinstance(stmt, postgresql.Insert)
+            inserted = stmt.on_conflict_do_nothing(index_elements=["credit_code"]).returning(*table.c).cte("added")
+            new_id = select(inserted.c.id)  # no row when the code was known: then the contact is left as it is
+            bound = (update(Contact).values(enterprise_id=new_id.scalar_subquery())
+                     .where(Contact.id == bind.id, new_id.exists()).cte("bound"))
+            found = select(Enterprise).from_statement(select(*inserted.c).add_cte(bound))
+            added = self.session.scalars(found).one_or_none()
         if added is not None:
             self.created.add(added.id)
             self._held[added.id] = added
