@@ -23,6 +23,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from handlers import extract, parse
 from handlers.extract import CREDIT_CODE, DATE_FACTS, STANDARD_OR_QUOTA, SURE, Candidate, Reading
+from handlers.extract_numbers import find_dates
 from handlers.messages import Choice, Outbound
 from handlers.offices import render_offices
 from handlers.ordering import Scores, order_missing
@@ -56,10 +57,13 @@ BOOL_FACTS = frozenset(f for f, q in QUESTIONS.items() if q.yes_no)
 _CODE_LIKE = re.compile(r"^[0-9a-z]{15,20}$")
 _NUMBERS = re.compile(r"^[\d,，、\s]+$")
 _LEADING_NUMBERS = re.compile(r"^\s*(\d+(?:\s*[,，、和及]\s*\d+)*)\s*(?:$|[,，、和及]\s*(?=\D)|(?=[^\d\s,，、]))")
-_DAY = re.compile(r"^(\d{1,2})\s*[日号]?$")
+_DAY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]?$")
 _SIZE_NUMBERS = frozenset({"employees", "revenue_10k_yuan", "scale", "above_designated_size"})
 _ASKED_BACK = 0.8  # below SURE: confirmed before it is stored
 _NAMES_YEAR = re.compile(r"\d{4}|\d{2}\s*年|[前去今明]年")
+# "不对，是去年四月十五": the message takes back the answer before it (a day given one question too early or wrong)
+_CORRECTION = re.compile(r"^(?:不对|不是的?|错了|说错了|搞错了|写错了|打错了|记错了|更正|纠正|刚才说错了|刚才那个不对"
+                         r"|no\b|wrong|sorry|correction|i mean)")
 AGREE = ("同意", "agree", "i agree", "好", "好的", "可以", "ok", "行")
 DISAGREE = ("不同意", "disagree", "i do not agree", "拒绝", "不", "no")
 
@@ -205,6 +209,11 @@ class Interview:
                                    or (asking == "toxic_classes" and _NUMBERS.match(text))):
             answer = QUESTIONS[asking].read(text, iv.model_dump())
             return self._take_answer(step, asking, answer)
+        corrected = self._corrected_day(step, text, reading)
+        if corrected is not None:
+            self._ask_back(step, corrected)
+            iv.asking = asking  # declined, the open question is asked again, not the earlier one
+            return step
         new, unsure = self._collect(step, reading)
         if asking is not None and asking not in new:
             # a message that says something else ("不对，没超标" at the list-date question) is not a bare yes/no
@@ -236,6 +245,26 @@ class Interview:
             unsure.sort(key=lambda u: asking not in _asks(u.fact))
             return self._ask_back(step, unsure[0])
         return self.advance(step)
+
+    def _corrected_day(self, step: Step, text: str, reading: Reading) -> Pending | None:
+        """"不对，是去年四月十五" at the question after a day was given: the day corrects that answer, not the open
+        question's (a later audit completion would mark this round's start and report done). It is asked
+        back as the earlier day ("名单公布于 2025-04-15？"); words naming the step ("审核是去年四月完成的")
+        bind it as usual."""
+        iv = step.iv
+        asking = iv.asking
+        if asking not in DATE_FACTS or not iv.history or not _CORRECTION.match(parse.normalize(text)):
+            return None
+        previous = iv.history[-1].fact
+        if previous == asking or previous not in DATE_FACTS or previous not in iv.facts:
+            return None
+        said = reading.get(asking)
+        if said is None or (said.value is None and said.partial is None):
+            return None
+        again = extract.read(text, today=self.today(), asking=previous).get(previous)
+        if again is None or (again.value, again.partial) != (said.value, said.partial):
+            return None  # the words bind the day to the open question's step
+        return Pending(fact=previous, value=said.value, partial=said.partial, span=said.span)
 
     def _size_reading(self, step: Step, text: str, reading: Reading) -> Reading:
         """The size question's answer read in the light of what its prompt asked: the headcount or the
@@ -539,11 +568,21 @@ class Interview:
         if any(w in t for w in ("月底", "月末", "最后一天", "end of month", "end of the month", "the last day")) \
                 or t == "底":
             return date(year, month, calendar.monthrange(year, month)[1]).isoformat()
-        m = _DAY.match(t)
+        if _NAMES_YEAR.search(t) is None:  # "3月15日" at "which day of 2025-03?": in 2025, not this year
+            hits = [h for h in find_dates(t, self.today()) if h.value is not None and h.partial is None]
+            if len(hits) == 1:
+                try:
+                    return hits[0].value.replace(year=year).isoformat()  # type: ignore[union-attr]
+                except ValueError:  # 2月29日 of a year without one
+                    return None
+        m = _DAY.match(t.rstrip("。.!！吧啊呀"))
         if m is None:
             return None
+        number = parse.chinese_to_number(m.group(1)) if not m.group(1).isdigit() else int(m.group(1))  # 十五号
+        if number is None or number != int(number):
+            return None
         try:
-            return date(year, month, int(m.group(1))).isoformat()
+            return date(year, month, int(number)).isoformat()
         except ValueError:
             return None
 

@@ -1,0 +1,94 @@
+"""Contacts played against the bot (tests/handlers/chatkit.ChatBot), each reply that went wrong now read as
+what it says or asked back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.handlers.chatkit import ChatBot, sqlite_bot
+from tests.handlers.chatkit import stored_facts as facts
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> ChatBot:
+    return sqlite_bot(tmp_path)
+
+
+def _shandong_listed(bot: ChatBot, day: str = "去年三月十五号") -> None:
+    bot.push("山东化工")
+    bot.push("4")
+    bot.pick("tox:hazardous_waste")
+    assert "判定结果" in bot.text
+    bot.push(day)
+    assert facts(bot)["list_published_on"] == "2025-03-15"
+    assert "上一轮清洁生产审核" in bot.text
+
+
+@pytest.mark.parametrize("text", ["不对，是去年四月十五", "说错了，2025年4月15日", "不是的，是2025-04-15"])
+def test_a_correction_of_the_list_day_is_not_the_last_audit(bot: ChatBot, text: str) -> None:
+    """"不对，…" with a day at the last-audit question corrects the list day: it is asked back as that, and
+    nothing is marked done (it was stored as the last audit, which marked this round's start and report done)."""
+    _shandong_listed(bot)
+    bot.push(text)
+    assert "last_audit_completed_on" not in facts(bot)
+    assert "已于2025-04-15完成" not in bot.text
+    assert "名单公布于 2025-04-15" in bot.text and bot.choice_ids() == ["ok:yes", "ok:no"]
+    bot.pick("ok:yes")
+    f = facts(bot)
+    assert f["list_published_on"] == "2025-04-15" and "last_audit_completed_on" not in f
+    assert "按更正后的回答" in bot.text and "2025-05-15" in bot.text  # disclosure a month after the new day
+    assert "上一轮清洁生产审核" in bot.text                              # the open question again
+
+
+def test_a_declined_correction_keeps_the_list_day_and_asks_the_open_question(bot: ChatBot) -> None:
+    _shandong_listed(bot)
+    bot.push("不对，是去年四月十五")
+    bot.pick("ok:no")
+    f = facts(bot)
+    assert f["list_published_on"] == "2025-03-15" and "last_audit_completed_on" not in f
+    assert "上一轮清洁生产审核" in bot.text
+
+
+def test_a_correction_with_a_month_asks_the_list_day(bot: ChatBot) -> None:
+    _shandong_listed(bot)
+    bot.push("不对，是去年四月")
+    assert "2025年04月的哪一天（名单公布日期）" in bot.text
+    bot.push("十五号")
+    assert facts(bot)["list_published_on"] == "2025-04-15" and "last_audit_completed_on" not in facts(bot)
+
+
+def test_words_naming_the_audit_still_give_the_last_audit(bot: ChatBot) -> None:
+    _shandong_listed(bot)
+    bot.push("不对，审核是2021年4月15日完成的")
+    assert facts(bot)["last_audit_completed_on"] == "2021-04-15"
+    assert facts(bot)["list_published_on"] == "2025-03-15"
+
+
+@pytest.mark.parametrize(("month", "day", "stored"), [
+    ("去年3月", "3月15日", "2025-03-15"),     # the year of the question, not this year (was 2026-03-15 asked back)
+    ("去年3月", "4月2号", "2025-04-02"),
+    ("今年3月", "十五号", "2026-03-15"),       # a day in Chinese numerals (was not read: the month was lost)
+    ("今年3月", "三十一", "2026-03-31"),
+    ("今年3月", "15号吧", "2026-03-15"),
+    ("去年3月", "2024年3月5日", "2024-03-05"),  # a whole date of its own wins
+])
+def test_the_day_of_a_month_already_given(bot: ChatBot, month: str, day: str, stored: str) -> None:
+    bot.push("山西的")
+    bot.push("水泥")
+    bot.push(month)
+    assert "的哪一天（名单公布日期）" in bot.text
+    bot.push(day)
+    assert facts(bot)["list_published_on"] == stored
+    assert "上一轮清洁生产审核" in bot.text
+
+
+def test_a_headcount_at_the_day_question_is_no_day(bot: ChatBot) -> None:
+    bot.push("山西的")
+    bot.push("水泥")
+    bot.push("去年3月")
+    bot.push("三百人")
+    assert "list_published_on" not in facts(bot) and facts(bot)["employees"] == 300
+    assert "2025年03月的哪一天" in bot.text
+
