@@ -57,6 +57,12 @@ _REL_YEARS = {"大前年": -3, "前年": -2, "去年": -1, "今年": 0, "本年"
 _REL_DAYS = {"大前天": -3, "前天": -2, "昨天": -1, "今天": 0, "今日": 0}
 
 _CODE_RE = re.compile(r"(?<![0-9a-z])[0-9a-hj-npqrtuwxy]{18}(?![0-9a-z])")
+# written in groups ("9137 0300 ma3c 1234 5k", "91140100-MA0K12345Y"): tried at every start, the check character
+# decides (a failed try must not swallow the start of the real code)
+_SPACED_CODE_RE = re.compile(
+    r"(?<![0-9a-z])(?=(?P<code>[0-9a-hj-npqrtuwxy](?:[ -]?[0-9a-hj-npqrtuwxy]){17})(?![0-9a-z]))"
+)
+_CODE_CHARS = re.compile(r"[0-9a-z]")
 
 _NUM_RE = re.compile(
     r"(?<![\d.a-z])(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿点]+)"
@@ -182,7 +188,7 @@ def find_codes(text: str) -> list[tuple[int, int, str]]:
     """Valid 统一社会信用代码 (18 characters, GB 32100-2015 check digit), upper-cased."""
     found = _CODE_RE.findall(text)
     if not found:
-        return []
+        return _spaced_codes(text)
     from stdnum.cn import uscc  # lazily: most messages carry no code
 
     out = []
@@ -190,6 +196,23 @@ def find_codes(text: str) -> list[tuple[int, int, str]]:
         code = m.group().upper()
         if uscc.is_valid(code):
             out.append((m.start(), m.end(), code))
+    return out
+
+
+def _spaced_codes(text: str) -> list[tuple[int, int, str]]:
+    """Codes typed in groups, with spaces or hyphens between them; only where no code is written whole."""
+    if (" " not in text and "-" not in text) or len(_CODE_CHARS.findall(text)) < 18:
+        return []
+    from stdnum.cn import uscc
+
+    out: list[tuple[int, int, str]] = []
+    for m in _SPACED_CODE_RE.finditer(text):
+        start, end = m.start("code"), m.end("code")
+        if out and start < out[-1][1]:
+            continue
+        code = re.sub(r"[ -]", "", m.group("code")).upper()
+        if uscc.is_valid(code):
+            out.append((start, end, code))
     return out
 
 

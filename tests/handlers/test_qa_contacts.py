@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from storage import Repositories
 from tests.handlers.chatkit import ChatBot, sqlite_bot
 from tests.handlers.chatkit import stored_facts as facts
 
@@ -92,3 +93,36 @@ def test_a_headcount_at_the_day_question_is_no_day(bot: ChatBot) -> None:
     assert "list_published_on" not in facts(bot) and facts(bot)["employees"] == 300
     assert "2025年03月的哪一天" in bot.text
 
+
+def _bound_code(bot: ChatBot) -> str | None:
+    with bot.dispatcher.sessions() as s:
+        repos = Repositories(s)
+        contact = repos.contacts.get_by_address(bot.channel, "u1")
+        assert contact is not None
+        if contact.enterprise_id is None:
+            return None
+        enterprise = repos.enterprises.get_by_id(contact.enterprise_id)
+        return None if enterprise is None else enterprise.credit_code
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("9137 0300 ma3c 1234 5k", "91370300MA3C12345K"),   # was read as 年营业收入0.5万元 (5k), asked back
+    ("山西水泥厂，统一社会信用代码 91140100 mA0K 1234 5y", "91140100MA0K12345Y"),  # was ignored
+    ("91140100-MA0K12345Y", "91140100MA0K12345Y"),
+])
+def test_a_credit_code_typed_in_groups_is_read(tmp_path: Path, text: str, code: str) -> None:
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("你好")
+    bot.pick("consent:yes")
+    bot.push(text)
+    assert _bound_code(bot) == code
+    assert "revenue_10k_yuan" not in facts(bot) and "年营业收入" not in bot.text
+    assert facts(bot)["province"] == {"37": "shandong", "14": "shanxi"}[code[2:4]]
+
+
+def test_a_wrong_check_character_in_groups_binds_nothing(tmp_path: Path) -> None:
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("你好")
+    bot.pick("consent:yes")
+    bot.push("9137 0300 ma3c 1234 5x")
+    assert _bound_code(bot) is None
