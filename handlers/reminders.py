@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -176,6 +177,13 @@ def _working_day_after(d: date) -> date:
 
 def schedule(nominal: date, policy: ReminderPolicy) -> list[tuple[str, date]]:
     """[(kind, send_on)]: reminders before the day move back to a working day, the rest forward."""
+    return list(_schedule(nominal, policy))
+
+
+@lru_cache(maxsize=4096)
+def _schedule(nominal: date, policy: ReminderPolicy) -> tuple[tuple[str, date], ...]:
+    """`schedule`, kept per (day, policy): the working days are fixed data (rules.periods), and every
+    contact of one list counts from the same day."""
     out: list[tuple[str, date]] = []
     for days in policy.days_before:
         out.append((f"before_{days}", _working_day_before(nominal - timedelta(days=days))))
@@ -193,7 +201,7 @@ def schedule(nominal: date, policy: ReminderPolicy) -> list[tuple[str, date]]:
         if day not in seen:  # two reminders moved onto one working day: keep the first
             seen.add(day)
             unique.append((kind, day))
-    return unique
+    return tuple(unique)
 
 
 def initial_reminders(nominal: date, policy: ReminderPolicy, today: date) -> list[tuple[str, date]]:
