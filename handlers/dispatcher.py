@@ -325,6 +325,8 @@ class Dispatcher:
     def _henan(self, turn: Turn) -> list[Outbound]:
         """The Henan voluntary-audit application form (申请表): it keeps its own sub-state in the row."""
         assert turn.repos is not None and turn.contact is not None
+        if turn.state.henan_form is None and not henan_form.is_trigger(turn.inbound, {"offered": turn.state.offered}):
+            return self._next(turn, "henan_form")  # no form open, none asked for: not the form's (no dump needed)
         raw = turn.state.dump()
         replies = henan_form.handle(turn.repos, turn.contact, raw, turn.inbound, today=turn.today,
                                     file_url=henan_form.form_url_from(self.calendar_url))
@@ -400,12 +402,12 @@ class Dispatcher:
             replies = self._bind(turn, code, replies)
         if turn.effects.assessment is not None:
             a = turn.effects.assessment
-            self._store(repos, contact, turn.state, a)
+            result = self._store(repos, contact, turn.state, a)
             turn.effects.assessment = None
             if turn.state.stage == Stage.DONE and a.deadlines:
                 replies.append(Outbound(self._calendar_line(repos, contact, turn.tr)))
             if turn.state.stage == Stage.DONE and henan_form.is_offered(
-                    turn.state.facts.get("province"), a.obligation, a.to_dict()):
+                    turn.state.facts.get("province"), a.obligation, result):
                 offer = henan_form.offer_choice(turn.tr)
                 turn.state.offered = [offer.id]
                 replies.append(Outbound(turn.tr(N_("Your enterprise may apply for Henan's voluntary audit: I can "
@@ -441,7 +443,9 @@ class Dispatcher:
                 *replies]
         return replies
 
-    def _store(self, repos: Repositories, contact: Contact, state: ConversationState, a: Assessment) -> None:
+    def _store(self, repos: Repositories, contact: Contact, state: ConversationState,
+               a: Assessment) -> dict[str, Any]:
+        """Record the assessment (and the cycle it starts); returns its JSON (`Assessment.to_dict`)."""
         enterprise_id = contact.enterprise_id
         result = a.to_dict()
         repos.assessments.record(
@@ -449,7 +453,7 @@ class Dispatcher:
             pack_versions=a.pack_versions, enterprise_id=enterprise_id, contact_id=contact.id,
         )
         if enterprise_id is None:
-            return
+            return result
         enterprise = repos.enterprises.get_by_id(enterprise_id)
         facts = state.facts
         known = {"province": facts.get("province"), "industry_code": facts.get("industry_code"),
@@ -469,9 +473,10 @@ class Dispatcher:
             open_cycle(repos, enterprise_id, a, list_published_on=published, source="chat",
                        today=self.today(), policy=self.policy, locale=locale,
                        current=[c for c in current if c.superseded_at is None])
-            return
+            return result
         if a.deadlines and a.obligation != "undetermined":
             self._undated_cycle(repos, enterprise_id, a, locale)
+        return result
 
     def _undated_cycle(self, repos: Repositories, enterprise_id: int, a: Assessment, locale: str) -> None:
         """Deadlines not counted from a list (a five-year round from the last audit, acceptance from the
