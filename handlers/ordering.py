@@ -16,6 +16,7 @@ Any change to the facts (an answer, a correction, 返回) is a new key; a differ
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import date
@@ -46,24 +47,28 @@ class Scores:
         self.size = size
         self.engine: Engine | None = None
         self._items: OrderedDict[Hashable, float] = OrderedDict()
+        self._lock = threading.Lock()  # the server runs turns on a thread pool
 
     def __len__(self) -> int:
         return len(self._items)
 
     def score(self, engine: Engine, facts: Mapping[str, Any], facts_key: Hashable, fact: str, as_of: date) -> float:
         if engine is not self.engine:  # scores are the engine's: another one starts afresh
-            self._items.clear()
-            self.engine = engine
+            with self._lock:
+                self._items.clear()
+                self.engine = engine
         key = (facts_key, as_of, fact)
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-            return found
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
         value = _score(engine, facts, fact, as_of)
         if self.size > 0:
-            self._items[key] = value
-            if len(self._items) > self.size:
-                self._items.popitem(last=False)
+            with self._lock:
+                self._items[key] = value
+                if len(self._items) > self.size:
+                    self._items.popitem(last=False)
         return value
 
 

@@ -11,6 +11,8 @@ handler's sub-state.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -69,7 +71,7 @@ class Turn:
         """The message read once for every fact it carries (choices carry none)."""
         if self.inbound.choice is not None or not self.inbound.text or self.text in self.state.offered:
             return Reading()  # a choice picked (by its button or its number) carries no other fact
-        return extract.read(self.inbound.text, today=self.today, asking=self.state.interview.asking)
+        return read_kept(self.inbound.text, today=self.today, asking=self.state.interview.asking)
 
     @property
     def tr(self) -> Gettext:
@@ -81,6 +83,33 @@ class Turn:
 
     def step(self) -> Step:
         return Step(self.state, effects=self.effects)
+
+
+READINGS_KEPT = 4096
+_readings: OrderedDict[tuple[str, date, str | None], Reading] = OrderedDict()
+_readings_lock = threading.Lock()  # the server runs turns on a thread pool
+
+
+def read_kept(text: str, *, today: date, asking: str | None) -> Reading:
+    """`extract.read`, kept for the last few thousand (text, day, open question): the reading is a function
+    of those three alone, and contacts answer with the same few words (是, 没有, 跳过, 山东). Only a reading
+    made of immutable values is kept (a list value, e.g. toxic classes, is read afresh every time)."""
+    key = (text, today, asking)
+    with _readings_lock:
+        found = _readings.get(key)
+        if found is not None:
+            _readings.move_to_end(key)
+            return found
+    reading = extract.read(text, today=today, asking=asking)
+    try:
+        hash(tuple((c.value, c.options) for c in reading.candidates))
+    except TypeError:
+        return reading
+    with _readings_lock:
+        _readings[key] = reading
+        if len(_readings) > READINGS_KEPT:
+            _readings.popitem(last=False)
+    return reading
 
 
 class Handler(Protocol):
