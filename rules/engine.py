@@ -194,15 +194,14 @@ class Assessment:
 
         Parts that do not depend on the enterprise are rendered once and kept by the engine; the result
         gets its own copies, unless `shared` (for a caller that encodes it at once and keeps nothing)."""
-        tr = gettext_for(locale)
         frame = self._frame
         if frame is None:
-            documents = [d.copy() for d in _documents_json(self.documents, tr, locale)]
+            documents = [d.copy() for d in _documents_json(self.documents, gettext_for(locale), locale)]
             province, consequences_of = _province_of(self.documents), _consequences()
         else:
             documents = frame.rendered.get(locale)  # type: ignore[assignment]
             if documents is None:
-                documents = frame.rendered[locale] = _documents_json(self.documents, tr, locale)
+                documents = frame.rendered[locale] = _documents_json(self.documents, gettext_for(locale), locale)
             if not shared:
                 documents = [d.copy() for d in documents]
             province, consequences_of = frame.province, frame.consequences
@@ -212,7 +211,7 @@ class Assessment:
         if voluntary is None:
             voluntary = v._json[locale] = {
                 "eligible": v.eligible,
-                "why": v.why if isinstance(v.why, str) else v.why.render(tr),
+                "why": v.why if isinstance(v.why, str) else v.why.render(gettext_for(locale)),
                 "citation": v.citation,
                 "missing": list(v.missing),
             }
@@ -224,15 +223,17 @@ class Assessment:
             if kept is not None and kept[0] is self.notes:
                 notes = kept[1]
         if notes is None:
+            tr = gettext_for(locale)
             notes = [n.render(tr) for n in self.notes]
             if frame is not None:
                 frame.notes[locale] = (self.notes, notes)
         return {
             "as_of": as_of.isoformat(),
             "obligation": self.obligation,
-            "grounds": [_ground_json(g, shared) for g in self.grounds],
+            "grounds": ([g._derived.get("json") or _ground_json(g, True) for g in self.grounds] if shared
+                        else [_ground_json(g, False) for g in self.grounds]),
             "documents": documents,
-            "deadlines": [_deadline_json(d, locale, tr, as_of, province, consequences_of, shared)
+            "deadlines": [_deadline_json(d, locale, as_of, province, consequences_of, shared)
                           for d in self.deadlines],
             "disclosure_fields": list(self.disclosure_fields),
             "report_to": list(self.report_to),
@@ -307,13 +308,13 @@ def _province_of(documents: Iterable[DocumentStatus]) -> str | None:
     return next((x.pack.jurisdiction for x in documents if not x.pack.national and x.applied), None)
 
 
-def _deadline_json(d: DeadlineHit, locale: str, tr: Any, as_of: date, province: str | None,
+def _deadline_json(d: DeadlineHit, locale: str, as_of: date, province: str | None,
                    consequences_of: Consequences, shared: bool) -> JsonDict:
     base = d._json.get(locale)
     if base is None:
         base = d._json[locale] = {
             "kind": d.kind, "from": d.start.isoformat(), "nominal": d.nominal.isoformat(),
-            "due": d.due.isoformat(), "citation": d.citation, "note": _join(d.note, tr),
+            "due": d.due.isoformat(), "citation": d.citation, "note": _join(d.note, gettext_for(locale)),
             "schedule_known": d.schedule_known,
         }
         if d.met_on is not None:
