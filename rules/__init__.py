@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from rules.engine import Assessment, DeadlineHit, DocumentStatus, DutyHit, Engine, GroundHit, VoluntaryStatus
 from rules.errors import FactError, QingshenError, RulePackError
-from rules.facts import derive, parse_facts
+from rules.facts import derive, derive_into, parse_facts
 from rules.packs import Pack, default_packs, load_packs
 
 __all__ = [
@@ -38,4 +38,4 @@ def default_engine() -> Engine:
 
 def assess(raw_facts: object, as_of: date) -> Assessment:
     """Validate raw JSON facts (FactError names the bad field) and assess them on `as_of`."""
-    return default_engine().assess(derive(parse_facts(raw_facts)), as_of)
+    return default_engine().assess(derive_into(parse_facts(raw_facts)), as_of)

@@ -1208,12 +1208,22 @@ def _document_status(pack: Pack, juris: Tri, facts: Facts, as_of: date, used: bo
     return DocumentStatus(pack, True, Msg(N_("In force since {start}."), {"start": start}))
 
 
+class _AskedAs(dict[str, str]):
+    """ASKED_AS for every fact: a fact not in it is asked as itself."""
+
+    def __missing__(self, fact: str) -> str:
+        return fact
+
+
+_ASKED = _AskedAs(ASKED_AS)
+
+
 def _rank_missing(undecided: Sequence[Sequence[str]]) -> tuple[str, ...]:
     counts: dict[str, int] = {}
-    asked = ASKED_AS.get
+    asked, count = _ASKED.__getitem__, counts.get
     for waiting in undecided:
-        for fact in {asked(f, f) for f in waiting}:  # each undecided ground counts a fact once
-            counts[fact] = counts.get(fact, 0) + 1
+        for fact in set(map(asked, waiting)):  # each undecided ground counts a fact once
+            counts[fact] = count(fact, 0) + 1
     if len(counts) < 2:
         return tuple(counts)
     last = len(FACT_PRIORITY)

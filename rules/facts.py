@@ -124,7 +124,11 @@ _CODE_PARTS: dict[str, tuple[str, int]] = {}  # industry code -> (section, divis
 
 def derive(facts: dict[str, Any]) -> dict[str, Any]:
     """Add the derived facts the rules may name: industry section/division, scale, 规上."""
-    out = dict(facts)
+    return derive_into(dict(facts))
+
+
+def derive_into(out: dict[str, Any]) -> dict[str, Any]:
+    """`derive`, adding to `out` itself (for facts just made by `parse_facts`, which nothing else holds)."""
     code = out.get("industry_code")
     if code is not None:
         parts = _CODE_PARTS.get(code)
