@@ -41,6 +41,9 @@ _DATE_RES = (
     # or 做了10年 (a span of years), nor 去年底 (read above)
     re.compile(r"(?<![\d.了近这共满])(?P<year_only>\d{4}|\d{2})\s*年(?![前后多来间内里度代份底末初\d])"),
     re.compile(r"(?P<year_rel>大前年|前年|去年|今年)(?!年?[底末初])"),
+    # 3/15 (month/day, no year): this year most likely, asked back like 3月15日; not 1/3 of a figure (3/15 may
+    # be a share too, so it is a date only beside a step's words or at a date question)
+    re.compile(r"(?<![\d./-])(?P<m>1[0-2]|0?[1-9])\s*/\s*(?P<d>3[01]|[12]\d|0?[1-9])(?![\d./%-])"),
 )
 _EN_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m} | {
     m.lower(): i for i, m in enumerate(calendar.month_abbr) if m

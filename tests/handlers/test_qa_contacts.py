@@ -126,3 +126,24 @@ def test_a_wrong_check_character_in_groups_binds_nothing(tmp_path: Path) -> None
     bot.pick("consent:yes")
     bot.push("9137 0300 ma3c 1234 5x")
     assert _bound_code(bot) is None
+
+
+@pytest.mark.parametrize("first", ["山东化工，3/15上的名单", "山东化工"])
+def test_a_month_and_day_with_a_slash_is_a_day_asked_back(bot: ChatBot, first: str) -> None:
+    """"3/15上的名单" was dropped without a word; now it is 2026-03-15, asked back (the year is a guess)."""
+    bot.push(first)
+    bot.push("4")
+    bot.pick("tox:hazardous_waste")
+    if first == "山东化工":
+        bot.push("3/15")
+    assert "名单公布于 2026-03-15" in bot.text and bot.choice_ids() == ["ok:yes", "ok:no"]
+    assert "list_published_on" not in facts(bot)
+    bot.pick("ok:yes")
+    assert facts(bot)["list_published_on"] == "2026-03-15"
+
+
+def test_a_share_with_a_slash_is_no_day(bot: ChatBot) -> None:
+    bot.push("山东化工，产能的1/3停了")
+    bot.push("4")
+    bot.pick("tox:hazardous_waste")
+    assert "名单公布于" not in bot.text and "list_published_on" not in facts(bot)
