@@ -189,6 +189,7 @@ class Interview:
         """A message during the interview: a picked choice, or text read for every fact it carries."""
         iv = step.iv
         asking = iv.asking
+        requeued = iv.pending
         if iv.pending is not None:
             handled = self._settle_pending(step, text, reading)
             if handled is not None:
@@ -228,7 +229,9 @@ class Interview:
                 return self._skip(step, asking)
             if reading.get(CREDIT_CODE) is not None:
                 return self.advance(step)
-            return self._reask(step, asking, text)
+            # nothing read at an ask-back ("2026年1月30日" at "是水泥制造吗？", 30号 for February): it is asked again,
+            # not the question behind it (whose pick-list search made trades of the digits)
+            return self._reask(step, asking, text, requeued)
         before = dict(iv.facts)
         set_keys = self._store(step, asking, new)
         iv.unsure = [*(u for u in iv.unsure if u.fact not in {p.fact for p in unsure}), *unsure]
@@ -868,9 +871,9 @@ class Interview:
             return tr(N_("And how many employees does it have? For example 350人."))
         return None
 
-    def _reask(self, step: Step, fact: str | None, text: str = "") -> Step:
+    def _reask(self, step: Step, fact: str | None, text: str = "", pending: Pending | None = None) -> Step:
         tr = step.tr
-        if fact is None:
+        if fact is None and pending is None:
             return self._reply(step, N_("Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for "
                                         "help."))
         if text and any(w in parse.normalize(text) for w in _WHETHER_WORDS):
@@ -880,13 +883,16 @@ class Interview:
             step.replies.append(Outbound(tr(N_("I cannot answer that here: I tell you whether the audit is mandatory "
                                                "for your enterprise, on which grounds and by when. Type 帮助 for what "
                                                "I can do. To go on, please answer this question:"))))
-        elif fact == "industry_code":
+        elif fact == "industry_code" and pending is None:
             step.replies.append(Outbound(tr(N_("I found no industry of GB/T 4754-2017 for that. Please name the main "
                                                "product or process in other words (e.g. 轮胎, 电镀, 水泥), or type the "
                                                "four-digit class code; if you are not sure, answer 不清楚."))))
         else:
             step.replies.append(Outbound(tr(N_("Sorry, I could not read that as an answer to this question. Please "
                                                "pick one of the choices, or describe it in other words."))))
+        if pending is not None:
+            return self._ask_back(step, pending)
+        assert fact is not None
         return self.ask(step, fact)
 
     def _say(self, step: Step, text: str, choices: tuple[tuple[str, str], ...]) -> Step:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,11 @@ _NONE_OF_THESE = frozenset({"都没有", "都不是", "以上都不是", "以上
                             "none of these", "none of them"})
 
 
+# What is left of a message without these says no trade (digits, date words, punctuation, yes/no fillers).
+_ACKS = frozenset({"好", "好滴", "ok", "okay", "行", "可以", "收到", "知道", "明白", "哦哦", "噢", "嗯嗯", "en", "hao"})
+_NOT_TRADE = re.compile(r"[\d\s年月日号/.\-:：,，。!！?？、~～吧啊呀嗯哦的了]+")
+
+
 def _read_industry(text: str, state: dict[str, Any]) -> Answer | None:
     if text.startswith("ind:"):
         code = text[4:]
@@ -95,6 +101,9 @@ def _read_industry(text: str, state: dict[str, Any]) -> Answer | None:
         return _industry_answer(get_class(t))
     if t.strip("。.!！ ") in _NONE_OF_THESE:  # 都没有 at the pick list is "none of these", not a trade to look up
         return Answer({}, note="none")
+    words = _NOT_TRADE.sub("", t)
+    if not words or words in _ACKS or parse.parse_yes_no(t) is not None:
+        return None  # a date (2026年1月30日), a number or a bare 是 / 好的 names no trade: nothing to look up
     found = search_tiers(t, limit=6)
     strong = [(i, tier) for i, tier in found if tier < WEAK_TIER]
     if len(strong) == 1 and (len(found) == 1 or strong[0][1] <= 1):

@@ -147,3 +147,34 @@ def test_a_share_with_a_slash_is_no_day(bot: ChatBot) -> None:
     bot.push("4")
     bot.pick("tox:hazardous_waste")
     assert "名单公布于" not in bot.text and "list_published_on" not in facts(bot)
+
+
+def test_a_date_at_the_industry_confirmation_asks_it_again(bot: ChatBot) -> None:
+    """"2026年1月30日" at "是水泥制造（3011）吗？" offered 1521 碳酸饮料制造, then 是 a list of unrelated classes."""
+    bot.push("山西水泥")
+    assert bot.choice_ids() == ["ok:yes", "ok:no"]
+    bot.push("2026年1月30日")
+    assert not any(c.startswith("ind:") for c in bot.choice_ids())
+    assert "水泥制造（3011）吗" in bot.text and bot.choice_ids() == ["ok:yes", "ok:no"]
+    bot.push("是")
+    assert facts(bot)["industry_code"] == "3011" and "判定结果" in bot.text
+
+
+@pytest.mark.parametrize("text", ["2026年1月30日", "是", "嗯", "好的", "300"])
+def test_no_trade_is_searched_in_a_date_or_a_yes(bot: ChatBot, text: str) -> None:
+    bot.push("山西的")
+    assert "什么行业" in bot.text
+    bot.push(text)
+    assert not any(c.startswith("ind:") for c in bot.choice_ids())
+    assert "industry_code" not in facts(bot) and "什么行业" in bot.text
+
+
+def test_no_such_day_keeps_the_month(bot: ChatBot) -> None:
+    bot.push("山西的")
+    bot.push("水泥")
+    bot.push("今年2月")
+    bot.push("30号")                       # February has no 30th: the day is asked again, the month kept
+    assert "2026年02月的哪一天" in bot.text and "list_published_on" not in facts(bot)
+    bot.push("28号")
+    assert facts(bot)["list_published_on"] == "2026-02-28"
+
