@@ -328,8 +328,11 @@ class Dispatcher:
         if turn.state.henan_form is None and not henan_form.is_trigger(turn.inbound, {"offered": turn.state.offered}):
             return self._next(turn, "henan_form")  # no form open, none asked for: not the form's (no dump needed)
         raw = turn.state.dump()
+        interviewing = turn.state.stage in (Stage.INTERVIEW, Stage.FOLLOW_UP) and raw.get("henan_form") is None
         replies = henan_form.handle(turn.repos, turn.contact, raw, turn.inbound, today=turn.today,
-                                    file_url=henan_form.form_url_from(self.calendar_url))
+                                    file_url=henan_form.form_url_from(self.calendar_url),
+                                    resume=(lambda: self.interview.repeat(Step(turn.state)).replies)
+                                    if interviewing else None)
         if replies is None:
             if raw.get("henan_form") is None:
                 turn.state.henan_form = None  # the form left on 重新开始 / 删除我的数据: the interview goes on

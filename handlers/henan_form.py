@@ -432,8 +432,10 @@ def known_answers(enterprise: Enterprise, facts: Mapping[str, Any], today: date)
     return known
 
 
-def check_eligible(repos: Repositories, contact: Contact) -> tuple[Enterprise, dict[str, Any]]:
-    """The contact's enterprise and its latest facts, or NotApplicable saying why not."""
+def check_eligible(repos: Repositories, contact: Contact, *, interviewing: bool = False
+                   ) -> tuple[Enterprise, dict[str, Any]]:
+    """The contact's enterprise and its latest facts, or NotApplicable saying why not (`interviewing`: a
+    question of the interview is open, so its answers are not to be thrown away with 重新开始)."""
     if contact.consented_at is None:
         raise NotApplicable(N_("The application form is filled in for an enterprise, and I keep it only with your "
                                "consent: send 同意 (agree) first, then the enterprise's unified social credit code "
@@ -450,6 +452,9 @@ def check_eligible(repos: Repositories, contact: Contact) -> tuple[Enterprise, d
     if enterprise is None or province != PROVINCE:
         raise NotApplicable(N_("The application form for a voluntary audit is Henan's: it is only for enterprises "
                                "in Henan."))
+    if not latest and interviewing:
+        raise NotApplicable(N_("I have no verdict for your enterprise yet: please answer the question below "
+                               "first (your answers so far are kept), then send 申请表 again."))
     if not latest:
         raise NotApplicable(N_("I have no verdict for your enterprise yet: answer my questions first (type "
                                "restart), then ask for the form."))
@@ -508,10 +513,13 @@ def handle(
     *,
     today: date,
     file_url: Callable[[str], str] | None,
+    resume: Callable[[], list[Outbound]] | None = None,
 ) -> list[Outbound] | None:
     """Replies when the message is for the application form (it saves the conversation itself); None
     when it is for the interview (or a reminder's button). 重新开始 and 删除我的数据 drop the form (from the
-    stored row and from `state`, in place) and return None, so that the interview answers them."""
+    stored row and from `state`, in place) and return None, so that the interview answers them.
+    `resume` gives the interview's open question, asked again after 申请表 is refused (no code, no
+    verdict yet): the contact goes on where they were."""
     raw = (state or {}).get(STATE_KEY)
     locale = (state or {}).get("locale") or contact.locale or DEFAULT_LOCALE
     locale = locale if locale in LOCALES else DEFAULT_LOCALE
@@ -520,9 +528,9 @@ def handle(
         if not is_trigger(inbound, state):
             return None
         try:
-            enterprise, facts = check_eligible(repos, contact)
+            enterprise, facts = check_eligible(repos, contact, interviewing=resume is not None)
         except NotApplicable as e:
-            return [Outbound(e.render(tr))]
+            return [Outbound(e.render(tr)), *(resume() if resume is not None else ())]
         known = known_answers(enterprise, facts, today)
         intro = Outbound(tr(N_("I will fill in Henan's application form for a voluntary cleaner-production audit "
                                "with you, one question at a time. Type back to undo an answer, help for help, "

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage import Repositories
-from tests.handlers.chatkit import ChatBot, sqlite_bot
+from tests.handlers.chatkit import ChatBot, credit_code, sqlite_bot
 from tests.handlers.chatkit import stored_facts as facts
 
 
@@ -178,3 +178,26 @@ def test_no_such_day_keeps_the_month(bot: ChatBot) -> None:
     bot.push("28号")
     assert facts(bot)["list_published_on"] == "2026-02-28"
 
+
+def test_the_form_asked_for_before_the_verdict_keeps_the_interview(tmp_path: Path) -> None:
+    """申请表 in the middle of the interview said "请先回答问题（发送“重新开始”）", which throws the answers
+    away, and left the open question unasked; now it says the answers are kept and asks it again."""
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.start(code=credit_code("91410100MA4X12345"))
+    bot.push("做纺织的，三百人，五千万营收")
+    bot.push("都没有")
+    assert "ind:1711" in bot.choice_ids()
+    bot.push("申请表")
+    assert "重新开始" not in bot.text and "已有的回答都会保留" in bot.text
+    assert "ind:1711" in bot.choice_ids()          # the pick list again
+    bot.pick("ind:1711")
+    assert "判定结果" in bot.text and facts(bot)["industry_code"] == "1711"
+
+
+def test_the_form_asked_for_without_a_code_asks_the_open_question_again(bot: ChatBot) -> None:
+    bot.push("河南的企业，想申请自愿审核")
+    assert "ck:none" in bot.choice_ids()
+    bot.push("申请表")
+    assert "统一社会信用代码" in bot.text and "ck:none" in bot.choice_ids()
+    bot.push("都没有")
+    assert "province" in facts(bot) and facts(bot)["exceeds_emission_standard"] is False
