@@ -120,15 +120,11 @@ _outbox = cast(Table, OutboxMessage.__table__)
 PENDING = _reminders.c.status == literal_column("'pending'")
 
 _OUTBOX_COLUMNS = "idempotency_key, channel, address, payload, status, attempts, next_attempt_at, created_at"
-# The keys already there are left out by NOT EXISTS rather than ON CONFLICT DO NOTHING: a speculative
-# insertion writes, checks and confirms every row (a WAL record more each). No other transaction can
-# write one of these keys meanwhile: `rem:<reminder>:<contact>` is written only by the sweep that holds
-# the reminder (claimed, so locked until it commits), and a fallback's key has its own suffix.
 _PG_ADD_MESSAGES = text(
     f"INSERT INTO outbox ({_OUTBOX_COLUMNS})"
     " SELECT r.k, r.c, r.a, r.p, 'pending', 0, r.t, :now"
     " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(k text, c text, a text, p jsonb, t timestamptz)"
-    " WHERE NOT EXISTS (SELECT FROM outbox o WHERE o.idempotency_key = r.k)"
+    " ON CONFLICT (idempotency_key) DO NOTHING"
 ).bindparams(bindparam("now", type_=_outbox.c.created_at.type))
 _SQLITE_ADD_MESSAGES = (
     f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"
@@ -334,21 +330,17 @@ class ReminderRepository:
         """Queue outbox rows unless their keys exist, set-based; returns how many were new.
 
         The same rows OutboxRepository.add_if_absent writes (`pending`, no attempts, due at
-        `not_before`), in one statement, without SQLAlchemy's per-row parameter processing; a key given
-        twice is written once (the first). On PostgreSQL INSERT ... SELECT FROM jsonb_to_recordset(:rows)
-        WHERE NOT EXISTS (the key): one JSON parameter (encoded by orjson) whatever the number of rows, for
-        keys that no other transaction writes meanwhile (the sweep's, of the reminders it holds). On
-        SQLite one prepared INSERT ... ON CONFLICT DO NOTHING run for every row by the driver
-        (executemany, in C) on values already in the columns' storage form: the payload as JSON text, the
-        instants as the column type writes them (naive UTC text, once per distinct instant).
+        `not_before`), in one statement, ON CONFLICT DO NOTHING (a key given twice is written once, the
+        first), without SQLAlchemy's per-row parameter processing. On PostgreSQL INSERT ... SELECT FROM
+        jsonb_to_recordset(:rows): one JSON parameter (encoded by orjson) whatever the number of rows. (Not
+        WHERE NOT EXISTS instead of ON CONFLICT, which would save a WAL record a row: on an outbox the
+        statistics think empty, the planner probes the keys with a sequential scan of the outbox each.)
+        On SQLite one prepared INSERT run for every row by the driver (executemany, in C) on values
+        already in the columns' storage form: the payload as JSON text, the instants as the column type
+        writes them (naive UTC text, once per distinct instant).
         """
         if not messages:
             return 0
-        if len({m.idempotency_key for m in messages}) < len(messages):
-            first: dict[str, Message] = {}
-            for m in messages:
-                first.setdefault(m.idempotency_key, m)
-            messages = list(first.values())
         connection = self.session.connection()
         dialect = connection.dialect
         now = utcnow()
