@@ -7,9 +7,10 @@ otherwise `missing` names the facts the undecided grounds wait on, most decisive
 Speed: what does not depend on the enterprise is worked out once per (province, as-of day) and kept in
 bounded LRU caches (`Engine(cache_size=...)`): which documents bind and are in force, their grounds ready
 to evaluate (hits built beforehand), the duties, notes and document statuses, the statuses' text rendered
-once per locale. A deadline is counted once per (rule, start day) and what a miss risks once per span of
-days in which the same documents are in force. The facts of one enterprise are then only run through
-the conditions.
+once per locale; the grounds of each (province, span) are evaluated by one generated function
+(`_generated_plan`). A deadline hit is built once per (kind, rules and start days) and what a miss risks once
+per span of days in which the same documents are in force; the JSON of what assessments share is kept with
+it. The facts of one enterprise are then only run through the conditions.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from rules.conditions import CodeGen, Condition, Facts, Tri, always, compile_condition
+from rules.conditions import KNOWN_FACTS, CodeGen, Condition, Facts, Tri, always, compile_condition
 from rules.i18n import DEFAULT_LOCALE, N_, Msg, gettext_for
 from rules.packs import SIZE_SCALES, Deadline, Duty, Ground, Pack, Supersedes, Table, TableRow, default_packs
 from rules.periods import Period, count_period
@@ -44,8 +45,9 @@ DEADLINE_ORDER = ("disclosure", "start", "report", "evaluation", "acceptance", "
 _DEADLINE_RANK = {kind: i for i, kind in enumerate(DEADLINE_ORDER)}
 SIZE_WORDS = {"any": "所有", "large_medium": "大中型", "not_micro": "大中小型"}  # the annex's own words
 # Entries per LRU cache of an engine: document statuses, plans; twice as many (province, day, documents
-# used) frames and (rule, start day) pairs for counted deadlines. 100,000 assessments on random days and
-# facts grow the process by about 50 MB with these sizes.
+# used) frames and deadline hits (each keeping its JSON and up to four variants marked done). 100,000
+# assessments on random days and facts grow the process by about 80 MB with these sizes (68 MB before the JSON
+# was kept with the hits).
 CACHE_SIZE = 4096
 
 _MANDATORY = Msg(N_("The enterprise is within the scope of mandatory audits, so the voluntary "
@@ -155,6 +157,7 @@ class VoluntaryStatus:
 
 
 _UNDETERMINED_STATUS = VoluntaryStatus(None, _UNDETERMINED, "")
+_NO_KINDS: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -692,7 +695,7 @@ class Engine:
             obligation = "undetermined"
         else:
             obligation = "voluntary"
-        kinds = frozenset([h.kind for h in hits])
+        kinds = frozenset([h.kind for h in hits]) if hits else _NO_KINDS
         if obligation == "undetermined":
             missing = self._missing(facts, as_of, undecided)
             deadlines: tuple[DeadlineHit, ...] = ()
@@ -702,7 +705,10 @@ class Engine:
             missing = ()
             deadlines = self._deadlines(day, facts, obligation, kinds, as_of)
             duties = self._duties(day, facts, obligation, kinds, as_of)
-            used = frozenset([*(pid for d in deadlines for pid in d.packs), *(d.pack.id for d in duties)])
+            ids = [pid for d in deadlines for pid in d.packs]
+            for duty in duties:
+                ids.append(duty.pack.id)
+            used = frozenset(ids)
         frame = self._frame(province, as_of, used)
         if hits:
             basis = facts.get("list_published_on") or as_of
@@ -1215,7 +1221,7 @@ class _AskedAs(dict[str, str]):
         return fact
 
 
-_ASKED = _AskedAs(ASKED_AS)
+_ASKED = _AskedAs({**{fact: fact for fact in KNOWN_FACTS}, **ASKED_AS})
 
 
 def _rank_missing(undecided: Sequence[Sequence[str]]) -> tuple[str, ...]:
