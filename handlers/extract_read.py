@@ -211,6 +211,8 @@ def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
     # a question or a supposition only mentions its fact words: "超标会怎么样", "如果超标了"
     # and one saying "I don't know" does not state them either ("不清楚在不在名录")
     hypo_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hypo", "question", "unknown")}
+    # "可能有点超标", "以前超标过": read, but asked back (a doubt, or a past that may be over)
+    doubt_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hedge", "past")}
     negated: dict[int, bool] = {}
     by_fact: dict[str, list[tuple[Term, Any, float, str, tuple[Any, ...]]]] = {}
     energy_at = [k for k, tok in enumerate(msg.tokens) if _has(tok, "energy")]
@@ -234,6 +236,8 @@ def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
                 level = min(level, t.levels["maybe"])  # 我们的客户是央企
             if term.fact == "scale" and _tentative(msg, i):
                 level = min(level, t.levels["likely"])  # 中等吧: the contact's own doubt, confirmed
+            if msg.clause_of[i] in doubt_clauses:
+                level = min(level, t.levels["likely"])
             if asking is not None and asking != term.fact and asking in term.answers:
                 level = min(level, t.levels["maybe"])  # 达标 asked about the quota: about the standard, maybe
             by_fact.setdefault(term.fact, []).append((term, value, level, msg.span(first, tok.end), options))

@@ -152,8 +152,8 @@ def tables() -> Tables:
 
     for kind, key in (
         ("filler", "fillers"), ("conj", "conjunctions"), ("contrast", "contrast"), ("hypo", "hypothetical"),
-        ("hedge", "hedges"), ("tentative", "tentative"), ("energy", "energy_topic"), ("yes", "yes_words"),
-        ("no", "no_words"), ("exceed", "exceed_words"),
+        ("hedge", "hedges"), ("past", "past_words"), ("tentative", "tentative"), ("energy", "energy_topic"),
+        ("yes", "yes_words"), ("no", "no_words"), ("exceed", "exceed_words"),
         ("neg", "negators"), ("postneg", "post_negators"), ("question", "questions"), ("unknown", "unknown"),
         ("none", "none"), ("emp_unit", "employee_units"), ("emp_key", "employee_keys"),
         ("rev_key", "revenue_keys"), ("not_rev", "not_revenue_keys"), ("approx", "approx_words"),

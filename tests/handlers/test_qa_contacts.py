@@ -201,3 +201,23 @@ def test_the_form_asked_for_without_a_code_asks_the_open_question_again(bot: Cha
     assert "统一社会信用代码" in bot.text and "ck:none" in bot.choice_ids()
     bot.push("都没有")
     assert "province" in facts(bot) and facts(bot)["exceeds_emission_standard"] is False
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("山东的，可能有点超标", "exceeds_emission_standard"),     # a doubt: was a mandatory verdict at once
+    ("山东的，估计超标了", "exceeds_emission_standard"),
+    ("山东的，以前超标过，现在不超了", "exceeds_emission_standard"),  # a past put right: was a mandatory verdict
+    ("山东的，曾经超过总量", "exceeds_total_quota"),
+])
+def test_a_doubted_or_past_ground_is_asked_back(bot: ChatBot, text: str, fact: str) -> None:
+    bot.push(text)
+    assert "判定结果" not in bot.text and fact not in facts(bot)
+    assert bot.choice_ids() == ["ok:yes", "ok:no"]
+    bot.pick("ok:no")
+    assert facts(bot).get(fact) is not True and "应当实施强制性清洁生产审核" not in bot.text
+
+
+def test_a_doubted_ground_confirmed_decides(bot: ChatBot) -> None:
+    bot.push("山东的，可能有点超标")
+    bot.pick("ok:yes")
+    assert facts(bot)["exceeds_emission_standard"] is True and "应当实施强制性清洁生产审核" in bot.text
