@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from rules.conditions import KNOWN_FACTS, CodeGen, Condition, Facts, Tri, always, compile_condition
+from rules.facts import DATE_FACTS
 from rules.i18n import DEFAULT_LOCALE, N_, Msg, gettext_for
 from rules.packs import SIZE_SCALES, Deadline, Duty, Ground, Pack, Supersedes, Table, TableRow, default_packs
 from rules.periods import Period, count_period
@@ -481,7 +482,14 @@ class _Day:
     programme: tuple[Any, Any, tuple[Text, Text, Text], str] | None  # (value, waiting, whys, citation)
     voluntary_default: VoluntaryStatus
     notes: tuple[Msg, ...] | None  # None: they name the as-of day (no national document in force)
+    # (obligation, which date facts are known, ground kinds) -> the deadline rules that count for them, as
+    # `deadlines` lists them (see `Engine._rules_for`); bounded by those combinations.
+    _rules: dict[tuple[str, tuple[bool, ...], frozenset[str]], tuple[tuple[int, str, str, bool], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
+
+if DATE_FACTS != ("list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on"):
+    raise RuntimeError("the date facts changed: update Engine._deadlines, which reads them in this order")
 
 # The date facts a standing interval counts from (rather than an authority's act: a list, an evaluation).
 _STANDING_FROM = frozenset({"last_audit_completed_on"})
@@ -924,10 +932,13 @@ class Engine:
         lapsed: set[str] = set()
         later: list[tuple[int, date, str]] = []
         get, count = facts.get, self._count
-        for number, from_fact, rule_kinds, kind, standing in day.deadlines.get(obligation, ()):
-            start = get(from_fact)
-            if start is None or (rule_kinds is not None and kinds.isdisjoint(rule_kinds)):
-                continue
+        known = (get("list_published_on") is not None, get("last_audit_completed_on") is not None,
+                 get("evaluated_on") is not None, get("accepted_on") is not None)
+        rules = day._rules.get((obligation, known, kinds))
+        if rules is None:
+            rules = self._rules_for(day, obligation, known, kinds)
+        for number, from_fact, kind, standing in rules:
+            start: date = facts[from_fact]  # known: `rules` keeps the rules of known date facts only
             counted = count(number, start)
             if counted is None:
                 if standing:
@@ -953,6 +964,17 @@ class Engine:
         out = [_met(deadline(kind, tuple(entries[1:])), facts) for kind, entries in best.items()]
         out.sort(key=lambda d: (d.nominal, _DEADLINE_RANK[d.kind]))
         return tuple(out)
+
+    @staticmethod
+    def _rules_for(day: _Day, obligation: str, known: tuple[bool, ...], kinds: frozenset[str]
+                   ) -> tuple[tuple[int, str, str, bool], ...]:
+        """The rules of `day.deadlines[obligation]` whose date fact is known and whose kinds these grounds meet."""
+        present = {fact for fact, k in zip(DATE_FACTS, known, strict=True) if k}
+        found = day._rules[(obligation, known, kinds)] = tuple(
+            (number, from_fact, kind, standing)
+            for number, from_fact, rule_kinds, kind, standing in day.deadlines.get(obligation, ())
+            if from_fact in present and (rule_kinds is None or not kinds.isdisjoint(rule_kinds)))
+        return found
 
     def _carried(self, best: dict[str, list[Any]], lapsed: set[str], later: list[tuple[int, date, str]],
                  as_of: date) -> None:
