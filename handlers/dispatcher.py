@@ -46,7 +46,8 @@ from rules import Engine, default_engine
 from rules.engine import Assessment
 from rules.i18n import N_, Gettext, gettext_for
 from storage import DEFAULT_LOCALE, Contact, Repositories, TurnRepositories, utcnow
-from storage.contacts import load_with_state
+from storage.assessments import latest_result_by_contact, record_assessment
+from storage.contacts import insert_contact, load_with_state
 from storage.conversations import save_state
 from storage.erasure import erase_contact
 from storage.kv import COLLEAGUE_PREFIX
@@ -192,7 +193,7 @@ class Dispatcher:
                 self.anonymous.put(key, turn.state.dump())
                 return replies, turn.state.locale
             return replies, None
-        save_state(repos.connection, contact.id, turn.state.dump())  # one upsert, no re-read
+        save_state(repos.connection(), contact.id, turn.state.dump())  # one upsert, no re-read
         return replies, contact.locale
 
     def _after(self, turn: Turn, first: bool, replies: list[Outbound]) -> list[Outbound]:
@@ -251,10 +252,10 @@ class Dispatcher:
             with contextlib.ExitStack() as stack:
                 if connection is None:
                     connection = stack.enter_context(self._engine.begin())
-                repos = TurnRepositories(connection)
+                contact = insert_contact(connection, inbound.channel, inbound.user_id, locale=turn.state.locale,
+                                         consented_at=utcnow())
+                repos = TurnRepositories(connection, contact)
                 stack.callback(repos.close)
-                contact = repos.contacts.insert_if_absent(inbound.channel, inbound.user_id, locale=turn.state.locale,
-                                                          consented_at=utcnow())
                 turn.repos, turn.contact = repos, contact
                 replies = self._after(turn, first, self._apply(turn, replies))
                 repos.finish()  # what a handler changed through the ORM is written before the state
@@ -451,8 +452,8 @@ class Dispatcher:
         """Record the assessment (and the cycle it starts); returns its JSON (`Assessment.to_dict`)."""
         enterprise_id = contact.enterprise_id
         result = a.to_dict()
-        repos.assessments.record(
-            facts=state.facts, as_of=a.as_of, obligation=a.obligation, result=result,
+        record_assessment(  # Core, on the turn's connection: no Session for a verdict without an enterprise
+            repos.connection(), facts=state.facts, as_of=a.as_of, obligation=a.obligation, result=result,
             pack_versions=a.pack_versions, enterprise_id=enterprise_id, contact_id=contact.id,
         )
         if enterprise_id is None:
@@ -513,11 +514,11 @@ class Dispatcher:
             if cycle is not None:
                 items = [StatusItem.from_milestone(m) for m in repos.milestones.list_by_cycle(cycle.id)]
         if not items:
-            latest = repos.assessments.list_by_contact(contact.id, limit=1)
-            items = [StatusItem.from_dict(d) for d in (latest[0].result.get("deadlines", []) if latest else [])]
+            latest = latest_result_by_contact(repos.connection(), contact.id)  # a plain value, no Session
+            items = [StatusItem.from_dict(d) for d in (latest or {}).get("deadlines", [])]
             reminded = False
         if not items:
-            obligation = latest[0].result.get("obligation") if latest else None
+            obligation = latest.get("obligation") if latest else None
             return no_deadlines_text(obligation, province, self.today(), tr)
         text = render_status(items, self.today(), tr, province=province, policy=self.policy if reminded else None)
         return text + "\n\n" + self._calendar_line(repos, contact, tr)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.columns import utcnow
@@ -15,6 +15,37 @@ from storage.models import Assessment
 
 OBLIGATIONS = ("mandatory", "voluntary", "undetermined")
 _INSERT = insert(cast(Table, Assessment.__table__))
+_TABLE = cast(Table, Assessment.__table__)
+_LATEST_RESULT = (select(_TABLE.c.result).where(_TABLE.c.contact_id == bindparam("contact_id"))
+                  .order_by(_TABLE.c.id.desc()).limit(1))
+
+
+def record_assessment(
+    connection: Connection,
+    *,
+    facts: Mapping[str, Any],
+    as_of: date,
+    obligation: str,
+    result: Mapping[str, Any],
+    pack_versions: Mapping[str, str],
+    enterprise_id: int | None = None,
+    contact_id: int | None = None,
+) -> None:
+    """Store an assessment as given (the chat, once per verdict): one Core INSERT, compiled once, with no ORM
+    object built and flushed (and no Session needed)."""
+    if obligation not in OBLIGATIONS:
+        raise FieldError("obligation", f"{obligation!r} is not one of {', '.join(OBLIGATIONS)}")
+    connection.execute(_INSERT, {
+        "facts": dict(facts), "as_of": as_of, "obligation": obligation, "result": dict(result),
+        "pack_versions": dict(pack_versions), "enterprise_id": enterprise_id, "contact_id": contact_id,
+        "created_at": utcnow(),
+    })
+
+
+def latest_result_by_contact(connection: Connection, contact_id: int) -> dict[str, Any] | None:
+    """The `result` of the contact's newest assessment (None if it has none), read as a plain value."""
+    result = connection.execute(_LATEST_RESULT, {"contact_id": contact_id}).scalar_one_or_none()
+    return dict(result) if result is not None else None
 
 
 class AssessmentRepository:
@@ -79,15 +110,9 @@ class AssessmentRepository:
         enterprise_id: int | None = None,
         contact_id: int | None = None,
     ) -> None:
-        """`add` for a caller that needs no object back (the chat, once per verdict): one Core INSERT,
-        compiled once, with no ORM object built and flushed."""
-        if obligation not in OBLIGATIONS:
-            raise FieldError("obligation", f"{obligation!r} is not one of {', '.join(OBLIGATIONS)}")
-        self.session.connection().execute(_INSERT, {
-            "facts": dict(facts), "as_of": as_of, "obligation": obligation, "result": dict(result),
-            "pack_versions": dict(pack_versions), "enterprise_id": enterprise_id, "contact_id": contact_id,
-            "created_at": utcnow(),
-        })
+        """`add` for a caller that needs no object back: `record_assessment` on the session's connection."""
+        record_assessment(self.session.connection(), facts=facts, as_of=as_of, obligation=obligation, result=result,
+                          pack_versions=pack_versions, enterprise_id=enterprise_id, contact_id=contact_id)
 
     def delete_by_contact(self, contact_id: int) -> int:
         """Erase the contact's assessments (when a user asks to be forgotten); returns how many."""

@@ -53,6 +53,25 @@ def load_with_state(connection: Connection, channel: str, user_id: str) -> tuple
     return Contact(**{name: row[i] for i, name in enumerate(_CONTACT_COLUMNS)}), row[-1]
 
 
+def insert_contact(connection: Connection, channel: str, user_id: str, *, locale: str = DEFAULT_LOCALE,
+                   timezone: str = DEFAULT_TIMEZONE, consented_at: datetime | None = None) -> Contact:
+    """`ContactRepository.insert_if_absent` on a Core connection: one INSERT ... ON CONFLICT DO NOTHING
+    RETURNING, the contact built from the row as `load_with_state` does; a look-up only when another process
+    added it meanwhile (then it keeps its own consent: the caller records consent when `consented_at` is
+    None on the result)."""
+    table = _CONTACTS
+    stmt = insert_for(connection.dialect.name, table).values(
+        channel=channel, user_id=user_id, locale=locale, timezone=_check_timezone(timezone), preferred=False,
+        consented_at=consented_at, created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["channel", "user_id"]).returning(*table.columns)
+    row = connection.execute(stmt).one_or_none()
+    if row is not None:
+        return Contact(**{name: row[i] for i, name in enumerate(_CONTACT_COLUMNS)})
+    found = load_with_state(connection, channel, user_id)
+    assert found is not None, "the row was not inserted because it existed"
+    return found[0]
+
+
 def attach(session: Session, contact: Contact) -> Contact:
     """A contact built by `load_with_state`, in the session as if the ORM had loaded it (clean, persistent:
     changes made through the repositories from now on are flushed)."""

@@ -52,6 +52,10 @@ class Repositories:
         # the officers' overview and enterprise pages, officer actions (migration 0007)
         self.oversight = OversightRepository(session)
 
+    def connection(self) -> Connection:
+        """The unit of work's connection, for Core statements (storage.assessments.record_assessment, ...)."""
+        return self.session.connection()
+
 
 class TurnRepositories(Repositories):
     """The repositories of one chat turn on a Core connection already in its transaction (`engine.begin()`),
@@ -70,7 +74,7 @@ class TurnRepositories(Repositories):
 
     def __init__(self, connection: Connection, contact: Contact | None = None) -> None:
         # no super().__init__: it runs when the first repository is asked for (`__getattr__`)
-        self.connection = connection
+        self._connection = connection
         self._contact = contact
         self._session: Session | None = None
 
@@ -80,6 +84,10 @@ class TurnRepositories(Repositories):
         self.open_session()
         return self.__dict__[name]
 
+    def connection(self) -> Connection:
+        """The turn's connection, without making a Session."""
+        return self._connection
+
     @property
     def opened(self) -> bool:
         """Whether a handler needed the ORM Session on this turn."""
@@ -87,7 +95,7 @@ class TurnRepositories(Repositories):
 
     def open_session(self) -> Session:
         if self._session is None:
-            session = Session(bind=self.connection, expire_on_commit=False, join_transaction_mode="rollback_only")
+            session = Session(bind=self._connection, expire_on_commit=False, join_transaction_mode="rollback_only")
             self._session = session
             Repositories.__init__(self, session)
             if self._contact is not None:

@@ -164,3 +164,28 @@ def test_a_known_credit_code_is_refused_by_the_insert_itself(
         bob = repos.contacts.get_by_address("test", "bob")
         assert bob is not None and bob.enterprise_id is None
         assert repos.enterprises.count_all() == 1
+
+
+def test_ordinary_and_verdict_turns_make_no_orm_session(sessions: sessionmaker[Session], counted: Counter) -> None:
+    """The hot path is Core on the turn's connection: an ORM Session (storage.TurnRepositories) is made only when
+    a handler uses a repository, which an interview answer, a verdict and 我的期限 without an enterprise do not."""
+    began: list[object] = []
+
+    def on_begin(session: Session, transaction: object) -> None:
+        began.append(transaction)
+
+    bot = ChatBot(sessions, TODAY)
+    bot.start()
+    event.listen(Session, "after_transaction_create", on_begin)
+    try:
+        bot.push("晋")
+        assert "行业" in bot.text and began == []
+        bot.push("水泥")
+        if bot.choice_ids() and bot.choice_ids()[0].startswith("ind:"):
+            bot.pick("ind:3011")
+        assert "强制性清洁生产审核" in bot.text and began == []   # the verdict stored by Core
+        tables = _turn(bot, counted, "我的期限")
+        assert "2026" in bot.text and began == [], bot.text       # the deadlines read back as a plain value
+        assert tables == ["SELECT contacts", "SELECT assessments", "INSERT conversations"], counted.statements
+    finally:
+        event.remove(Session, "after_transaction_create", on_begin)
