@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.columns import json_text, json_value
+
 DATABASE_URL_ENV = "QINGSHEN_DATABASE_URL"
 DEFAULT_URL = "sqlite:///var/qingshen.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -33,6 +35,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     wait its turn (up to the busy timeout) instead; transactions are one chat turn or one batch, short.
     """
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", json_text)  # orjson: the conversation state is written every message
+    kwargs.setdefault("json_deserializer", json_value)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
