@@ -31,12 +31,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.registry import one_per_person
+from handlers.messages import Choice
 from handlers.reminders import ReminderPolicy, next_send_slot, next_weekly, reminder_message
 from rules.periods import is_working_day
 from storage import DueReminder, Message, Milestone, MilestoneFacts, Recipient, Repositories, reminder_key
@@ -181,7 +182,8 @@ class Wording:
     NAME = "\x00enterprise\x00"
 
     def __init__(self) -> None:
-        self._worded: dict[tuple[object, ...], tuple[str, list[tuple[str, str, bool]]]] = {}
+        self._worded: dict[tuple[object, ...], tuple[bytes, list[bytes], bytes]] = {}
+        self._names: dict[str, bytes] = {}
         self._slots: dict[tuple[date, str], tuple[datetime, date]] = {}
         self._people: dict[int, list[Recipient]] = {}
 
@@ -203,7 +205,11 @@ class Wording:
             found = self._slots[(send_on, timezone)] = (moment, moment.astimezone(tz).date())
         return found
 
-    def payload(self, target: MilestoneFacts, reminder_kind: str, *, locale: str, today: date) -> dict[str, Any]:
+    def payload(self, target: MilestoneFacts, reminder_kind: str, *, locale: str, today: date) -> orjson.Fragment:
+        """The outbox payload {"text", "choices", "milestone_id", "reminder_kind"} as JSON, encoded already
+        (an orjson.Fragment the outbox insert embeds as it is): per wording the JSON is encoded once, cut
+        where the enterprise's name and the milestone's id go, and each row is its pieces joined, without
+        a dict or list a row to build and encode again."""
         name = target.enterprise_name
         key = (target.kind, target.nominal, target.due, target.note, target.citation, target.done_at,
                reminder_kind, locale, today, bool(name))
@@ -214,14 +220,37 @@ class Wording:
                                   done_at=target.done_at)  # transient, never added to a session
             message = reminder_message(milestone, reminder_kind, enterprise_name=self.NAME if name else None,
                                        locale=locale, today=today)
-            suffix = f":{target.id}"  # a button that names the milestone gets each one's own id
-            worded = self._worded[key] = (message.text, [
-                (c.id[: -len(suffix) + 1], c.label, True) if c.id.endswith(suffix) else (c.id, c.label, False)
-                for c in message.choices
-            ])
-        text, choices = worded
+            worded = self._worded[key] = _encoded(message.text, message.choices, target.id, reminder_kind)
+        text, choices, tail = worded
         if name:
-            text = text.replace(self.NAME, name)
-        own = str(target.id)
-        buttons = [{"id": base + own if named else base, "label": label} for base, label, named in choices]
-        return {"text": text, "choices": buttons, "milestone_id": target.id, "reminder_kind": reminder_kind}
+            escaped = self._names.get(name)
+            if escaped is None:
+                escaped = self._names[name] = orjson.dumps(name)[1:-1]  # its JSON string, quotes cut
+            text = escaped.join(text.split(_ENCODED_NAME))
+        own = str(target.id).encode()
+        return orjson.Fragment(b"".join((b'{"text":', text, b',"choices":', own.join(choices),
+                                         b',"milestone_id":', own, tail)))
+
+
+_ENCODED_NAME = orjson.dumps(Wording.NAME)[1:-1]  # how the placeholder reads inside a JSON string
+
+
+def _encoded(text: str, choices: Iterable[Choice], milestone_id: int, reminder_kind: str) -> tuple[
+        bytes, list[bytes], bytes]:
+    """One wording's JSON pieces: the text (the enterprise's name still a placeholder), the choices cut
+    where the milestone's id goes (a button whose id ends in `:<milestone id>` names the milestone, and
+    each row puts its own), and what follows the milestone id."""
+    suffix = f":{milestone_id}"
+    pieces: list[bytes] = []
+    current = b"["
+    for n, choice in enumerate(choices):
+        if n:
+            current += b","
+        if choice.id.endswith(suffix):
+            base = choice.id[: -len(suffix) + 1]
+            pieces.append(current + b'{"id":' + orjson.dumps(base)[:-1])
+            current = b'","label":' + orjson.dumps(choice.label) + b"}"
+        else:
+            current += b'{"id":' + orjson.dumps(choice.id) + b',"label":' + orjson.dumps(choice.label) + b"}"
+    pieces.append(current + b"]")
+    return orjson.dumps(text), pieces, b',"reminder_kind":' + orjson.dumps(reminder_kind) + b"}"

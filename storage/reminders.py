@@ -65,7 +65,7 @@ class Message:
     idempotency_key: str
     channel: str
     address: str
-    payload: Mapping[str, Any]
+    payload: Mapping[str, Any] | orjson.Fragment  # a Fragment: the payload's JSON, encoded already
     not_before: datetime
 
 
@@ -133,8 +133,8 @@ _SQLITE_ADD_MESSAGES = (
 )
 
 
-def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
-    return payload if isinstance(payload, dict) else dict(payload)
+def _plain(payload: Mapping[str, Any] | orjson.Fragment) -> dict[str, Any] | orjson.Fragment:
+    return payload if isinstance(payload, (dict, orjson.Fragment)) else dict(payload)
 
 
 @dataclass

@@ -227,7 +227,8 @@ class TestWording:
 
         with sessions.begin() as session:
             repos = Repositories(session)
-            sites = [add_site(repos, name, users=("zh", "en")) for name in ("甲厂", "乙厂", "丙厂")]
+            # The payload's JSON is built from pieces (bot.sweep.Wording.payload): a name JSON must escape too.
+            sites = [add_site(repos, name, users=("zh", "en")) for name in ("甲厂", "乙厂", "丙厂", '丁"厂\\ 🏭\t')]
             for site in sites:
                 repos.contacts.update_settings(site.contacts[1], locale="en")
                 for kind in ("disclosure", "start"):  # equal dates and kinds across the three sites
@@ -240,7 +241,7 @@ class TestWording:
             assert enterprise is not None
             repos.enterprises.update(enterprise, name=None)
             add_milestone(repos, nameless, MONDAY + timedelta(days=7), reminders=[("before_7", MONDAY)])
-        assert sweep(sessions, now=TEN, policy=POLICY).messages == 3 * 3 * 2 + 1
+        assert sweep(sessions, now=TEN, policy=POLICY).messages == 4 * 3 * 2 + 1
         with sessions() as session:
             repos = Repositories(session)
             rows = list(session.scalars(select(OutboxMessage)))
