@@ -221,3 +221,13 @@ def test_a_doubted_ground_confirmed_decides(bot: ChatBot) -> None:
     bot.push("山东的，可能有点超标")
     bot.pick("ok:yes")
     assert facts(bot)["exceeds_emission_standard"] is True and "应当实施强制性清洁生产审核" in bot.text
+
+
+def test_wei_fei_typed_as_a_homophone_is_asked_back(bot: ChatBot) -> None:
+    """"山冻的，做危费处理的": 山东 was asked back, 危费 (for 危废) was lost and the checklist asked as if unsaid."""
+    bot.push("山冻的，有危费")
+    bot.pick("opt:shandong")
+    assert "有毒有害物质：危险废物" in bot.text and bot.choice_ids() == ["ok:yes", "ok:no"]
+    assert "toxic_classes" not in facts(bot)
+    bot.pick("ok:yes")
+    assert facts(bot)["toxic_classes"] == ["hazardous_waste"] and "应当实施强制性清洁生产审核" in bot.text
