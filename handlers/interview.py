@@ -60,6 +60,7 @@ _LEADING_NUMBERS = re.compile(r"^\s*(\d+(?:\s*[,，、和及]\s*\d+)*)\s*(?:$|[,
 _DAY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]?$")
 _SIZE_NUMBERS = frozenset({"employees", "revenue_10k_yuan", "scale", "above_designated_size"})
 _ASKED_BACK = 0.8  # below SURE: confirmed before it is stored
+_YEAR_END = re.compile(r"年底|年末|年初|end of (?:the )?year")
 _NAMES_YEAR = re.compile(r"\d{4}|\d{2}\s*年|[前去今明]年")
 # "不对，是去年四月十五": the message takes back the answer before it (a day given one question too early or wrong)
 _CORRECTION = re.compile(r"^(?:不对|不是的?|错了|说错了|搞错了|写错了|打错了|记错了|更正|纠正|刚才说错了|刚才那个不对"
@@ -443,6 +444,10 @@ class Interview:
                                          "both?")).format(span=p.span),
                              (("sq:standard", N_("Over a standard")), ("sq:quota", N_("Over the total quota")),
                               ("sq:both", N_("Both")), ("unknown", N_("Not sure"))))
+        if p.partial is not None and len(p.partial) > 4 and p.value is not None and not _YEAR_END.search(p.span):
+            # 上个月底 / 3月底: the month's last day, a guess confirmed (去年底 asks December's day instead)
+            return self._say(step, tr(N_("Do you mean: {fact}?")).format(
+                fact=describe(p.fact, p.value, tr, step.state.locale)), (("ok:yes", N_("Yes")), ("ok:no", N_("No"))))
         if p.partial is not None and len(p.partial) == 4:  # 21年, 去年: the month and the day
             return self._say(step, tr(N_("In which month and on which day of {year} ({what})? The deadlines count "
                                          "from the day. Type it, for example {year}-03-31.")).format(
@@ -496,6 +501,14 @@ class Interview:
                 if within.partial is not None:  # the month only: its day is asked next
                     return self._ask_back(step, Pending(fact=p.fact, partial=within.partial, span=p.span))
                 self._store(step, iv.asking, {p.fact: within.value})
+                return self.advance(step)
+        if p.partial is not None and len(p.partial) > 4 and p.value is not None and not _YEAR_END.search(p.span):
+            said = {"ok:yes": True, "ok:no": False}.get(text, reading.polarity if not _facts_in(reading) else None)
+            if said is not None:  # the answer to "名单公布于 2026-11-30？"
+                iv.pending = None
+                if not said:  # not the last day: which day of that month
+                    return self._ask_back(step, Pending(fact=p.fact, partial=p.partial, span=p.span))
+                self._store(step, iv.asking, {p.fact: p.value})
                 return self.advance(step)
         if p.partial is not None and len(p.partial) > 4 and text != "unknown":
             day = self._day_of(p.partial, text, reading)  # "不记得了，月底吧" still says the month's end

@@ -231,3 +231,32 @@ def test_wei_fei_typed_as_a_homophone_is_asked_back(bot: ChatBot) -> None:
     assert "toxic_classes" not in facts(bot)
     bot.pick("ok:yes")
     assert facts(bot)["toxic_classes"] == ["hazardous_waste"] and "应当实施强制性清洁生产审核" in bot.text
+
+
+@pytest.mark.parametrize(("said", "day"), [("上个月底", "2026-11-30"), ("去年3月底", "2025-03-31")])
+def test_the_end_of_a_month_is_confirmed_as_its_last_day(bot: ChatBot, said: str, day: str) -> None:
+    """"上个月底" asked "2026年11月的哪一天？" although 月底 says the day; now the last day is confirmed."""
+    _shandong_listed_at(bot, said)
+    assert f"名单公布于 {day}" in bot.text and bot.choice_ids() == ["ok:yes", "ok:no"]
+    bot.push("是")
+    assert facts(bot)["list_published_on"] == day
+
+
+def test_not_the_last_day_asks_the_day_of_that_month(bot: ChatBot) -> None:
+    _shandong_listed_at(bot, "上个月底")
+    bot.pick("ok:no")
+    assert "2026年11月的哪一天" in bot.text and "list_published_on" not in facts(bot)
+    bot.push("20号")
+    assert facts(bot)["list_published_on"] == "2026-11-20"
+
+
+def test_the_end_of_a_year_still_asks_the_day(bot: ChatBot) -> None:
+    _shandong_listed_at(bot, "去年底")
+    assert "2025年12月的哪一天" in bot.text and "list_published_on" not in facts(bot)
+
+
+def _shandong_listed_at(bot: ChatBot, said: str) -> None:
+    bot.push("山东化工")
+    bot.push("4")
+    bot.pick("tox:hazardous_waste")
+    bot.push(said)
