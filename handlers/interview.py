@@ -259,9 +259,11 @@ class Interview:
         asking = iv.asking
         if asking not in DATE_FACTS or not iv.history or not _CORRECTION.match(parse.normalize(text)):
             return None
-        previous = iv.history[-1].fact
-        if previous == asking or previous not in DATE_FACTS or previous not in iv.facts:
+        last = iv.history[-1]  # the answer before: its question's, or a day it set in passing (one breath)
+        days = [f for f in dict.fromkeys([last.fact, *last.set]) if f in DATE_FACTS and f != asking and f in iv.facts]
+        if len(days) != 1:
             return None
+        previous = days[0]
         said = reading.get(asking)
         if said is None or (said.value is None and said.partial is None):
             return None

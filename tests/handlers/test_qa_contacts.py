@@ -260,3 +260,17 @@ def _shandong_listed_at(bot: ChatBot, said: str) -> None:
     bot.push("4")
     bot.pick("tox:hazardous_waste")
     bot.push(said)
+
+
+def test_a_correction_of_a_list_day_given_in_one_breath_in_english(tmp_path: Path) -> None:
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("Hello")
+    bot.pick("consent:yes")
+    bot.push("skip")
+    bot.push("We're a chemical plant in Shandong, we produce hazardous waste, listed on 15 March 2025")
+    assert facts(bot)["list_published_on"] == "2025-03-15" and "last cleaner-production audit" in bot.text
+    bot.push("no, it was April 15, 2025")
+    assert "list published on 2025-04-15" in bot.text and "last_audit_completed_on" not in facts(bot)
+    bot.pick("ok:yes")
+    assert facts(bot)["list_published_on"] == "2025-04-15" and "last_audit_completed_on" not in facts(bot)
+    assert "With the corrected answer" in bot.text
