@@ -108,9 +108,7 @@ class Interview:
     def welcome(self, step: Step) -> Step:
         step.state.stage = Stage.CONSENT
         tr = step.tr
-        intro = tr(N_("Hello! I am 清审, the cleaner-production audit assistant. I tell you whether your "
-                      "enterprise must carry out a cleaner-production audit (清洁生产审核) under your province's "
-                      "rules, cite the article that decides, and keep your deadlines."))
+        intro = _intro(tr)
         consent = tr(N_("To do this I store your answers about the enterprise and your chat id (个人信息保护法). "
                         "You can delete them at any time by typing 删除我的数据. Do you agree? If you do not, I "
                         "can still give you the verdict without storing anything."))
@@ -164,6 +162,8 @@ class Interview:
                         "That is not a valid unified social credit code: it must have 18 characters and a "
                         "correct check character.")))
                 return self._bind(step, code)
+            if any(w in parse.normalize(text) for w in _WHO_WORDS):
+                return self.ask_credit_code(step, _intro(step.tr))
             return self.ask_credit_code(step, step.tr(N_(
                 "I could not find a credit code or a description of the enterprise in that.")))
         step.state.stage = Stage.INTERVIEW
@@ -196,6 +196,9 @@ class Interview:
             if handled is not None:
                 return handled
             iv.unsure, iv.pending = [iv.pending, *iv.unsure], None  # about something else: asked again later
+        if any(w in parse.normalize(text) for w in _WHO_WORDS) \
+                and not any(c.confidence >= SURE for c in reading.candidates):  # 你是机器人吗: no robot maker
+            return self._reask(step, asking, text, requeued)
         if text in ("unknown", "skip") and asking is not None and asking not in FOLLOW_UPS:
             return self._skip(step, asking)
         if asking == CHECKLIST:
@@ -352,8 +355,8 @@ class Interview:
                     and not any(c.fact == asking for c in reading.candidates):  # "不对是6月" gives another month
                 return self._no_such_day(step, asking)
             return None
-        if asking == "industry_code" and not other:
-            answer = QUESTIONS["industry_code"].read(text, step.iv.model_dump())
+        if asking == "industry_code" and not other and not any(w in parse.normalize(text) for w in _WHO_WORDS):
+            answer = QUESTIONS["industry_code"].read(text, step.iv.model_dump())  # 你是机器人吗 names no trade
             if answer is not None:
                 return self._take_answer(step, asking, answer)
         return None
@@ -891,7 +894,9 @@ class Interview:
         if fact is None and pending is None:
             return self._reply(step, N_("Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for "
                                         "help."))
-        if text and any(w in parse.normalize(text) for w in _WHETHER_WORDS):
+        if text and any(w in parse.normalize(text) for w in _WHO_WORDS):
+            step.replies.append(Outbound(_intro(tr)))
+        elif text and any(w in parse.normalize(text) for w in _WHETHER_WORDS):
             step.replies.append(Outbound(tr(N_("That is what I am finding out: whether the audit is mandatory depends "
                                                "on your answers. Please answer this question first:"))))
         elif text and asked_something(text):
@@ -928,6 +933,9 @@ _QUESTION_WORDS = ("吗", "么", "多少", "怎么", "为什么", "什么", "谁
                    "是不是", "会不会", "能不能", "可不可以", "告诉我", "how ", "what ", "who ", "why ")
 
 
+# "你们是谁？" in the middle of a question: the introduction answers it, then the question again
+_WHO_WORDS = ("你们是谁", "你是谁", "你们是什么", "你是什么", "你是机器人", "你们是机器人", "是机器人吗",
+              "你们是哪里的", "你们是哪个单位", "who are you", "what are you", "are you a bot", "are you a robot")
 # "do we have to audit?" asked back during the interview: the interview is the answer
 _WHETHER_WORDS = ("要不要做", "要不要审核", "需不需要做", "需不需要审核", "用不用做", "是不是要做", "是否需要审核",
                   "是否要审核", "必须审核吗", "要审核吗", "要做吗", "do we have to", "do i have to", "is it mandatory")
@@ -1032,3 +1040,9 @@ def _valid_only(known: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 def _summary_all(st: ConversationState, tr: Gettext) -> str:
     return summary(st.facts, tr, st.locale)
+
+
+def _intro(tr: Gettext) -> str:
+    return tr(N_("Hello! I am 清审, the cleaner-production audit assistant. I tell you whether your "
+                 "enterprise must carry out a cleaner-production audit (清洁生产审核) under your province's "
+                 "rules, cite the article that decides, and keep your deadlines."))

@@ -274,3 +274,30 @@ def test_a_correction_of_a_list_day_given_in_one_breath_in_english(tmp_path: Pat
     bot.pick("ok:yes")
     assert facts(bot)["list_published_on"] == "2025-04-15" and "last_audit_completed_on" not in facts(bot)
     assert "With the corrected answer" in bot.text
+
+
+def test_who_are_you_at_the_credit_code_question_is_answered(tmp_path: Path) -> None:
+    """"你们是谁？" was answered "没有从中读到统一社会信用代码或企业情况"."""
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("你好")
+    bot.pick("consent:yes")
+    bot.push("你们是谁？")
+    assert "我是清审" in bot.text and "没有从中读到" not in bot.text and bot.choice_ids() == ["skip"]
+
+
+@pytest.mark.parametrize("text", ["你是机器人吗", "你们是谁？"])
+def test_who_are_you_at_the_industry_question_names_no_trade(bot: ChatBot, text: str) -> None:
+    """"你是机器人吗" offered 3491 工业机器人制造 as the enterprise's trade."""
+    bot.push("山西的")
+    bot.push(text)
+    assert "我是清审" in bot.text and not any(c.startswith("ind:") for c in bot.choice_ids())
+    assert "industry_code" not in facts(bot) and "什么行业" in bot.text
+
+
+def test_who_are_you_in_english(tmp_path: Path) -> None:
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("Hello")
+    bot.pick("consent:yes")
+    bot.push("skip")
+    bot.push("who are you?")
+    assert "I am Qingshen" in bot.text and "shandong" in bot.choice_ids()
