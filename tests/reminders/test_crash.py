@@ -86,8 +86,10 @@ class Workers:
             QINGSHEN_SEND_RATE="400",
             QINGSHEN_SWEEP_SECONDS="1",
             QINGSHEN_SEND_SECONDS="0.2",
-            QINGSHEN_SEND_LEASE_SECONDS="3",
-            QINGSHEN_WEBHOOK_TIMEOUT="1",
+            # Generous enough for a loaded machine: a webhook call that times out is retried (a re-send
+            # the kills did not cause), and a lease that lapses while its batch is held is another.
+            QINGSHEN_SEND_LEASE_SECONDS="8",
+            QINGSHEN_WEBHOOK_TIMEOUT="3",
         )
 
     def start(self) -> subprocess.Popen[bytes]:
