@@ -668,6 +668,15 @@ class Interview:
         basis = tr(N_("Based on: {facts}.")).format(facts=_summary_all(st, tr))
         verdict = render_verdict(a, tr, st.locale, today=self.today(), policy=self._reminded(st))
         why_not = ineligible_reasons(a, st.facts, tr, st.locale)  # Henan: which condition the facts fail
+        listed = st.facts.get("list_published_on")
+        if listed and a.obligation != "mandatory":  # on the authorities' list, yet no ground in the answers
+            why_not = "\n\n".join(w for w in (why_not, tr(N_(
+                "You said the enterprise is on the list of mandatory-audit enterprises published on {day}, but by "
+                "your answers none of the mandatory grounds applies. The list is the authorities' finding (the "
+                "《清洁生产审核办法》: they list enterprises on the grounds of its article 8): while it names the "
+                "enterprise, the audit and the list's deadlines apply. Please check the answers above against the "
+                "list notice (type back to change one), or ask the department that sent the notice.")).format(
+                    day=listed)) if w)
         return f"{verdict}\n\n{why_not}\n\n{basis}" if why_not else f"{verdict}\n\n{basis}"
 
     def _reminded(self, st: ConversationState) -> ReminderPolicy | None:

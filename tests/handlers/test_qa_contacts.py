@@ -301,3 +301,17 @@ def test_who_are_you_in_english(tmp_path: Path) -> None:
     bot.push("skip")
     bot.push("who are you?")
     assert "I am Qingshen" in bot.text and "shandong" in bot.choice_ids()
+
+
+def test_a_listed_enterprise_without_grounds_is_not_told_it_is_simply_voluntary(bot: ChatBot) -> None:
+    """On the published list, then 都没有 at the grounds: the verdict said "不属于强制性审核范围，可自愿开展" and
+    nothing else, against the authorities' list; now it says the list applies and to check the answers."""
+    bot.push("山东的，我们上了强制性清洁生产审核名单，2025年3月15日公布的")
+    bot.push("都没有")
+    assert "已列入2025-03-15公布的强制性清洁生产审核企业名单" in bot.text and "须按名单的期限开展审核" in bot.text
+
+
+def test_an_unlisted_enterprise_without_grounds_gets_no_list_warning(bot: ChatBot) -> None:
+    bot.push("山东的")
+    bot.push("都没有")
+    assert "可自愿开展" in bot.text and "名单的期限" not in bot.text
