@@ -44,7 +44,7 @@ def read_request(inbound: Inbound) -> Request | None:
     link = URL.search(raw)
     evidence = link.group(0) if link else None
     for kind, words in DONE_WORDS.items():
-        if any(text.startswith(w) for w in words.zh):
+        if text.startswith(words.zh):  # a tuple: any of its words
             return Request("done", kind=kind, evidence=evidence)
     bare = bare_words(raw)
     for kind, words in DONE_WORDS.items():
