@@ -669,14 +669,19 @@ class Interview:
         verdict = render_verdict(a, tr, st.locale, today=self.today(), policy=self._reminded(st))
         why_not = ineligible_reasons(a, st.facts, tr, st.locale)  # Henan: which condition the facts fail
         listed = st.facts.get("list_published_on")
-        if listed and a.obligation != "mandatory":  # on the authorities' list, yet no ground in the answers
-            why_not = "\n\n".join(w for w in (why_not, tr(N_(
+        if listed and a.obligation != "mandatory":
+            # On the authorities' list, yet no ground in the answers: the two disagree, and the list is the
+            # legal finding. The conflict leads; what the answers alone give follows, plainly as that.
+            conflict = tr(N_(
                 "You said the enterprise is on the list of mandatory-audit enterprises published on {day}, but by "
                 "your answers none of the mandatory grounds applies. The list is the authorities' finding (the "
                 "《清洁生产审核办法》: they list enterprises on the grounds of its article 8): while it names the "
-                "enterprise, the audit and the list's deadlines apply. Please check the answers above against the "
-                "list notice (type back to change one), or ask the department that sent the notice.")).format(
-                    day=listed)) if w)
+                "enterprise, the audit and the list's deadlines apply. Please check your answers (listed at the end) "
+                "against the list notice (type back to change one), or ask the department that sent the notice."
+            )).format(day=listed)
+            head = tr(N_("Verdict: to be checked: your answers and the list disagree."))
+            alone = tr(N_("By your answers alone (without the list):"))
+            verdict = f"{head}\n{conflict}\n\n{alone}\n{verdict}"
         return f"{verdict}\n\n{why_not}\n\n{basis}" if why_not else f"{verdict}\n\n{basis}"
 
     def _reminded(self, st: ConversationState) -> ReminderPolicy | None:

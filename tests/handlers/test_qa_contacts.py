@@ -309,6 +309,8 @@ def test_a_listed_enterprise_without_grounds_is_not_told_it_is_simply_voluntary(
     bot.push("山东的，我们上了强制性清洁生产审核名单，2025年3月15日公布的")
     bot.push("都没有")
     assert "已列入2025-03-15公布的强制性清洁生产审核企业名单" in bot.text and "须按名单的期限开展审核" in bot.text
+    # the disagreement leads; the voluntary reading comes after it, as what the answers alone give
+    assert bot.text.index("需要核实") < bot.text.index("仅按您的回答") < bot.text.index("可自愿开展")
 
 
 def test_an_unlisted_enterprise_without_grounds_gets_no_list_warning(bot: ChatBot) -> None:
