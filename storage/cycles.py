@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, String, literal, select, update, values
+from sqlalchemy import Date, DateTime, Integer, String, Text, bindparam, func, literal_column, select, update
 from sqlalchemy import column as value_column
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,38 @@ def _check_source(source: str) -> str:
     if source not in CYCLE_SOURCES:
         raise FieldError("source", f"{source!r} is not one of {', '.join(CYCLE_SOURCES)}")
     return source
+
+
+_MILESTONE_ARRAYS: dict[str, Any] = {"kind": String, "nominal": Date, "due": Date, "citation": Text, "note": Text,
+                     "done_at": DateTime(timezone=True)}
+_PLANNED_PG: list[Any] = []
+
+
+def _planned_pg() -> Any:
+    """The milestones' INSERT ... SELECT from unnest() of one array per column as a data-modifying CTE whose
+    RETURNING feeds the reminders' INSERT ... SELECT (joined by milestone kind to the unnest() of the planned
+    reminders); it returns the milestones added. Arrays keep the statement the same whatever the number of
+    rows: built and compiled once (a VALUES list would be compiled anew for every cycle)."""
+    if not _PLANNED_PG:
+        arrays: list[Any] = [bindparam(f"m_{name}", type_=ARRAY(t)) for name, t in _MILESTONE_ARRAYS.items()]
+        columns: list[Any] = [value_column(name, t) for name, t in _MILESTONE_ARRAYS.items()]
+        planned_milestones = func.unnest(*arrays).table_valued(*columns).render_derived(name="planned_milestones")
+        added = (postgresql.insert(Milestone).from_select(
+            ["cycle_id", *_MILESTONE_ARRAYS],
+            select(bindparam("cycle_id", type_=Integer), *planned_milestones.c),
+        ).on_conflict_do_nothing(index_elements=["cycle_id", "kind"]).returning(*Milestone.__table__.c).cte("added"))
+        plan = func.unnest(bindparam("r_milestone_kind", type_=ARRAY(String)), bindparam("r_kind", type_=ARRAY(String)),
+                           bindparam("r_send_on", type_=ARRAY(Date))).table_valued(
+            value_column("milestone_kind", String), value_column("kind", String), value_column("send_on", Date),
+        ).render_derived(name="planned_reminders")
+        reminded = (postgresql.insert(Reminder).from_select(
+            ["milestone_id", "kind", "send_on", "status", "created_at"],
+            select(added.c.id, plan.c.kind, plan.c.send_on, literal_column("'pending'"),
+                   bindparam("created_at", type_=Reminder.__table__.c.created_at.type))
+            .join_from(added, plan, plan.c.milestone_kind == added.c.kind).where(added.c.done_at.is_(None)),
+        ).on_conflict_do_nothing(index_elements=["milestone_id", "kind"]).cte("reminded"))
+        _PLANNED_PG.append(select(Milestone).from_statement(select(*added.c).add_cte(reminded)))
+    return _PLANNED_PG[0]
 
 
 class AuditCycleRepository:
@@ -238,21 +271,11 @@ class MilestoneRepository:
         return added
 
     def _add_planned_pg(self, rows: list[dict[str, Any]], planned: list[tuple[str, str, date]]) -> list[Milestone]:
-        """`add_planned` on PostgreSQL in one statement: the milestones' multi-row INSERT is a data-modifying
-        CTE whose RETURNING feeds the reminders' INSERT ... SELECT (joined to the planned reminders, a VALUES
-        list, by milestone kind), and the statement returns the milestones added."""
-        added = (postgresql.insert(Milestone).values(rows).on_conflict_do_nothing(index_elements=["cycle_id", "kind"])
-                 .returning(*Milestone.__table__.c).cte("added"))
-        plan = values(value_column("milestone_kind", String), value_column("kind", String),
-                      value_column("send_on", Date), name="planned").data(planned)
-        now = literal(utcnow(), Reminder.__table__.c.created_at.type)
-        reminded = (postgresql.insert(Reminder).from_select(
-            ["milestone_id", "kind", "send_on", "status", "created_at"],
-            select(added.c.id, plan.c.kind, plan.c.send_on, literal("pending"), now)
-            .join_from(added, plan, plan.c.milestone_kind == added.c.kind).where(added.c.done_at.is_(None)),
-        ).on_conflict_do_nothing(index_elements=["milestone_id", "kind"]).cte("reminded"))
-        stmt = select(*added.c).add_cte(reminded)
-        return list(self.session.scalars(select(Milestone).from_statement(stmt)))
+        """`add_planned` on PostgreSQL in one statement (`_planned_pg`), its rows as one array per column."""
+        params: dict[str, Any] = {f"m_{name}": [r[name] for r in rows] for name in _MILESTONE_ARRAYS}
+        params.update(cycle_id=rows[0]["cycle_id"], created_at=utcnow(), r_milestone_kind=[p[0] for p in planned],
+                      r_kind=[p[1] for p in planned], r_send_on=[p[2] for p in planned])
+        return list(self.session.scalars(_planned_pg(), params))
 
     def mark_done(
         self,
