@@ -10,7 +10,8 @@ Requests per second and latencies are given too, but they do depend on both.
 Three loads, each run 3 times (median, min and max of every figure):
 
 - `ping`: `GET /api/v1/ping`, the server stack alone;
-- `interview`: whole interviews without a credit code (10 messages each);
+- `interview`: whole interviews without a credit code (10 messages each), the same script for every user;
+- `varied`: the same interviews with each user's own greeting, industry and list date (text-keyed caches miss);
 - `heavy`: interviews that give a new credit code (an enterprise added and bound), then the industry and
   the list's date (an audit cycle opened: milestones and reminders), the follow-ups and 我的期限.
 
@@ -35,6 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,19 @@ INTERVIEW = ("你好", "同意", "跳过", "山西", "3011", "2026-03-31", {"cho
              "帮助")  # the industry by its code: a name costs a fuzzy search (rules.industries.search, ~2.5 ms)
 HEAVY = ("你好", {"choice": "consent:yes"}, "{code}", "3011", "2026-03-31", {"choice": "none"}, {"choice": "none"},
          "我的期限")
+# `varied`: the interview with every user's own greeting, industry and list date, so that the caches keyed
+# by a message's text or by the facts known (handlers.router's readings, handlers.ordering's scores) miss
+# as they do for real contacts, who do not all type the same thing (`interview` repeats one script).
+GREETINGS = ("你好", "您好", "在吗", "你好，想咨询一下清洁生产审核", "请问我们要不要做清洁生产审核", "hi 你好")
+VARIED_CODES = ("3011", "2521", "3360", "2614", "3120", "2710", "1713", "3311", "0610", "4411", "2662", "3130")
+
+
+def varied_script(i: int) -> tuple[str | dict[str, str], ...]:
+    day = date(2026, 1, 5) + timedelta(days=(i * 37) % 170)
+    return (GREETINGS[i % len(GREETINGS)], "同意", "跳过", "山西", VARIED_CODES[i % len(VARIED_CODES)],
+            day.isoformat(), {"choice": "none"}, {"choice": "none"}, "我的期限", "帮助")
+
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -185,8 +200,12 @@ def credit_code(n: int) -> str:
 def scripts(load: str, run: int) -> list[list[bytes]]:
     if load == "ping":
         return [[get("/api/v1/ping")] * 100 for _ in range(PINGS // 100)]
-    script = INTERVIEW if load == "interview" else HEAVY
-    return [[_message(f"{load}-{run}-{i}", item, credit_code(run * 100_000 + i)) for item in script]
+    def script(i: int) -> Sequence[str | dict[str, str]]:
+        if load == "varied":
+            return varied_script(run * USERS + i)
+        return INTERVIEW if load == "interview" else HEAVY
+
+    return [[_message(f"{load}-{run}-{i}", item, credit_code(run * 100_000 + i)) for item in script(i)]
             for i in range(USERS)]
 
 
@@ -282,13 +301,13 @@ def measure(url: str, core: int | None) -> dict[str, Any]:
     upgrade(url)
     out: dict[str, Any] = {}
     with _server(url, core) as (port, pid):
-        for load in ("ping", "interview", "heavy"):
+        for load in ("ping", "interview", "varied", "heavy"):
             try:
                 out[load] = measure_load(port, pid, load)
             except Exception as e:  # reported, and the other loads still run
                 out[load] = {"error": f"{type(e).__name__}: {e}"}
     ping = out.get("ping", {}).get("server_cpu_ms_per_request", {}).get("median")
-    for load in ("interview", "heavy"):
+    for load in ("interview", "varied", "heavy"):
         cpu = out.get(load, {}).get("server_cpu_ms_per_request", {}).get("median")
         if ping and cpu:
             out[f"{load}_vs_ping_by_server_cpu"] = round(ping / cpu, 3)
@@ -308,7 +327,8 @@ def run() -> dict[str, Any]:
         report: dict[str, Any] = {
             "setup": f"server = `qingshen run --no-scheduler` (uvicorn) pinned to core {server_core}; load = raw "
                      f"keep-alive sockets from one process on another core, {CONCURRENCY} connections; ping: "
-                     f"{PINGS} requests; interview: {USERS} users x {len(INTERVIEW)} messages; heavy: {USERS} "
+                     f"{PINGS} requests; interview: {USERS} users x {len(INTERVIEW)} messages; varied: the same with "
+                     f"each user's own greeting, industry and list date; heavy: {USERS} "
                      f"users x {len(HEAVY)} messages (new credit code, binding, cycle with milestones and "
                      f"reminders); each load {RUNS} runs, figures median/min/max",
             "server_path": os.environ.get("QINGSHEN_BENCH_SERVER_PATH") or "this checkout",
