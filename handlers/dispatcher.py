@@ -11,6 +11,7 @@ The contact row is written by the message that consents; erasure is storage.eras
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -458,10 +459,14 @@ class Dispatcher:
         )
         if enterprise_id is None:
             return result
-        enterprise = repos.enterprises.get_by_id(enterprise_id)
         facts = state.facts
         known = {"province": facts.get("province"), "industry_code": facts.get("industry_code"),
                  "scale": facts.get("scale")}
+        kept = _kept(enterprise_id, self.today(), known, a, facts.get("list_published_on"))
+        if state.kept == kept:
+            return result  # this conversation wrote exactly this, today, in an earlier turn: nothing changes
+        state.kept = kept
+        enterprise = repos.enterprises.get_by_id(enterprise_id)
         if enterprise is not None and any(getattr(enterprise, k) != v for k, v in known.items()):
             repos.enterprises.update(enterprise, **known)
         listed = state.facts.get("list_published_on")
@@ -533,3 +538,13 @@ class Dispatcher:
             return tr(N_("Reminders come here in the chat before each deadline that is still ahead."))
         link = self.calendar_url(repos.enterprises.ensure_calendar_token(enterprise))
         return tr(N_("Add them to your calendar: {link}")).format(link=link)
+
+
+def _kept(enterprise_id: int, today: date, known: dict[str, Any], a: Assessment, listed: str | None) -> str:
+    """What `Dispatcher._store` writes to the enterprise and its cycle for this verdict, as a short key:
+    the enterprise's fields, the obligation, the grounds, the list date and every deadline (kind, days,
+    citation, what shows it done), and the day (reminders are planned from it)."""
+    deadlines = tuple((d.kind, d.start, d.nominal, d.due, d.citation, d.met_on, d.met_by) for d in a.deadlines)
+    key = (enterprise_id, today, tuple(sorted(known.items())), a.obligation, tuple(g.id for g in a.grounds),
+           listed, deadlines)
+    return hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()

@@ -71,6 +71,9 @@ class ConversationState(_Model):
     awaiting_evidence: int | None = None  # a milestone whose evidence link is asked
     henan_form: dict[str, Any] | None = None  # handlers.henan_form's own model, as JSON
     anonymous: bool = False  # consent declined: a verdict only, held in memory, never stored
+    # What this conversation last wrote to its enterprise's cycle (handlers.dispatcher `_kept`): a turn whose
+    # verdict would write the same again (a follow-up answer that changes no deadline) skips the cycle.
+    kept: str | None = None
 
     @model_validator(mode="before")
     @classmethod

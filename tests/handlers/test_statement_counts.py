@@ -189,3 +189,29 @@ def test_ordinary_and_verdict_turns_make_no_orm_session(sessions: sessionmaker[S
         assert tables == ["SELECT contacts", "SELECT assessments", "INSERT conversations"], counted.statements
     finally:
         event.remove(Session, "after_transaction_create", on_begin)
+
+
+def test_a_follow_up_that_changes_no_deadline_leaves_the_cycle_alone(
+    sessions: sessionmaker[Session], counted: Counter
+) -> None:
+    """Once a verdict's cycle is kept, a later answer that changes none of its deadlines (a follow-up
+    answered "none") records the assessment and the state, not the cycle again; one that changes a deadline
+    (the list date corrected) writes the milestones anew."""
+    bot = ChatBot(sessions, TODAY)
+    bot.start(code=CODE)
+    bot.push("山西的水泥厂，2026年3月31日上了名单")
+    bot.confirm()
+    if bot.choice_ids() and bot.choice_ids()[0].startswith("ind:"):
+        bot.pick("ind:3011")
+    assert str(milestones(sessions)["disclosure"].due) == "2026-04-30"      # the cycle is kept
+    assert bot.choice_ids() == ["none"], bot.text                           # a follow-up date question
+    tables = _turn(bot, counted, "none", pick=True)
+    assert "INSERT assessments" in tables, counted.statements
+    assert not any("audit_cycles" in t or "milestones" in t for t in tables), counted.statements
+    bot.skip_follow_ups()
+    bot.push("返回")
+    bot.push("不对，名单是2026年3月20日公布的")
+    bot.confirm()
+    bot.skip_follow_ups()
+    kept = milestones(sessions)
+    assert str(kept["disclosure"].due) == "2026-04-20", {k: str(m.due) for k, m in kept.items()}
