@@ -18,6 +18,8 @@ SURE = 0.9  # a candidate at or above this is stored; below it, the interview as
 # Fact names a candidate may carry: every `qingshen assess` fact name, plus these pseudo-facts.
 CREDIT_CODE = "credit_code"  # a validated 统一社会信用代码 (its region digits also give a `province` candidate)
 STANDARD_OR_QUOTA = "exceeds_standard_or_quota"  # 双超: over the standard and/or the quota, which not known
+# Candidate.note values
+OUTPUT_VALUE, PAST, ROUND_DAY = "output_value", "past", "round_day"
 DATE_FACTS = ("list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on")
 
 
@@ -32,6 +34,9 @@ class Candidate:
     - `partial`: an incomplete date, "YYYY-MM" (去年3月): the interview asks for the day; "YYYY" (21年,
       去年上了名单, a bare 2021 at a date question): it asks for the month and the day.
     - `span`: the words it was read from, as typed (for "我理解的是…" and for tests).
+    - `note`: why a reading is asked back when its words alone do not say it, "" otherwise: OUTPUT_VALUE (an
+      amount said as 产值, read as the revenue), PAST (a ground said of the past: 去年被罚过，因为超标), ROUND_DAY
+      (an audit's year beside an acceptance's or an evaluation's: which day completed the round).
     """
 
     fact: str
@@ -40,6 +45,7 @@ class Candidate:
     span: str
     options: tuple[Any, ...] = ()
     partial: str | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 import re
 import unicodedata
@@ -21,7 +22,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from handlers.extract import DATE_FACTS, SURE, Candidate, Reading
+from handlers.extract import DATE_FACTS, OUTPUT_VALUE, PAST, ROUND_DAY, SURE, Candidate, Reading
 from handlers.extract_numbers import MAYBE, Amount, DateHit, find_amounts, find_codes, find_dates
 from handlers.extract_tables import TOXIC_CLASSES, Tables, Term, Token, readings, tables
 from rules.sizes import DESIGNATED_SIZE_REVENUE, EMPLOYEE_BOUNDS, REVENUE_BOUNDS
@@ -71,7 +72,7 @@ def read_message(text: str, *, today: date, asking: str | None) -> Reading:
 
     found: list[Candidate] = []
     notes: dict[str, bool] = {"rest": False}
-    found += _terms(msg, asking)
+    found += _terms(msg, asking, _past_dates(msg, dates, today))
     found += _province(msg, codes, asking)
     found += _industry(msg, amounts, asking)
     found += _sizes(msg, amounts, asking)
@@ -148,7 +149,7 @@ def _has(tok: Token, *kinds: str) -> bool:
     return any(k in tok.roles.kinds for k in kinds)
 
 
-_INERT = frozenset({"filler", "approx", "conj", "frame_before", "frame_after", "above", "below", "subset",
+_INERT = frozenset({"filler", "approx", "conj", "frame_before", "frame_after", "above", "below", "subset", "present",
                     "tentative"})
 _STOPS_SCOPE = frozenset({"neg", "term", "question", "contrast", "date_key", "industry", "place", "conj", "unknown"})
 _IN_SCOPE = _SKIP_IN_SCOPE | {"yes", "emp_key", "rev_key", "above", "below", "energy"}
@@ -206,13 +207,47 @@ def _adjacent(msg: _Msg, a: Token, b: Token) -> bool:
     return not msg.norm[a.end : b.start].strip()
 
 
-def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
+def _past_dates(msg: _Msg, dates: list[DateHit], today: date) -> set[int]:
+    """Clauses holding a day or a year before this year that no step's word binds (去年被罚过): a past."""
+    keyed = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if tok.roles.date_facts}
+    out = set()
+    for d in dates:
+        year = d.value.year if d.value is not None else int(d.partial[:4]) if d.partial else today.year
+        if year < today.year and msg.clause_at(d.start) not in keyed:
+            out.add(msg.clause_at(d.start))
+    return out
+
+
+def _past_clauses(msg: _Msg, past_dates: set[int]) -> set[int]:
+    """Clauses whose fact words are said of the past: a past word or a past event in the clause, or one in
+    another clause of the same sentence that has no fact word of its own ("去年被罚过，因为超标"), unless
+    the clause says now (现在不超了)."""
+    own = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "past", "past_event")}
+    present = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "present")}
+    with_terms = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if tok.roles.terms}
+    out = set(own)
+    lead = (own | past_dates) - with_terms  # a past said in a clause of its own, for the sentence's facts
+    if lead:
+        ends = [pos for pos in msg.bounds if msg.norm[pos] in _SENTENCE_MARKS]
+        sentence = {c: bisect.bisect_left(ends, msg.bounds[c] if c < len(msg.bounds) else len(msg.norm))
+                    for c in with_terms | lead}
+        past_sentences = {sentence[c] for c in lead}
+        out |= {c for c in with_terms if sentence[c] in past_sentences and c not in present}
+    return out
+
+
+_SENTENCE_MARKS = frozenset("。；;！!？?\n")
+
+
+def _terms(msg: _Msg, asking: str | None, past_dates: set[int] | None = None) -> list[Candidate]:
     t = msg.t
     # a question or a supposition only mentions its fact words: "超标会怎么样", "如果超标了"
     # and one saying "I don't know" does not state them either ("不清楚在不在名录")
     hypo_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hypo", "question", "unknown")}
     # "可能有点超标", "以前超标过": read, but asked back (a doubt, or a past that may be over)
-    doubt_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hedge", "past")}
+    past_clauses = _past_clauses(msg, past_dates or set())
+    doubt_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hedge")} | past_clauses
+    past_facts: set[str] = set()
     negated: dict[int, bool] = {}
     by_fact: dict[str, list[tuple[Term, Any, float, str, tuple[Any, ...]]]] = {}
     energy_at = [k for k, tok in enumerate(msg.tokens) if _has(tok, "energy")]
@@ -238,12 +273,15 @@ def _terms(msg: _Msg, asking: str | None) -> list[Candidate]:
                 level = min(level, t.levels["likely"])  # 中等吧: the contact's own doubt, confirmed
             if msg.clause_of[i] in doubt_clauses:
                 level = min(level, t.levels["likely"])
+                if msg.clause_of[i] in past_clauses:
+                    past_facts.add(term.fact)
             if asking is not None and asking != term.fact and asking in term.answers:
                 level = min(level, t.levels["maybe"])  # 达标 asked about the quota: about the standard, maybe
             by_fact.setdefault(term.fact, []).append((term, value, level, msg.span(first, tok.end), options))
     out = []
     for fact, reads in by_fact.items():
-        out.append(_toxic(reads, t) if fact == "toxic_classes" else _merge(fact, reads, t))
+        c = _toxic(reads, t) if fact == "toxic_classes" else _merge(fact, reads, t)
+        out.append(dataclasses.replace(c, note=PAST) if fact in past_facts and c.confidence < SURE else c)
     return out
 
 
@@ -528,6 +566,7 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
     people: list[tuple[float, float, str]] = []
     money: list[tuple[float, float, str]] = []
     designated: list[tuple[bool, float, str]] = []
+    output = False  # an amount said as 产值: read as the revenue, asked back
     starts = [tok.start for tok in msg.tokens]
     subsets = [tok.start for tok in msg.tokens if _has(tok, "subset")]
     for a in amounts:
@@ -541,6 +580,11 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
         if unit_next and nxt is not None:
             span = msg.span(a.start, nxt.end)
         key = _key_before(msg, a, k) or _key_after(msg, k + 1 if unit_next else k, msg.clause_at(a.start))
+        if key == "out_key":
+            key = "rev_key"
+            if not output:
+                output = True
+                span = _output_span(msg, a) or span
         bound = _bound(msg, a, k, unit_next)
         if bound is not None and _is_revenue(a, key, asking):
             # 不到两千万 / 快两千万了 is 规下, 三千万以上 规上, whatever the exact amount
@@ -578,10 +622,25 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
             value = values[0]
             value = int(value) if value == int(value) else round(value, 4)
             level = found[0][1] if len(values) == 1 else t.levels["maybe"]
-            out.append(Candidate(fact, value, level, found[0][2]))
+            if fact == "revenue_10k_yuan" and output:
+                out.append(Candidate(fact, value, min(level, t.levels["likely"]), found[0][2], note=OUTPUT_VALUE))
+            else:
+                out.append(Candidate(fact, value, level, found[0][2]))
     if designated and not money and len({v for v, _, _ in designated}) == 1:
-        out.append(Candidate("above_designated_size", designated[0][0], designated[0][1], designated[0][2]))
+        level = min(designated[0][1], t.levels["likely"]) if output else designated[0][1]
+        out.append(Candidate("above_designated_size", designated[0][0], level, designated[0][2],
+                             note=OUTPUT_VALUE if output else ""))
     return out
+
+
+def _output_span(msg: _Msg, a: Amount) -> str | None:
+    """年产值三个多亿 / 5个亿的产值: the amount with the output-value word next to it in its clause."""
+    clause = msg.clause_at(a.start)
+    near = [tok for tok in msg.tokens if _has(tok, "output") and msg.clause_at(tok.start) == clause]
+    if not near:
+        return None
+    tok = min(near, key=lambda x: min(abs(x.start - a.end), abs(a.start - x.end)))
+    return msg.span(min(tok.start, a.start), max(tok.end, a.end))
 
 
 def _is_revenue(a: Amount, key: str | None, asking: str | None) -> bool:
@@ -643,7 +702,7 @@ def _key_after(msg: _Msg, k: int, clause: int) -> str | None:
     if k < len(toks) and msg.clause_at(toks[k].start) == clause:
         for kind in ("not_rev", "rev_key"):
             if kind in toks[k].roles.kinds:
-                return kind
+                return "out_key" if "output" in toks[k].roles.kinds else kind
     return None
 
 
@@ -655,7 +714,7 @@ def _key_before(msg: _Msg, a: Amount, k: int) -> str | None:
         tok = msg.tokens[j]
         for kind in ("not_rev", "rev_key", "emp_key"):
             if kind in tok.roles.kinds:
-                return kind
+                return "out_key" if "output" in tok.roles.kinds else kind
         j -= 1
     return None
 
@@ -666,6 +725,7 @@ def _key_before(msg: _Msg, a: Amount, k: int) -> str | None:
 def _dates(msg: _Msg, dates: list[DateHit], asking: str | None, notes: dict[str, bool]) -> list[Candidate]:
     keys = [(tok, tok.roles.date_facts, tok.roles.date_strong) for tok in msg.tokens if tok.roles.date_facts]
     out: dict[str, Candidate] = {}
+    weak_audit = False  # the last audit's day bound by a weak word only (19年做过一次审核)
     for d in dates:
         clause = msg.clause_at(d.start)
         near = [k for k in keys if msg.clause_at(k[0].start) == clause]
@@ -675,6 +735,8 @@ def _dates(msg: _Msg, dates: list[DateHit], asking: str | None, notes: dict[str,
             strong = [k for k in near if k[2]] or near
             best = min(strong, key=lambda k: min(abs(k[0].start - d.end), abs(d.start - k[0].end)))
             facts = best[1]
+            if facts == ("last_audit_completed_on",) and not best[2] and "last_audit_completed_on" not in out:
+                weak_audit = True
         elif asking in DATE_FACTS:
             facts = (asking,)
         elif len({f for k in keys if k[2] for f in k[1]}) == 1:
@@ -688,6 +750,12 @@ def _dates(msg: _Msg, dates: list[DateHit], asking: str | None, notes: dict[str,
         for fact in facts:
             if fact not in out:
                 out[fact] = Candidate(fact, value, level, msg.span(d.start, d.end), (), d.partial)
+    audit = out.get("last_audit_completed_on")
+    if audit is not None and weak_audit and ("accepted_on" in out or "evaluated_on" in out):
+        # "19年做过一次审核，21年验收的": a round is completed when its report is submitted (rules/READINGS.md),
+        # and whether the audit's year is that day or its start is not said: the day is asked, saying why
+        out["last_audit_completed_on"] = dataclasses.replace(
+            audit, confidence=min(audit.confidence, msg.t.levels["likely"]), note=ROUND_DAY)
     return list(out.values())
 
 

@@ -152,11 +152,13 @@ def tables() -> Tables:
 
     for kind, key in (
         ("filler", "fillers"), ("conj", "conjunctions"), ("contrast", "contrast"), ("hypo", "hypothetical"),
-        ("hedge", "hedges"), ("past", "past_words"), ("tentative", "tentative"), ("energy", "energy_topic"),
+        ("hedge", "hedges"), ("past", "past_words"), ("past_event", "past_events"), ("present", "present_words"),
+        ("tentative", "tentative"), ("energy", "energy_topic"),
         ("yes", "yes_words"), ("no", "no_words"), ("exceed", "exceed_words"),
         ("neg", "negators"), ("postneg", "post_negators"), ("question", "questions"), ("unknown", "unknown"),
         ("none", "none"), ("emp_unit", "employee_units"), ("emp_key", "employee_keys"),
-        ("rev_key", "revenue_keys"), ("not_rev", "not_revenue_keys"), ("approx", "approx_words"),
+        ("rev_key", "revenue_keys"), ("not_rev", "not_revenue_keys"), ("output", "output_keys"),
+        ("approx", "approx_words"),
         ("below", "below_words"), ("above", "above_words"), ("third", "third_party"), ("subset", "subset_words"),
         ("nothing", "not_toxic"), ("frame_before", "frame_before"), ("frame_after", "frame_after"),
     ):

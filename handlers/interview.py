@@ -22,7 +22,17 @@ from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from handlers import extract, parse
-from handlers.extract import CREDIT_CODE, DATE_FACTS, STANDARD_OR_QUOTA, SURE, Candidate, Reading
+from handlers.extract import (
+    CREDIT_CODE,
+    DATE_FACTS,
+    OUTPUT_VALUE,
+    PAST,
+    ROUND_DAY,
+    STANDARD_OR_QUOTA,
+    SURE,
+    Candidate,
+    Reading,
+)
 from handlers.extract_numbers import find_dates
 from handlers.messages import Choice, Outbound
 from handlers.offices import render_offices
@@ -60,6 +70,12 @@ _LEADING_NUMBERS = re.compile(r"^\s*(\d+(?:\s*[,，、和及]\s*\d+)*)\s*(?:$|[,
 _DAY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]?$")
 _SIZE_NUMBERS = frozenset({"employees", "revenue_10k_yuan", "scale", "above_designated_size"})
 _ASKED_BACK = 0.8  # below SURE: confirmed before it is stored
+# A ground said of the past is asked as it is now (a clause of a sentence that said 去年被罚过).
+_STILL = {
+    "exceeds_emission_standard": N_("Do the emissions still exceed the standard now?"),
+    "exceeds_total_quota": N_("Do the emissions still exceed the total quota now?"),
+    "exceeds_energy_limit": N_("Does the energy use still exceed the limit now?"),
+}
 _YEAR_END = re.compile(r"年底|年末|年初|end of (?:the )?year")
 _NAMES_YEAR = re.compile(r"\d{4}|\d{2}\s*年|[前去今明]年")
 # "不对，是去年四月十五": the message takes back the answer before it (a day given one question too early or wrong)
@@ -310,7 +326,7 @@ class Interview:
                     or self._side_reading(step, c):
                 if c.fact == STANDARD_OR_QUOTA or c.options or c.partial is not None or c.value is not None:
                     unsure.append(Pending(fact=c.fact, value=c.value, options=list(c.options), partial=c.partial,
-                                          span=c.span))
+                                          span=c.span, note=c.note))
                 continue
             new[c.fact] = c.value
         new = _valid_only(step.iv.facts, new)
@@ -449,6 +465,26 @@ class Interview:
                                          "both?")).format(span=p.span),
                              (("sq:standard", N_("Over a standard")), ("sq:quota", N_("Over the total quota")),
                               ("sq:both", N_("Both")), ("unknown", N_("Not sure"))))
+        if p.note == ROUND_DAY:  # 19年做过一次审核，21年验收的: which day completed the round is asked, and why
+            step.replies.append(Outbound(tr(N_(
+                "You named the audit (“{span}”) and its acceptance: two different days. The next round must be "
+                "completed within five years of the day the last round was completed, which is the day its audit "
+                "report was submitted (the acceptance is recorded apart), so the next round's deadline counts from "
+                "that day. If the report was submitted in another year, type that day.")).format(span=p.span)))
+        if p.note == OUTPUT_VALUE:  # 年产值三个多亿: output value is not the revenue the size class counts
+            return self._say(step, tr(N_(
+                "“{span}” is an output value, but the enterprise's size class is counted by its operating revenue "
+                "(《统计上大中小微型企业划分办法》), and the two differ. Do you mean, as an approximate figure: "
+                "{fact}? If not, type the annual operating revenue.")).format(
+                    span=p.span, fact=describe(p.fact, p.value, tr, step.state.locale)),
+                (("ok:yes", N_("Yes")), ("ok:no", N_("No"))))
+        if p.note == PAST and p.value is True:  # 去年被罚过，因为超标: a ground counts as it is now
+            still = _STILL.get(p.fact)
+            question = tr(still) if still else tr(N_("Is it still so now: {fact}?")).format(
+                fact=describe(p.fact, p.value, tr, step.state.locale))
+            return self._say(step, tr(N_("“{span}” is about the past, and the verdict goes by the enterprise as it "
+                                         "is now. {question}")).format(span=p.span, question=question),
+                             (("ok:yes", N_("Yes")), ("ok:no", N_("No"))))
         if p.partial is not None and len(p.partial) > 4 and p.value is not None and not _YEAR_END.search(p.span):
             # 上个月底 / 3月底: the month's last day, a guess confirmed (去年底 asks December's day instead)
             return self._say(step, tr(N_("Do you mean: {fact}?")).format(
@@ -555,6 +591,9 @@ class Interview:
         if verdict is None:
             return None
         iv.pending = None
+        if not verdict and p.note == PAST and p.value is True:  # "现在还超标吗？" 否: not now
+            self._store(step, iv.asking, _valid_only(iv.facts, {p.fact: False}))
+            return self.advance(step)
         if verdict:
             facts = _valid_only(iv.facts, {p.fact: p.value})
             before = dict(iv.facts)

@@ -47,6 +47,7 @@ class Pending(_Model):
     options: list[Any] = Field(default_factory=list)
     partial: str | None = None  # "YYYY-MM": the day is asked; "YYYY": the month and the day
     span: str = ""
+    note: str = ""  # why it is asked back (handlers.extract.Candidate.note): an output value, a past, a round's day
 
 
 class InterviewState(_Model):
