@@ -209,6 +209,8 @@ def _adjacent(msg: _Msg, a: Token, b: Token) -> bool:
 
 def _past_dates(msg: _Msg, dates: list[DateHit], today: date) -> set[int]:
     """Clauses holding a day or a year before this year that no step's word binds (去年被罚过): a past."""
+    if not dates:
+        return set()
     keyed = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if tok.roles.date_facts}
     out = set()
     for d in dates:
@@ -223,11 +225,13 @@ def _past_clauses(msg: _Msg, past_dates: set[int]) -> set[int]:
     another clause of the same sentence that has no fact word of its own ("去年被罚过，因为超标"), unless
     the clause says now (现在不超了)."""
     own = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "past", "past_event")}
-    present = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "present")}
+    if not own and not past_dates:
+        return own  # most messages: no past said
     with_terms = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if tok.roles.terms}
     out = set(own)
     lead = (own | past_dates) - with_terms  # a past said in a clause of its own, for the sentence's facts
     if lead:
+        present = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "present")}
         ends = [pos for pos in msg.bounds if msg.norm[pos] in _SENTENCE_MARKS]
         sentence = {c: bisect.bisect_left(ends, msg.bounds[c] if c < len(msg.bounds) else len(msg.norm))
                     for c in with_terms | lead}
