@@ -743,6 +743,8 @@ def _dates(msg: _Msg, dates: list[DateHit], asking: str | None, notes: dict[str,
                 weak_audit = True
         elif asking in DATE_FACTS:
             facts = (asking,)
+            # "19年做的，21年验收" at the last-audit question: no word says the audit's year completed it
+            weak_audit = weak_audit or (asking == "last_audit_completed_on" and asking not in out)
         elif len({f for k in keys if k[2] for f in k[1]}) == 1:
             facts = next(k[1] for k in keys if k[2])
             level = min(level, msg.t.levels["likely"])

@@ -125,3 +125,15 @@ def test_a_ground_said_of_now_is_stored(bot: ChatBot, text: str) -> None:
     """Another sentence, or a past that is a step's day (the list's), leaves the ground as said."""
     bot.push(text)
     assert facts(bot)["exceeds_emission_standard"] is True
+
+
+def test_a_year_at_the_last_audit_question_beside_an_acceptance_asks_which_day(bot: ChatBot) -> None:
+    """At the last-audit question "19年做的，21年验收" does not say that 2019 completed the round either."""
+    bot.push("山东化工")
+    bot.push("4")
+    bot.pick("tox:hazardous_waste")
+    bot.push("去年三月十五号")
+    assert "上一轮清洁生产审核" in bot.text
+    bot.push("19年做的，21年验收")
+    assert "last_audit_completed_on" not in facts(bot)
+    assert "验收日期另行记录" in bot.text and "2019年" in bot.text
