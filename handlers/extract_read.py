@@ -72,7 +72,7 @@ def read_message(text: str, *, today: date, asking: str | None) -> Reading:
 
     found: list[Candidate] = []
     notes: dict[str, bool] = {"rest": False}
-    found += _terms(msg, asking, _past_dates(msg, dates, today))
+    found += _terms(msg, asking, _past_dates(msg, dates, amounts, today))
     found += _province(msg, codes, asking)
     found += _industry(msg, amounts, asking)
     found += _sizes(msg, amounts, asking)
@@ -207,15 +207,17 @@ def _adjacent(msg: _Msg, a: Token, b: Token) -> bool:
     return not msg.norm[a.end : b.start].strip()
 
 
-def _past_dates(msg: _Msg, dates: list[DateHit], today: date) -> set[int]:
-    """Clauses holding a day or a year before this year that no step's word binds (去年被罚过): a past."""
+def _past_dates(msg: _Msg, dates: list[DateHit], amounts: list[Amount], today: date) -> set[int]:
+    """Clauses that say only a day or a year before this year ("去年，超标"): a past for their sentence. Not a
+    step's day (去年上了名单), nor a year said of something else (去年营收2亿)."""
     if not dates:
         return set()
-    keyed = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if tok.roles.date_facts}
+    busy = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if not tok.roles.kinds <= _INERT}
+    busy |= {msg.clause_at(a.start) for a in amounts}
     out = set()
     for d in dates:
         year = d.value.year if d.value is not None else int(d.partial[:4]) if d.partial else today.year
-        if year < today.year and msg.clause_at(d.start) not in keyed:
+        if year < today.year and msg.clause_at(d.start) not in busy:
             out.add(msg.clause_at(d.start))
     return out
 
