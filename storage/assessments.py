@@ -33,13 +33,17 @@ def record_assessment(
 ) -> None:
     """Store an assessment as given (the chat, once per verdict): one Core INSERT, compiled once, with no ORM
     object built and flushed (and no Session needed)."""
+    connection.execute(_INSERT, {**_row(facts, as_of, obligation, result, pack_versions, enterprise_id, contact_id),
+                                 "created_at": utcnow()})
+
+
+def _row(facts: Mapping[str, Any], as_of: date, obligation: str, result: Mapping[str, Any],
+         pack_versions: Mapping[str, str], enterprise_id: int | None, contact_id: int | None) -> dict[str, Any]:
+    """An assessment's columns, checked (the obligation) and copied (the JSON values)."""
     if obligation not in OBLIGATIONS:
         raise FieldError("obligation", f"{obligation!r} is not one of {', '.join(OBLIGATIONS)}")
-    connection.execute(_INSERT, {
-        "facts": dict(facts), "as_of": as_of, "obligation": obligation, "result": dict(result),
-        "pack_versions": dict(pack_versions), "enterprise_id": enterprise_id, "contact_id": contact_id,
-        "created_at": utcnow(),
-    })
+    return {"facts": dict(facts), "as_of": as_of, "obligation": obligation, "result": dict(result),
+            "pack_versions": dict(pack_versions), "enterprise_id": enterprise_id, "contact_id": contact_id}
 
 
 def latest_result_by_contact(connection: Connection, contact_id: int) -> dict[str, Any] | None:
@@ -84,17 +88,7 @@ class AssessmentRepository:
         contact_id: int | None = None,
     ) -> Assessment:
         """Store an assessment: the JSON facts, the whole JSON result and {pack_id: version}."""
-        if obligation not in OBLIGATIONS:
-            raise FieldError("obligation", f"{obligation!r} is not one of {', '.join(OBLIGATIONS)}")
-        assessment = Assessment(
-            facts=dict(facts),
-            as_of=as_of,
-            obligation=obligation,
-            result=dict(result),
-            pack_versions=dict(pack_versions),
-            enterprise_id=enterprise_id,
-            contact_id=contact_id,
-        )
+        assessment = Assessment(**_row(facts, as_of, obligation, result, pack_versions, enterprise_id, contact_id))
         self.session.add(assessment)
         self.session.flush()
         return assessment

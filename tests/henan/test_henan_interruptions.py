@@ -10,23 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import Repositories
 from tests.handlers.chatkit import ChatBot, credit_code, sqlite_bot
-from tests.henan.henankit import NOW, TODAY
+from tests.henan.henankit import add_enterprise
 
 ADDRESS_QUESTION = "注册地址"
 
 
 def _eligible_contact(sessions: sessionmaker[Session]) -> ChatBot:
-    with sessions.begin() as session:
-        repos = Repositories(session)
-        enterprise = repos.enterprises.add(credit_code=credit_code("91410100MA4A8888L"), name="河南纺织有限公司",
-                                           province="henan", industry_code="3011")
-        repos.assessments.add(facts={"province": "henan", "industry_code": "3011"}, as_of=TODAY,
-                              obligation="voluntary", result={"voluntary": {"eligible": True}}, pack_versions={},
-                              enterprise_id=enterprise.id)
-        contact = repos.contacts.add("test", "u1")
-        repos.contacts.record_consent(contact, NOW)
-        repos.contacts.bind_enterprise(contact, enterprise.id)
-        repos.conversations.save(contact.id, {"stage": "done", "locale": "zh_CN", "facts": {}})
+    add_enterprise(sessions, "u1")  # consented, bound, an eligible voluntary verdict, the interview done
     return ChatBot(sessions, date(2026, 11, 22))
 
 
