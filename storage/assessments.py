@@ -93,21 +93,6 @@ class AssessmentRepository:
         self.session.flush()
         return assessment
 
-    def record(
-        self,
-        *,
-        facts: Mapping[str, Any],
-        as_of: date,
-        obligation: str,
-        result: Mapping[str, Any],
-        pack_versions: Mapping[str, str],
-        enterprise_id: int | None = None,
-        contact_id: int | None = None,
-    ) -> None:
-        """`add` for a caller that needs no object back: `record_assessment` on the session's connection."""
-        record_assessment(self.session.connection(), facts=facts, as_of=as_of, obligation=obligation, result=result,
-                          pack_versions=pack_versions, enterprise_id=enterprise_id, contact_id=contact_id)
-
     def delete_by_contact(self, contact_id: int) -> int:
         """Erase the contact's assessments (when a user asks to be forgotten); returns how many."""
         result = self.session.execute(
