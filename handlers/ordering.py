@@ -16,12 +16,11 @@ Any change to the facts (an answer, a correction, 返回) is a new key; a differ
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from handlers.kept import Kept
 from rules import Engine, FactError, derive, parse_facts
 
 # A fixed, representative set of answers per fact: the trades of bench/profiles.py (heavy industry,
@@ -44,31 +43,22 @@ class Scores:
     """A bounded LRU of decisiveness scores by (facts, day, fact) for one engine; `size=0` keeps nothing."""
 
     def __init__(self, size: int = SCORES_KEPT) -> None:
-        self.size = size
         self.engine: Engine | None = None
-        self._items: OrderedDict[Hashable, float] = OrderedDict()
-        self._lock = threading.Lock()  # the server runs turns on a thread pool
+        self._items: Kept[float] = Kept(size)  # the server runs turns on a thread pool
 
     def __len__(self) -> int:
         return len(self._items)
 
     def score(self, engine: Engine, facts: Mapping[str, Any], facts_key: Hashable, fact: str, as_of: date) -> float:
         if engine is not self.engine:  # scores are the engine's: another one starts afresh
-            with self._lock:
-                self._items.clear()
-                self.engine = engine
+            self._items.clear()
+            self.engine = engine
         key = (facts_key, as_of, fact)
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                return found
+        found = self._items.get(key)
+        if found is not None:
+            return found
         value = _score(engine, facts, fact, as_of)
-        if self.size > 0:
-            with self._lock:
-                self._items[key] = value
-                if len(self._items) > self.size:
-                    self._items.popitem(last=False)
+        self._items.put(key, value)
         return value
 
 

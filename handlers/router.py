@@ -11,8 +11,6 @@ handler's sub-state.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +22,7 @@ from handlers.commands import read_command
 from handlers.documents import answer_document_question
 from handlers.extract import Reading
 from handlers.interview import Effects, Interview, Step
+from handlers.kept import Kept
 from handlers.messages import Inbound, Outbound
 from handlers.offices import is_legal_wording_request, render_offices_legal
 from handlers.penalty_answers import answer_penalty_question, is_penalty_question
@@ -86,8 +85,7 @@ class Turn:
 
 
 READINGS_KEPT = 4096
-_readings: OrderedDict[tuple[str, date, str | None], Reading] = OrderedDict()
-_readings_lock = threading.Lock()  # the server runs turns on a thread pool
+_readings: Kept[Reading] = Kept(READINGS_KEPT)
 
 
 def read_kept(text: str, *, today: date, asking: str | None) -> Reading:
@@ -95,20 +93,15 @@ def read_kept(text: str, *, today: date, asking: str | None) -> Reading:
     of those three alone, and contacts answer with the same few words (是, 没有, 跳过, 山东). Only a reading
     made of immutable values is kept (a list value, e.g. toxic classes, is read afresh every time)."""
     key = (text, today, asking)
-    with _readings_lock:
-        found = _readings.get(key)
-        if found is not None:
-            _readings.move_to_end(key)
-            return found
+    found = _readings.get(key)
+    if found is not None:
+        return found
     reading = extract.read(text, today=today, asking=asking)
     try:
         hash(tuple((c.value, c.options) for c in reading.candidates))
     except TypeError:
         return reading
-    with _readings_lock:
-        _readings[key] = reading
-        if len(_readings) > READINGS_KEPT:
-            _readings.popitem(last=False)
+    _readings.put(key, reading)
     return reading
 
 
