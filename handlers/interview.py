@@ -41,6 +41,7 @@ from handlers.questions import QUESTIONS, TOXIC_ORDER, Answer, province_label
 from handlers.reminders import ReminderPolicy
 from handlers.render import fact_label, ineligible_reasons, render_deadlines, render_verdict
 from handlers.state import ConversationState, InterviewState, Pending, Stage, Undo
+from handlers.status import original
 from handlers.understood import describe, summary, understood
 from rules import Engine, FactError, derive, parse_facts
 from rules.engine import Assessment
@@ -71,6 +72,18 @@ _DAY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]?
 _SIZE_NUMBERS = frozenset({"employees", "revenue_10k_yuan", "scale", "above_designated_size"})
 _ASKED_BACK = 0.8  # below SURE: confirmed before it is stored
 # A ground said of the past is asked as it is now (a clause of a sentence that said 去年被罚过).
+# Where a contact who does not know a ground can find it out (said once, when the checklist gets 不清楚)
+_FIND_OUT = {
+    "exceeds_emission_standard": N_("the monitoring data and execution reports of the pollutant discharge permit, or "
+                                    "ask the local ecology and environment bureau"),
+    "exceeds_total_quota": N_("compare the actual emissions with the amounts the pollutant discharge permit allows, "
+                              "or ask the local ecology and environment bureau"),
+    "exceeds_energy_limit": N_("the energy audit or energy-saving inspection result, against the energy consumption "
+                               "limit standard of the product, or ask the local energy-saving authority"),
+    "toxic_classes": N_("the environmental impact assessment, the hazardous-waste management plan and ledger, and "
+                        "the safety data sheets of the raw materials"),
+    "missed_energy_target": N_("the energy-saving authority's yearly assessment of the enterprise's target"),
+}
 _STILL = {
     "exceeds_emission_standard": N_("Do the emissions still exceed the standard now?"),
     "exceeds_total_quota": N_("Do the emissions still exceed the total quota now?"),
@@ -215,14 +228,16 @@ class Interview:
         if any(w in parse.normalize(text) for w in _WHO_WORDS) \
                 and not any(c.confidence >= SURE for c in reading.candidates):  # 你是机器人吗: no robot maker
             return self._reask(step, asking, text, requeued)
+        if text in ("unknown", "skip") and asking == CHECKLIST:
+            return self._checklist_unknown(step)
         if text in ("unknown", "skip") and asking is not None and asking not in FOLLOW_UPS:
             return self._skip(step, asking)
         if asking == CHECKLIST:
             handled = self._checklist_answer(step, text, reading)
             if handled is not None:
                 return handled
-            if not reading.candidates:  # neither a pick nor a fact: "不清楚" skips it, anything else re-asks
-                return self._skip(step, CHECKLIST) if reading.unknown else self._reask(step, CHECKLIST, text)
+            if not reading.candidates:  # neither a pick nor a fact: "不清楚" says what it depends on, else re-asked
+                return self._checklist_unknown(step) if reading.unknown else self._reask(step, CHECKLIST, text)
             # facts typed instead: kept; the grounds still open are asked together again (if two or more are)
         if asking == "scale":
             reading = self._size_reading(step, text, reading)
@@ -438,6 +453,67 @@ class Interview:
         iv.history = [*iv.history, Undo(fact=fact)]
         iv.pending = None
         return self.advance(step)
+
+    def _checklist_unknown(self, step: Step) -> Step:
+        """不清楚 for the grounds asked together: they stay unknown (never 没有) and are not asked one by one.
+        One reply says which grounds the verdict still depends on and where each can be found out; what the
+        verdict is meanwhile comes with it (or with the verdict, when nothing else is asked first)."""
+        iv, tr, st = step.iv, step.tr, step.state
+        grounds = [g for g in (list(iv.candidates) or self.checklist(st, self.assessment(st))) if g in GROUND_FACTS]
+        iv.skipped = [*iv.skipped, *(g for g in grounds if g not in iv.skipped)]
+        iv.asked_follow = [*iv.asked_follow, CHECKLIST]
+        iv.history = [*iv.history, Undo(fact=CHECKLIST, skipped=grounds)]
+        iv.candidates = []
+        iv.pending = None
+        lines = [tr(N_("Understood: you do not know these yet. I keep them as unknown, not as “no”, and do not ask "
+                       "them one by one. The verdict still depends on them; this is where each can be found out:"))]
+        lines += [tr(N_("{number}. {ground}: {how}")).format(
+            number=i, ground=tr(GROUND_LABELS[g]), how=tr(_FIND_OUT[g])) for i, g in enumerate(grounds, 1)]
+        lines.append(tr(N_("Also: the provincial ecology and environment department and the energy-saving "
+                           "authority publish the lists of enterprises that must audit (《清洁生产审核办法》); if the "
+                           "enterprise is named on one, the audit is mandatory. Type back to answer the list of "
+                           "grounds once you know.")))
+        a = self.assessment(st)
+        if self.next_fact(st, a) is not None:  # another question first: the verdict meanwhile is said now
+            meanwhile = self._meanwhile(st, a, tr)
+            if meanwhile:
+                lines.append(meanwhile)
+        step.replies.append(Outbound("\n".join(lines)))
+        return self.advance(step)
+
+    def _meanwhile(self, st: ConversationState, a: Assessment, tr: Gettext) -> str | None:
+        """While grounds are unknown: the verdict if any one of them applies, and if none does (each worked
+        out by the engine, the other facts as they are)."""
+        unknown = [g for g in a.missing if g in GROUND_FACTS and g in st.interview.skipped]
+        if not unknown:
+            return None
+        if_yes: dict[str, tuple[str, str]] = {}
+        for g in unknown:
+            b = self.engine.assess(derive(parse_facts({**st.facts, g: ["other_toxic"] if g == "toxic_classes"
+                                                                        else True})), self.today())
+            if b.obligation == "mandatory" and b.grounds:
+                hit = b.grounds[0]
+                if_yes[g] = (hit.pack.title, hit.citation)
+        none = self.engine.assess(derive(parse_facts({**st.facts, **{
+            g: ([] if g == "toxic_classes" else False) for g in unknown}})), self.today())
+        outcome = {"mandatory": N_("the audit is mandatory all the same, on the other facts"),
+                   "voluntary": N_("the audit is voluntary (not mandatory)")}.get(none.obligation,
+                                                                                N_("more answers are needed"))
+        if not if_yes:
+            return tr(N_("Meanwhile: whatever these grounds are, {outcome}.")).format(outcome=tr(outcome))
+        by_document: dict[str, list[str]] = {}
+        for title, citation in if_yes.values():
+            by_document.setdefault(title, [])
+            if citation not in by_document[title]:
+                by_document[title].append(citation)
+        sources = original(tr(N_("; ")).join(title + tr(N_(", ")).join(c) for title, c in by_document.items()), tr)
+        if len(if_yes) == len(unknown):
+            return tr(N_("Meanwhile, the verdict is conditional: if any one of them applies, the audit is MANDATORY "
+                         "({sources}); if none of them does, {outcome}.")).format(sources=sources, outcome=tr(outcome))
+        labels = tr(N_(", ")).join(tr(GROUND_LABELS[g]) for g in unknown if g in if_yes)
+        return tr(N_("Meanwhile, the verdict is conditional: if any one of these applies ({grounds}), the audit is "
+                     "MANDATORY ({sources}); if none of them does, {outcome}.")).format(
+            grounds=labels, sources=sources, outcome=tr(outcome))
 
     def _toxic_class_unknown(self, step: Step) -> Step:
         """Toxic substances are used or discharged, which class is not known: every pack decides on "some
@@ -707,6 +783,10 @@ class Interview:
         basis = tr(N_("Based on: {facts}.")).format(facts=_summary_all(st, tr))
         verdict = render_verdict(a, tr, st.locale, today=self.today(), policy=self._reminded(st))
         why_not = ineligible_reasons(a, st.facts, tr, st.locale)  # Henan: which condition the facts fail
+        meanwhile = self._meanwhile(st, a, tr) if a.obligation == "undetermined" else None
+        if meanwhile:  # grounds answered 不清楚: what each outcome would give, under the headline
+            head, _, rest = verdict.partition("\n\n")
+            verdict = f"{head}\n{meanwhile}\n\n{rest}" if rest else f"{head}\n{meanwhile}"
         listed = st.facts.get("list_published_on")
         if listed and a.obligation != "mandatory":
             # On the authorities' list, yet no ground in the answers: the two disagree, and the list is the
@@ -804,7 +884,7 @@ class Interview:
         last = iv.history[-1]
         iv.history = iv.history[:-1]
         iv.facts = {k: v for k, v in iv.facts.items() if k not in last.set}
-        iv.skipped = [f for f in iv.skipped if f != last.fact]
+        iv.skipped = [f for f in iv.skipped if f != last.fact and f not in last.skipped]
         iv.asked_follow = [f for f in iv.asked_follow if f != last.fact]
         step.state.stage = Stage.FOLLOW_UP if last.fact in FOLLOW_UPS else Stage.INTERVIEW
         tr = step.tr

@@ -37,6 +37,7 @@ class Undo(_Model):
 
     fact: str
     set: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)  # facts it left unknown (不清楚 for the grounds together)
 
 
 class Pending(_Model):

@@ -221,15 +221,17 @@ def test_i_do_not_know_in_pinyin_skips_the_checklist(bot: ChatBot, text: str) ->
     assert "ck:none" in bot.choice_ids()
     bot.push(text)
     assert "没能把这句话读作" not in bot.text              # not "could not read that"
-    assert bot.choice_ids()[:2] == ["yes", "no"]         # the grounds are asked one by one instead
+    assert "不会当作“没有”" in bot.text and "只要其中任何一项属实" in bot.text  # unknown, with the verdict meanwhile
     assert not any(k.startswith("exceeds") for k in facts(bot))
 
 
 def test_no_in_pinyin_answers_a_yes_no_question(bot: ChatBot) -> None:
-    bot.push("山东的水泥厂")
-    bot.push("bu zhi dao")
+    bot.push("山西的")
+    bot.push("bu zhi dao")  # the industry
+    bot.push("bu zhi dao")  # the grounds together
+    assert bot.choice_ids()[:2] == ["yes", "no"]  # the master list
     bot.push("meiyou")
-    assert facts(bot)["exceeds_emission_standard"] is False
+    assert facts(bot)["on_master_list"] is False
 
 
 def test_i_do_not_know_in_pinyin_skips_the_credit_code(tmp_path: Path) -> None:

@@ -1,0 +1,70 @@
+"""Readings the QA round still found missing (tests/handlers/chatkit.ChatBot on real SQLite): 不清楚 for the
+grounds asked together, English typed in a Chinese session (and the reverse), 危废经营单位 and the Shanxi
+十四五 list in plain words, ranged headcounts, and an audit's year and its acceptance in two messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.handlers.chatkit import ChatBot, sqlite_bot
+from tests.handlers.chatkit import stored_facts as facts
+from tests.handlers.english import chinese_left
+
+GROUNDS = ("exceeds_emission_standard", "exceeds_total_quota", "exceeds_energy_limit", "toxic_classes")
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> ChatBot:
+    return sqlite_bot(tmp_path)
+
+
+# -- 1. 不清楚 at the grounds checklist ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", ["不清楚", "不知道", "不确定", "都不清楚", "!unknown"])
+def test_not_knowing_the_grounds_gets_one_reply_with_the_conditional_verdict(bot: ChatBot, answer: str) -> None:
+    bot.push("山东的水泥厂")
+    assert "ck:none" in bot.choice_ids()
+    bot.pick("unknown") if answer.startswith("!") else bot.push(answer)
+    text = bot.text
+    assert not any(g in facts(bot) for g in GROUNDS)  # 不清楚 is never 没有
+    assert bot.choice_ids() == [] and "ck:none" not in bot.choice_ids()  # no ground asked one by one
+    assert "不会当作“没有”" in text and "排污许可证" in text and "能源审计" in text and "危险废物管理计划" in text
+    assert "判定结果：尚不能确定" in text
+    assert "只要其中任何一项属实，就须开展强制性清洁生产审核" in text
+    assert "《中华人民共和国清洁生产促进法》第二十七条" in text
+    assert "如果都没有，属于自愿性审核" in text
+
+
+def test_not_knowing_the_grounds_before_another_question_says_the_verdict_meanwhile(bot: ChatBot) -> None:
+    """Shanxi: the master list is asked next, so the conditional comes with the 不清楚 reply itself."""
+    bot.push("山西的")
+    bot.push("不清楚")  # the industry
+    assert "ck:none" in bot.choice_ids()
+    bot.push("不清楚")
+    assert "在查清之前，结论是有条件的" in bot.text and "还需要更多信息才能确定" in bot.text
+    assert "判定结果：" not in bot.text and bot.choice_ids() == ["yes", "no", "unknown"]
+    assert not any(g in facts(bot) for g in GROUNDS)
+
+
+def test_back_after_not_knowing_the_grounds_asks_the_checklist_again(bot: ChatBot) -> None:
+    bot.push("山东的水泥厂")
+    bot.push("不清楚")
+    bot.push("返回")
+    assert "ck:none" in bot.choice_ids()
+    bot.push("1")
+    assert facts(bot)["exceeds_emission_standard"] is True and "应当实施强制性清洁生产审核" in bot.text
+
+
+def test_not_knowing_the_grounds_in_english(tmp_path: Path) -> None:
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("Hello")
+    bot.pick("consent:yes")
+    bot.push("skip")
+    bot.push("a cement plant in Shandong")
+    assert "ck:none" in bot.choice_ids()
+    bot.push("not sure")
+    assert "if any one of them applies, the audit is MANDATORY" in bot.text
+    assert chinese_left(bot.text) == []
