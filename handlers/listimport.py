@@ -121,7 +121,7 @@ class RowError:
     line: int  # the line (CSV) or row (XLSX) number, counted from 1 as a spreadsheet shows it
     field: str  # a column key (credit_code, grounds, ...) or "row"
     code: str  # missing | checksum | credit_code | number | unknown_ground | not_mandatory | bad_date |
-    #            implausible_date | duplicate | outside_jurisdiction | formula | too_long | region
+    #            implausible_date | future_date | duplicate | outside_jurisdiction | formula | too_long | region
     msg: Msg
     column: str = ""  # the header as written in the file
 
@@ -670,9 +670,14 @@ def _published(c: _Checker, line: int, value: Cell) -> date | None:
         c.error(line, "published_on", "bad_date", N_("{value} is not a date; write it as 2026-03-31."),
                 value=str(value))
         return None
-    if day.year < FIRST_LIST_YEAR or day > c.today + timedelta(days=366):
+    if day.year < FIRST_LIST_YEAR:
         c.error(line, "published_on", "implausible_date", N_("{day} cannot be the day a list was published."),
                 day=day.isoformat())
+        return None
+    if day > c.today:  # deadlines count from publication: a later day would show every one as not due yet
+        c.error(line, "published_on", "future_date", N_("{day} is after today ({today}): import a list once it is "
+                                                        "published, with the day it was published."),
+                day=day.isoformat(), today=c.today.isoformat())
         return None
     return day
 

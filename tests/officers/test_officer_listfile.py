@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -147,6 +147,17 @@ class TestRowErrors:
         assert p.errors[5].msg.args == {"code": shanxi_code(1), "first": 2}
         assert p.errors[0].column == "统一社会信用代码"
         assert p.to_dict()["error_rows"] == 9
+
+    def test_a_publication_day_after_today_is_a_row_error(self) -> None:
+        """Deadlines count from publication: a list dated next year would show every deadline as not due yet."""
+        later, tomorrow = TODAY.replace(year=TODAY.year + 1), TODAY + timedelta(days=1)
+        p = read(csv_bytes([row(1, day=TODAY.isoformat()), row(2, day=tomorrow.isoformat()),
+                            row(3, day=later.strftime("%Y年%m月%d日"))]))
+        assert [r.line for r in p.rows] == [2]
+        assert codes(p) == [(3, "published_on", "future_date"), (4, "published_on", "future_date")]
+        assert p.errors[0].message(gettext_for("zh_CN")) == (
+            f"{tomorrow.isoformat()}晚于今天（{TODAY.isoformat()}）：名单公布后再导入，并填写实际公布日期。")
+        assert "after today" in p.errors[1].message(gettext_for("en"))
 
     @pytest.mark.parametrize("name", ["＝1+1 全角公司", " =1+1公司", "\u3000＝SUM(A1)公司", "﹦1+1公司"])
     def test_a_formula_is_recognised_after_nfkc(self, name: str) -> None:
