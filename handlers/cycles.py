@@ -84,10 +84,14 @@ def open_cycle(
     """
     now = now or utcnow()
     known = next((c for c in current or () if c.list_published_on == list_published_on), None)
-    cycle = known or repos.cycles.add_if_absent(
-        enterprise_id, list_published_on, source=source, grounds=[g.id for g in a.grounds],
-        list_document_number=document_number,
-    )[0]
+    existed = known is not None
+    if known is None:
+        known, added = repos.cycles.add_if_absent(
+            enterprise_id, list_published_on, source=source, grounds=[g.id for g in a.grounds],
+            list_document_number=document_number,
+        )
+        existed = not added
+    cycle = known
     if current is None:
         current = repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False)
     for other in current:
@@ -98,10 +102,35 @@ def open_cycle(
     ):
         repos.cycles.supersede(cycle, now)
     plans = plan_milestones(a, today=today, policy=policy, locale=locale)
+    done_at = {m.kind: datetime.combine(m.done_on, time(12), tzinfo=CHINA) for m in plans if m.done_on}
+    if existed:
+        _follow_facts(repos, cycle, plans, done_at)
     repos.milestones.add_planned(  # those shown done by the facts are kept as done, never reminded
-        cycle.id, plans, with_reminders=cycle.superseded_at is None,
-        done_at={m.kind: datetime.combine(m.done_on, time(12), tzinfo=CHINA) for m in plans if m.done_on})
+        cycle.id, plans, with_reminders=cycle.superseded_at is None, done_at=done_at)
     return cycle
+
+
+def _follow_facts(repos: Repositories, cycle: AuditCycle, plans: Sequence[MilestonePlan],
+                  done_at: dict[str, datetime]) -> None:
+    """The milestones a cycle already has follow a later verdict of the same list: a step its facts now show done
+    (the last audit, given after the first verdict, completes this round's start and report) is marked done then
+    and its reminders stop; an open one whose days changed (the last audit corrected: the next round moves) is
+    rescheduled. Without this, 我的期限 said overdue what the verdict had just said done."""
+    planned = {p.kind: p for p in plans}
+    for milestone in repos.milestones.list_by_cycle(cycle.id):
+        plan = planned.get(milestone.kind)
+        if plan is None or milestone.done_at is not None:
+            continue
+        if milestone.kind in done_at:
+            repos.milestones.mark_done(milestone, at=done_at[milestone.kind])
+            repos.reminders.cancel_for_milestone(milestone.id)
+        elif (milestone.nominal, milestone.due) != (plan.nominal, plan.due):
+            repos.reminders.cancel_for_milestone(milestone.id)
+            repos.milestones.reschedule(milestone, nominal=plan.nominal, due=plan.due, citation=plan.citation,
+                                        note=plan.note)
+            if cycle.superseded_at is None:  # the cancelled rows keep their kinds (unique per milestone)
+                repos.reminders.add_for_milestone(milestone.id, [
+                    (f"{kind}@{plan.nominal.isoformat()}", day) for kind, day in plan.reminders])
 
 
 def import_rows(
