@@ -123,6 +123,12 @@ class Step:
         return gettext_for(self.state.locale)
 
 
+def _names_us(text: str) -> bool:
+    """你们是谁 / 你是机器人吗: the message asks who or what answers (the text normalized once)."""
+    plain = parse.normalize(text)
+    return any(w in plain for w in _WHO_WORDS)
+
+
 class Interview:
     def __init__(self, engine: Engine, today: Callable[[], date], *, decisive_first: bool = True,
                  policy: ReminderPolicy | None = None, scores: Scores | None = None) -> None:
@@ -191,7 +197,7 @@ class Interview:
                         "That is not a valid unified social credit code: it must have 18 characters and a "
                         "correct check character.")))
                 return self._bind(step, code)
-            if any(w in parse.normalize(text) for w in _WHO_WORDS):
+            if _names_us(text):
                 return self.ask_credit_code(step, _intro(step.tr))
             return self.ask_credit_code(step, step.tr(N_(
                 "I could not find a credit code or a description of the enterprise in that.")))
@@ -225,7 +231,7 @@ class Interview:
             if handled is not None:
                 return handled
             iv.unsure, iv.pending = [iv.pending, *iv.unsure], None  # about something else: asked again later
-        if any(w in parse.normalize(text) for w in _WHO_WORDS) \
+        if _names_us(text) \
                 and not any(c.confidence >= SURE for c in reading.candidates):  # 你是机器人吗: no robot maker
             return self._reask(step, asking, text, requeued)
         if text in ("unknown", "skip") and asking == CHECKLIST:
@@ -386,7 +392,7 @@ class Interview:
                     and not any(c.fact == asking for c in reading.candidates):  # "不对是6月" gives another month
                 return self._no_such_day(step, asking)
             return None
-        if asking == "industry_code" and not other and not any(w in parse.normalize(text) for w in _WHO_WORDS):
+        if asking == "industry_code" and not other and not _names_us(text):
             answer = QUESTIONS["industry_code"].read(text, step.iv.model_dump())  # 你是机器人吗 names no trade
             if answer is not None:
                 return self._take_answer(step, asking, answer)
@@ -1027,7 +1033,7 @@ class Interview:
         if fact is None and pending is None:
             return self._reply(step, N_("Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for "
                                         "help."))
-        if text and any(w in parse.normalize(text) for w in _WHO_WORDS):
+        if text and _names_us(text):
             step.replies.append(Outbound(_intro(tr)))
         elif text and any(w in parse.normalize(text) for w in _WHETHER_WORDS):
             step.replies.append(Outbound(tr(N_("That is what I am finding out: whether the audit is mandatory depends "

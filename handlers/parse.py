@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 YES = ("是的", "是", "有的", "有", "对的", "对", "存在", "属于", "超过", "超了", "超标", "yes", "y", "true", "嗯", "会")
 NO = (
@@ -21,6 +22,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千万亿点]+")
 
 
+@lru_cache(maxsize=4096)  # a message is normalized by a dozen handlers in turn; a pure function of a str
 def normalize(text: str) -> str:
     """NFKC (full-width digits and letters to ASCII), lower case, trimmed, inner spaces folded."""
     text = unicodedata.normalize("NFKC", text)
