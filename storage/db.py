@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,7 @@ from storage.columns import json_text, json_value
 DATABASE_URL_ENV = "QINGSHEN_DATABASE_URL"
 DEFAULT_URL = "sqlite:///var/qingshen.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+PING_AFTER_IDLE_S = 1.0  # a pooled PostgreSQL connection idle longer than this is pinged before use
 
 
 def default_url() -> str:
@@ -24,7 +26,7 @@ def default_url() -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for the URL. PostgreSQL connections are checked before use.
+    """An engine for the URL. PostgreSQL connections idle for more than a second are checked before use.
 
     SQLite gets WAL, foreign keys and a busy timeout on every connection, the directory of its file is
     created, and every transaction begins with `BEGIN IMMEDIATE` (SQLAlchemy's documented pysqlite recipe:
@@ -38,8 +40,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_serializer", json_text)  # orjson: the conversation state is written every message
     kwargs.setdefault("json_deserializer", json_value)
     if parsed.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        ping_after = kwargs.pop("ping_after_idle_s", PING_AFTER_IDLE_S)
+        engine = create_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            _PingWhenIdle(ping_after).install(engine)
+        return engine
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory:
@@ -50,6 +55,44 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     event.listen(engine, "connect", _sqlite_pragmas(wal=not in_memory))
     _OneWriter(SQLITE_BUSY_TIMEOUT_MS / 1000).install(engine)
     return engine
+
+
+class _PingWhenIdle:
+    """SQLAlchemy's pessimistic disconnect handling (`pool_pre_ping`), for connections that sat idle.
+
+    `pool_pre_ping` costs a round trip on every checkout (a `SELECT 1`, and the transaction it opens):
+    one more statement than the chat turn itself needs. A connection given back to the pool a moment ago
+    was alive then, so it is only pinged when it has been idle longer than `after` seconds: that is any
+    connection left over from before a server restart, a dropped link or an idle-session timeout, all of
+    which take longer than that. A failed ping raises `DisconnectionError`, the pool's documented signal
+    from a "checkout" listener to drop the connection and check out a fresh one. A connection that dies
+    within the window is the optimistic case SQLAlchemy handles anyway: the error invalidates the pool.
+    """
+
+    KEY = "qingshen_checked_in_at"
+
+    def __init__(self, after: float) -> None:
+        self.after = after
+
+    def install(self, engine: Engine) -> None:
+        self.dialect = engine.dialect
+        event.listen(engine.pool, "connect", self._stamp)
+        event.listen(engine.pool, "checkin", self._stamp)
+        event.listen(engine.pool, "checkout", self._checkout)
+
+    def _stamp(self, dbapi_connection: Any, connection_record: Any) -> None:
+        if connection_record is not None:
+            connection_record.info[self.KEY] = time.monotonic()
+
+    def _checkout(self, dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
+        stamp = connection_record.info.get(self.KEY)
+        if stamp is not None and time.monotonic() - stamp <= self.after:
+            return
+        try:
+            self.dialect.do_ping(dbapi_connection)  # as pool_pre_ping does: the turn goes on in its transaction
+        except self.dialect.loaded_dbapi.Error as e:
+            raise exc.DisconnectionError(f"connection idle {self.after} s failed its ping: {e}") from e
+        connection_record.info[self.KEY] = time.monotonic()
 
 
 def _sqlite_pragmas(*, wal: bool) -> Any:
