@@ -23,6 +23,7 @@ from handlers.documents import answer_document_question
 from handlers.extract import Reading
 from handlers.interview import Effects, Interview, Step
 from handlers.kept import Kept
+from handlers.language import written_in
 from handlers.messages import Inbound, Outbound
 from handlers.offices import is_legal_wording_request, render_offices_legal
 from handlers.penalty_answers import answer_penalty_question, is_penalty_question
@@ -135,12 +136,34 @@ class Router:
     def route(self, turn: Turn, *, after: str | None = None) -> list[Outbound]:
         """The replies of the first handler that matches (after the one named `after`, if given)."""
         handlers = self.handlers
+        switched = None
         if after is not None:
             handlers = handlers[[h.name for h in handlers].index(after) + 1:]
+        else:
+            switched = follow_writing(turn)
         for handler in handlers:
             if handler.match(turn):
-                return handler.handle(turn)
-        return []
+                replies = handler.handle(turn)
+                return [switched, *replies] if switched is not None else replies
+        return [switched] if switched is not None else []
+
+
+def follow_writing(turn: Turn) -> Outbound | None:
+    """A contact who writes whole sentences in the session's other language is answered in that language from
+    this message on (its replies, buttons, verdict, and the reminders, which follow the contact's stored
+    language); the reply says so. One word (ok, yes, 好) or pinyin never switches (`handlers.language`)."""
+    text = turn.inbound.text
+    if turn.state.stage == Stage.NEW or turn.inbound.choice is not None or not text or turn.command is not None:
+        return None  # the first message chooses the language itself (consent_handler)
+    target = written_in(text)
+    if target is None or target == turn.state.locale:
+        return None
+    turn.state.locale = turn.effects.locale = target
+    if target == "en":
+        return Outbound(turn.tr(N_("You are writing in English, so I answer in English from now on (type language to "
+                                   "switch back to Chinese).")))
+    return Outbound(turn.tr(N_("You are writing in Chinese, so I answer in Chinese from now on (type language to "
+                               "switch back to English).")))
 
 
 # -- the handlers every conversation has -------------------------------------------------------

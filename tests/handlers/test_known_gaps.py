@@ -68,3 +68,52 @@ def test_not_knowing_the_grounds_in_english(tmp_path: Path) -> None:
     bot.push("not sure")
     assert "if any one of them applies, the audit is MANDATORY" in bot.text
     assert chinese_left(bot.text) == []
+
+
+# -- 2. the session follows the language the contact writes in ---------------------------------------------
+
+
+def _contact_locale(bot: ChatBot, user: str = "u1") -> str:
+    from storage import Repositories
+
+    with bot.dispatcher.sessions() as s:
+        contact = Repositories(s).contacts.get_by_address(bot.channel, user)
+        assert contact is not None
+        return contact.locale
+
+
+def test_english_sentences_in_a_chinese_session_switch_it_to_english(bot: ChatBot) -> None:
+    bot.push("Hello, we are a chemical plant in Shandong")
+    assert "You are writing in English, so I answer in English from now on" in bot.text
+    assert facts(bot)["province"] == "shandong"
+    assert chinese_left(bot.text) == [] and "None of them" in [c.label for c in bot.choices]
+    assert _contact_locale(bot) == "en"  # reminders and list notices are worded in the contact's stored language
+    bot.push("not sure")
+    assert "if any one of them applies" in bot.text and chinese_left(bot.text) == []
+
+
+def test_the_switch_reaches_the_web_page_and_the_reminders(bot: ChatBot) -> None:
+    from handlers.messages import Inbound
+
+    replies, locale = bot.dispatcher.dispatch_with_locale(
+        Inbound(bot.channel, "u1", text="We are a cement plant in Shanxi with about 300 employees"))
+    assert locale == "en" and "You are writing in English" in replies[0].text
+
+
+@pytest.mark.parametrize("word", ["ok", "yes", "bu zhi dao", "meiyou", "not sure", "91370300MA3C12345K"])
+def test_one_english_word_or_pinyin_does_not_switch(bot: ChatBot, word: str) -> None:
+    bot.push("山东的水泥厂")
+    bot.push(word)
+    assert "You are writing in English" not in bot.text and _contact_locale(bot) == "zh_CN"
+
+
+def test_chinese_sentences_in_an_english_session_switch_it_to_chinese(tmp_path: Path) -> None:
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("Hello")
+    bot.pick("consent:yes")
+    bot.push("skip")
+    bot.push("山东")  # a name alone is no sentence: the session stays English
+    assert "您在用中文书写" not in bot.text and _contact_locale(bot) == "en"
+    bot.push("我们是化工厂，三百人左右")
+    assert "您在用中文书写，此后我用中文回复" in bot.text and "以上都不是" in [c.label for c in bot.choices]
+    assert _contact_locale(bot) == "zh_CN"

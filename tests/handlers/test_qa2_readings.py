@@ -63,7 +63,9 @@ def test_the_output_ask_back_in_english(tmp_path: Path) -> None:
     bot.push("Hello")
     bot.push("I agree")
     bot.push("skip")
-    bot.push("河南的，做化肥的，300人，年产值两千多万")
+    bot.push("河南的，做化肥的，300人，年产值两千多万")  # a Chinese sentence switches the session to Chinese
+    assert "您在用中文书写" in bot.text
+    bot.push("English")  # switched back by the contact
     bot.deny_grounds()
     bot.pick("ind:2621")
     assert "output value" in bot.text and "operating revenue" in bot.text
