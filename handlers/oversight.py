@@ -51,6 +51,8 @@ ACTION_LABELS = {
     "acceptance_passed": N_("Acceptance passed"), "evidence_rejected": N_("Evidence rejected"),
 }
 STAGES = {"report_received": "report", "evaluation_passed": "evaluation", "acceptance_passed": "acceptance"}
+# The steps of one audit round in the order they happen: a step recorded proves the earlier ones were done.
+ROUND_STEPS = ("start", "report", "evaluation", "acceptance")
 LIST_STATUSES = ("all", "overdue", "due_soon", "done", "done_on_time", "done_late", "counted")
 LIST_STATUS_LABELS = {
     "all": N_("All"), "overdue": N_("Overdue"), "due_soon": N_("Due within 30 days"), "done": N_("Done"),
@@ -533,8 +535,10 @@ def _noon(day: date) -> datetime:
 def record_stage(sessions: sessionmaker[Session], officer: Officer, enterprise_id: int, kind: str,
                  day_text: str, today: date, tr: Gettext) -> OfficerAction | None:
     """Log a report received / evaluation passed / acceptance passed on a day, and mark the current
-    cycle's open milestone of that stage done on that day (its reminders stop). None if there is no
-    such enterprise; ForbiddenError outside the jurisdiction; OversightError for a bad kind or day."""
+    cycle's open milestone of that stage done on that day (its reminders stop), with the round's earlier
+    steps still open (a report received shows the audit was started: done by that day at the latest).
+    None if there is no such enterprise; ForbiddenError outside the jurisdiction; OversightError for a bad
+    kind, or a day in the future or before the list was published."""
     if kind not in STAGES:
         raise OversightError("kind", tr(N_("{field}: {value} is not one of {allowed}.")).format(
             field="kind", value=kind[:40], allowed=", ".join(STAGES)))
@@ -543,11 +547,16 @@ def record_stage(sessions: sessionmaker[Session], officer: Officer, enterprise_i
         repos = Repositories(session)
         if _enterprise_in_scope(repos, officer, enterprise_id, tr) is None:
             return None
-        _, milestones = _cycle_milestones(repos, enterprise_id)
+        cycle, milestones = _cycle_milestones(repos, enterprise_id)
+        if cycle is not None and cycle.list_published_on is not None and day < cycle.list_published_on:
+            why = tr(N_("{field}: {day} is before the list was published ({published})."))
+            raise OversightError("date", why.format(field="date", day=day, published=cycle.list_published_on))
         target = next((m for m in milestones if m.kind == STAGES[kind] and m.done_at is None), None)
-        if target is not None:
-            repos.milestones.mark_done(target, at=_noon(day))
-            repos.reminders.cancel_for_milestone(target.id)
+        earlier = ROUND_STEPS[:ROUND_STEPS.index(STAGES[kind])]
+        for m in milestones:
+            if m.done_at is None and (m is target or m.kind in earlier):
+                repos.milestones.mark_done(m, at=_noon(day))
+                repos.reminders.cancel_for_milestone(m.id)
         action = repos.oversight.add_action(officer_id=officer.id, officer_name=officer.name,
                                             enterprise_id=enterprise_id, kind=kind, on_date=day,
                                             milestone_id=target.id if target is not None else None)

@@ -178,6 +178,35 @@ class TestActions:
         log = page[page.index('id="actions"'):]
         assert "验收通过 2026-03-31" in log and "省官员" in log
 
+    def test_a_report_received_closes_the_rounds_earlier_steps_so_the_enterprise_is_no_longer_overdue(
+            self, province: httpx.Client, world: Jurisdictions, sessions: sessionmaker[Session]) -> None:
+        """An audit whose report is in was started: 开展清洁生产审核 is done by that day at the latest (it stayed
+        overdue for ever, and no officer action could close it)."""
+        path = f"/officer/enterprises/{world.enterprises['小店甲厂']}"
+        assert cells(province.get("/officer/overview").text, "太原市")["n-overdue"].endswith("#2")
+        response = post(province, path + "/stage", path, kind="report_received", date="2026-03-25")
+        assert response.status_code == 303
+        with sessions() as session:
+            for kind in ("start", "report"):
+                m = session.get(Milestone, world.milestones[("小店甲厂", kind)])
+                assert m is not None and m.done_at is not None and m.done_at.date().isoformat() == "2026-03-25", kind
+            disclosure = session.get(Milestone, world.milestones[("小店甲厂", "disclosure")])
+            assert disclosure is not None and disclosure.evidence == EVIDENCE  # not a step of the audit: untouched
+        assert cells(province.get("/officer/overview").text, "太原市")["n-overdue"].endswith("#1")  # 迎泽乙厂 only
+        assert "小店甲厂" not in names(province.get("/officer/enterprises?status=overdue").text)
+
+    def test_a_stage_day_before_the_list_was_published_is_refused_naming_the_date(
+            self, province: httpx.Client, world: Jurisdictions, sessions: sessionmaker[Session]) -> None:
+        path = f"/officer/enterprises/{world.enterprises['小店甲厂']}"
+        response = post(province, path + "/stage", path, kind="report_received", date="2025-03-01")
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["field"] == "date" and "2026-01-15" in error["message"]
+        assert actions(sessions) == 0
+        with sessions() as session:
+            m = session.get(Milestone, world.milestones[("小店甲厂", "report")])
+            assert m is not None and m.done_at is None
+
     @pytest.mark.parametrize(("data", "field"), [({"kind": "acceptance_passed", "date": "2026-13-01"}, "date"),
                                                  ({"kind": "acceptance_passed", "date": "2026-04-02"}, "date"),
                                                  ({"kind": "acceptance_passed", "date": ""}, "date"),
