@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -70,6 +71,13 @@ class TestLogin:
         assert f"/officer/lists/{fixture.shandong_list}" not in page.text
         assert "50% (2/4)" in page.text  # 2 on time of 4 done or past due
         assert "content-security-policy" in page.headers and page.headers["cache-control"] == "no-store"
+
+    def test_the_index_says_its_counts_are_milestones_beside_the_count_of_enterprises(
+            self, shanxi: httpx.Client) -> None:
+        """"已逾期 24" beside "企业数 6" read as 24 overdue enterprises; the overview counts enterprises."""
+        page = shanxi.get("/officer/").text
+        head = page[page.index('<table class="imports">'):page.index("</thead>")]
+        assert re.findall(r"<th>([^<]+)</th>", head)[2:6] == ["企业数", "已逾期节点", "30 日内到期节点", "已完成节点"]
 
     def test_a_wrong_password_gives_the_generic_error_and_no_session(self, client: httpx.Client) -> None:
         response = login(client, "晋官员", "wrong password")
