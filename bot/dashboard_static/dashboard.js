@@ -41,23 +41,51 @@ async function importSubmitted(form) {
   if (html !== null) document.getElementById("preview").innerHTML = html;
 }
 
-document.addEventListener("submit", async (event) => {
+// A form whose request is on its way is not sent again (a double click imported a list twice, and the
+// second answer, "nothing new", replaced the first): its buttons are disabled until the answer is in.
+async function once(form, send) {
+  if (form.dataset.busy) return;
+  form.dataset.busy = "1";
+  const buttons = form.querySelectorAll("button");
+  for (const b of buttons) b.disabled = true;
+  try {
+    await send();
+  } finally {
+    delete form.dataset.busy;
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+async function postSubmitted(form, action, data) {
+  const response = await fetch(action, { method: "POST", body: data, credentials: "same-origin" });
+  if (response.ok) {
+    location.assign(response.url);
+    return new Promise(() => {});  // the page is being replaced: keep the form disabled
+  }
+  const out = form.querySelector(".form-error");
+  if (out) out.textContent = await errorText(response);
+}
+
+document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement)) return;
   event.preventDefault();
-  if (form.classList.contains("upload")) return uploadSubmitted(form);
-  if (form.classList.contains("import")) return importSubmitted(form);
+  if (form.classList.contains("upload")) return once(form, () => uploadSubmitted(form));
+  if (form.classList.contains("import")) return once(form, () => importSubmitted(form));
   const data = new URLSearchParams(new FormData(form));
   const action = form.getAttribute("action") || location.pathname;
   if (form.method.toLowerCase() !== "post") {
     location.assign(action + "?" + data.toString());
     return;
   }
-  const response = await fetch(action, { method: "POST", body: data, credentials: "same-origin" });
-  if (response.ok) {
-    location.assign(response.url);
-    return;
+  return once(form, () => postSubmitted(form, action, data));
+});
+
+// Back to a page kept by the browser (the back button): its forms were left disabled while it navigated away.
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  for (const form of document.querySelectorAll("form[data-busy]")) {
+    delete form.dataset.busy;
+    for (const b of form.querySelectorAll("button")) b.disabled = false;
   }
-  const out = form.querySelector(".form-error");
-  if (out) out.textContent = await errorText(response);
 });

@@ -52,8 +52,12 @@ def test_upload_a_list_with_errors_preview_and_import_the_valid_rows(served: tup
         page.click("form.import button")  # without accepting: refused, nothing imported
         page.locator("form.import .form-error").filter(has_text="未导入").wait_for()
         page.check("form.import input[name=accept_partial]")
-        page.click("form.import button")
+        imports: list[str] = []
+        page.on("request", lambda r: imports.append(r.url) if "/officer/upload/import" in r.url else None)
+        page.dblclick("form.import button")  # sent once: a second import answered "nothing new" over the first
         page.locator("#preview p.done").wait_for()
+        page.wait_for_load_state("networkidle")  # a second answer would have replaced the first by now
+        assert len(imports) == 1 and page.locator("#preview p.nothing-new").count() == 0, imports
         page.screenshot(path=str(shots / "dashboard-upload-imported-1280.png"), full_page=True)
         page.click("#preview a")
         page.wait_for_url("**/officer/lists/*")
