@@ -509,7 +509,7 @@ def _check_row(c: _Checker, line: int, v: dict[str, Cell]) -> ListRow | None:
         if isinstance(value, str) and unicodedata.normalize("NFKC", value).lstrip().startswith("="):
             c.error(line, key, "formula", N_("The cell starts with = like a formula; write plain text."))
             return None
-    name = _text(c, line, v, "name", MAX_NAME)
+    name = _text(c, line, v, "name", MAX_NAME, as_written=True)
     code = _credit_code(c, line, v.get("credit_code"))
     grounds = _grounds(c, line, v.get("grounds"))
     published = _published(c, line, v.get("published_on"))
@@ -561,9 +561,17 @@ def _phone(c: _Checker, line: int, value: Cell) -> str | None:
     return phone
 
 
-def _text(c: _Checker, line: int, v: dict[str, Cell], key: str, limit: int, *, required: bool = True) -> str | None:
+def _text(c: _Checker, line: int, v: dict[str, Cell], key: str, limit: int, *, required: bool = True,
+          as_written: bool = False) -> str | None:
+    """The cell's text, NFKC-normalised; `as_written` keeps its characters (an enterprise's registered name
+    has full-width brackets: 某某（太原）有限公司) and only trims it and collapses its runs of spaces."""
     value = v.get(key)
-    text = None if value is None else unicodedata.normalize("NFKC", str(value)).strip()
+    if value is None:
+        text = None
+    elif as_written:
+        text = " ".join(str(value).split())
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text:
         if required:
             c.error(line, key, "missing", N_("This cell is empty."))

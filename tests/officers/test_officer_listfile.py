@@ -174,6 +174,15 @@ class TestRowErrors:
         assert p.ok and [(r.name, r.grounds, r.city, r.county) for r in p.rows] == [
             ("企业1有限公司", ("pollution",), "太原市", "清徐县")]
 
+    def test_an_enterprise_name_is_kept_as_published_only_trimmed(self) -> None:
+        """A registered name keeps its full-width brackets and letters (NFKC made ＡＢＣ纺织（太原）有限公司 into
+        ABC纺织(太原)有限公司, so exports and invitation sheets no longer matched the published list)."""
+        for data, filename in ((csv_bytes([row(1, name="  ＡＢＣ纺织（太原）有限公司\u3000 ")]), "l.csv"),
+                               (xlsx_bytes([row(1, name="ＡＢＣ纺织（太原）有限公司  ")]), "l.xlsx")):
+            p = read(data, filename)
+            assert [r.name for r in p.rows] == ["ＡＢＣ纺织（太原）有限公司"], filename
+        assert [r.name for r in read(csv_bytes([row(1, name="山西  美锦\t化工")])).rows] == ["山西 美锦 化工"]
+
     def test_a_credit_code_typed_as_a_number_in_xlsx_is_refused(self) -> None:
         rows = [row(1)]
         rows[0][1] = 911401001234567890  # type: ignore[call-overload]
