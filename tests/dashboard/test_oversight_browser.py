@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage import Milestone, OutboxMessage, make_engine, session_factory, upgrade
 from tests.dashboard.dashkit import PASSWORD, app_for, serve
 from tests.dashboard.oversightkit import EVIDENCE, Jurisdictions, seed_jurisdictions
-from tests.webkit import BROWSER_MARKS, DESKTOP, announce_screenshots, chromium, screenshot_dir, watch_errors
+from tests.webkit import BROWSER_MARKS, DESKTOP, PHONE, announce_screenshots, chromium, screenshot_dir, watch_errors
 
 pytestmark = BROWSER_MARKS
 
@@ -90,6 +90,16 @@ def test_overview_to_list_to_enterprise_record_reject_and_export(
         assert page.locator("tr.ms[data-kind=disclosure] form.reject").count() == 0  # reopened: nothing to reject
         page.screenshot(path=str(shots / "oversight-enterprise-1280.png"), full_page=True)
 
+        # On a phone the header row is hidden: each number of the overview says what it counts.
+        page.set_viewport_size(PHONE)
+        page.goto(base + "/officer/overview")
+        labels = page.locator("tr.total td").evaluate_all(
+            "tds => tds.map(td => getComputedStyle(td, '::before').content)")
+        assert labels[0] == '"企业数："' and labels[-2:] == ['"逾期企业："', '"尚无法联系："'], labels
+        assert '"按时率：公布企业相关信息："' in labels, labels
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(shots / "oversight-overview-390.png"), full_page=True)
+
         assert errors == []
         assert all(u.startswith(base) for u in requests), requests
         context.close()
@@ -99,4 +109,4 @@ def test_overview_to_list_to_enterprise_record_reject_and_export(
         sent = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.startswith("oa:"))).all()
         assert len(sent) == 1 and EVIDENCE in sent[0].payload["text"]
     announce_screenshots(capsys, ["oversight-overview-1280.png", "oversight-list-1280.png",
-                                  "oversight-enterprise-1280.png"])
+                                  "oversight-enterprise-1280.png", "oversight-overview-390.png"])
