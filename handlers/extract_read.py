@@ -22,7 +22,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from handlers.extract import DATE_FACTS, OUTPUT_VALUE, PAST, ROUND_DAY, SURE, Candidate, Reading
+from handlers.extract import DATE_FACTS, HW_OPERATOR, LISTED, OUTPUT_VALUE, PAST, ROUND_DAY, SURE, Candidate, Reading
 from handlers.extract_numbers import MAYBE, Amount, DateHit, find_amounts, find_codes, find_dates
 from handlers.extract_tables import TOXIC_CLASSES, Tables, Term, Token, readings, tables
 from rules.sizes import DESIGNATED_SIZE_REVENUE, EMPLOYEE_BOUNDS, REVENUE_BOUNDS
@@ -78,6 +78,7 @@ def read_message(text: str, *, today: date, asking: str | None) -> Reading:
     found += _sizes(msg, amounts, asking)
     found += _dates(msg, dates, asking, notes)
     found += [Candidate("credit_code", code, 1.0, msg.span(s, e)) for s, e, code in codes]
+    found += _implied(msg, found)
     polarity, hedged = _polarity(msg, asking)
     unknown = hedged or _unknown(msg)
     none = _none(msg) or (polarity is False and asking in DATE_FACTS)
@@ -87,6 +88,38 @@ def read_message(text: str, *, today: date, asking: str | None) -> Reading:
     found = [c if c.value is not None or c.confidence < SURE else _capped(c) for c in found]
     found.sort(key=lambda c: text.find(c.span) if c.span else len(text))
     return Reading(candidates=tuple(found), polarity=polarity, unknown=unknown, none=none, rest=rest)
+
+
+HW_TREATMENT = "7724"  # 危险废物治理 (GB/T 4754-2017): collecting, storing, using or disposing of hazardous waste
+_LIST_WORDS = ("名单", "名录")
+_NOT_STATED = ("没", "不", "未", "吗", "是否", "如果", "有没有", "?", "？")
+
+
+def _implied(msg: _Msg, found: list[Candidate]) -> list[Candidate]:
+    """Facts a message implies without naming them, always asked back (never stored as they are):
+
+    - a hazardous-waste operator (危废经营单位, 做危废处置的: class 7724) is no ground of its own; whether it
+      discharges hazardous waste (its residues, fly ash) decides, so that is asked (HW_OPERATOR);
+    - a province's list named without its day (上了省里的清洁生产审核名单，十四五的) is, in Shanxi, the master list
+      (名录总库) the cities' yearly lists are drawn from: asked when that question comes (LISTED)."""
+    facts = {c.fact for c in found}
+    likely = msg.t.levels["likely"]
+    out: list[Candidate] = []
+    operator = next((c for c in found if c.fact == "industry_code" and HW_TREATMENT in (c.value, *c.options)), None)
+    if operator is not None and "toxic_classes" not in facts:
+        out.append(Candidate("toxic_classes", ["hazardous_waste"], likely, operator.span, note=HW_OPERATOR))
+    if "on_master_list" not in facts and ("list_published_on" not in facts or "十四五" in msg.norm):
+        for word in _LIST_WORDS:
+            at = msg.norm.find(word)
+            if at < 0:
+                continue
+            clause = msg.clause_at(at)
+            start = msg.bounds[clause - 1] + 1 if clause > 0 else 0
+            end = msg.bounds[clause] if clause < len(msg.bounds) else len(msg.norm)
+            if not any(w in msg.norm[start:end] for w in _NOT_STATED):
+                out.append(Candidate("on_master_list", True, likely, msg.span(start, end).strip(), note=LISTED))
+            break
+    return out
 
 
 def _capped(c: Candidate) -> Candidate:

@@ -25,6 +25,8 @@ from handlers import extract, parse
 from handlers.extract import (
     CREDIT_CODE,
     DATE_FACTS,
+    HW_OPERATOR,
+    LISTED,
     OUTPUT_VALUE,
     PAST,
     ROUND_DAY,
@@ -560,6 +562,23 @@ class Interview:
                 "{fact}? If not, type the annual operating revenue.")).format(
                     span=p.span, fact=describe(p.fact, p.value, tr, step.state.locale)),
                 (("ok:yes", N_("Yes")), ("ok:no", N_("No"))))
+        if p.note == HW_OPERATOR:  # 危废经营单位: operating is no ground; discharging hazardous waste is
+            return self._say(step, tr(N_(
+                "I understood: “{span}”, an enterprise that collects, stores, uses or disposes of hazardous waste. "
+                "That is not a ground of its own: the audit is mandatory when an enterprise uses toxic or hazardous "
+                "raw materials in production or discharges toxic or hazardous substances "
+                "(《中华人民共和国清洁生产促进法》 article 27, paragraph 2, item 3), and hazardous waste is one of "
+                "them. Does the enterprise use or discharge hazardous waste (for example the waste it treats, or "
+                "residues, fly ash or waste liquids of its treatment)?")).format(span=p.span),
+                (("ok:yes", N_("Yes")), ("ok:no", N_("No")), ("unknown", N_("Not sure"))))
+        if p.note == LISTED:  # 上了省里的审核名单，十四五的: the Shanxi master list, asked in plain words
+            return self._say(step, tr(N_(
+                "I understood: “{span}”, a list of the province without its day. Under Shanxi's 14th Five-Year plan "
+                "(《山西省“十四五”重点行业清洁生产审核实施方案》, section III (1)) the cities draw each year's list of "
+                "enterprises that must audit from the province's master list of mandatory-audit enterprises, so an "
+                "enterprise on such a list is in the master list. Is the enterprise in that master list?")).format(
+                    span=p.span),
+                (("ok:yes", N_("Yes")), ("ok:no", N_("No")), ("unknown", N_("Not sure"))))
         if p.note == PAST and p.value is True:  # 去年被罚过，因为超标: a ground counts as it is now
             still = _STILL.get(p.fact)
             question = tr(still) if still else tr(N_("Is it still so now: {fact}?")).format(
@@ -673,6 +692,9 @@ class Interview:
         if verdict is None:
             return None
         iv.pending = None
+        if not verdict and p.note == LISTED:  # "is it in the master list?" 否: the question answered
+            self._store(step, iv.asking, _valid_only(iv.facts, {p.fact: False}))
+            return self.advance(step)
         if not verdict and p.note == PAST and p.value is True:  # "现在还超标吗？" 否: not now
             self._store(step, iv.asking, _valid_only(iv.facts, {p.fact: False}))
             return self.advance(step)

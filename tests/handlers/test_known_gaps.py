@@ -117,3 +117,42 @@ def test_chinese_sentences_in_an_english_session_switch_it_to_chinese(tmp_path: 
     bot.push("我们是化工厂，三百人左右")
     assert "您在用中文书写，此后我用中文回复" in bot.text and "以上都不是" in [c.label for c in bot.choices]
     assert _contact_locale(bot) == "zh_CN"
+
+
+# -- 3. a hazardous-waste operator; the Shanxi 十四五 list in plain words -----------------------------------
+
+
+def test_a_hazardous_waste_operator_is_said_back_and_asked_whether_it_discharges_hazardous_waste(bot: ChatBot) -> None:
+    bot.push("山东的，我们是危废经营单位")
+    assert "toxic_classes" not in facts(bot)  # operating is no ground: nothing stored yet
+    assert "我理解的是：“危废经营”" in bot.text and "危险废物经营本身不是强制审核的情形" in bot.text
+    assert "第二十七条第二款第（三）项" in bot.text and bot.choice_ids() == ["ok:yes", "ok:no", "unknown"]
+    bot.pick("ok:yes")
+    assert facts(bot)["toxic_classes"] == ["hazardous_waste"] and "应当实施强制性清洁生产审核" in bot.text
+
+
+def test_a_hazardous_waste_operator_that_discharges_none_is_asked_the_toxic_question(bot: ChatBot) -> None:
+    bot.push("山东的，我们是危废经营单位")
+    bot.pick("ok:no")
+    assert "toxic_classes" not in facts(bot) and "tox:none" in bot.choice_ids()  # raw materials still open
+
+
+@pytest.mark.parametrize("said", ["山西的，上了省里的清洁生产审核名单，十四五的", "山西的，上了名单"])
+def test_the_shanxi_list_in_plain_words_asks_the_master_list(bot: ChatBot, said: str) -> None:
+    bot.push(said)
+    assert "on_master_list" not in facts(bot)
+    assert "名录总库" in bot.text and "三、（一）" in bot.text and bot.choice_ids() == ["ok:yes", "ok:no", "unknown"]
+    bot.pick("ok:yes")
+    assert facts(bot)["on_master_list"] is True
+    assert "《山西省“十四五”重点行业清洁生产审核实施方案》三、（一）" in bot.text
+
+
+def test_the_shanxi_list_denied_is_not_in_the_master_list(bot: ChatBot) -> None:
+    bot.push("山西的，上了省里的清洁生产审核名单，十四五的")
+    bot.push("不是")
+    assert facts(bot)["on_master_list"] is False
+
+
+def test_not_on_a_list_says_nothing_of_the_master_list(bot: ChatBot) -> None:
+    bot.push("山西的，没上名单")
+    assert "on_master_list" not in facts(bot) and "名录总库中提出" not in bot.text
