@@ -270,6 +270,8 @@ def run_server(host: str | None, port: int | None, demo: bool | None, scheduler:
                  if v is not None}
     settings = Settings.model_validate({**settings.model_dump(), **overrides})
     dispatcher, db_check, sessions = open_conversation(settings)
+    from bot import turns
+    turns.configure(turns.threads_for(settings.database_url, settings.turn_threads))
     from handlers.extract_tables import tables
     tables()  # the extraction's word tables (and the engine's indexes) now, not on the first message
     channels = build_channels(ChannelSettings.from_env(), sessions)

@@ -65,6 +65,7 @@ class Settings(BaseModel):
     access_log: bool = False  # off by default: it costs CPU per request and records full query strings
     public_name: str | None = None  # the WeChat public account / WeCom app, named on invitation sheets
     web_url: str | None = None  # the web chat page (invitation sheets, their QR codes); None: public_url + "/"
+    turn_threads: int | None = Field(default=None, ge=1, le=64)  # None: bot.turns.threads_for the database
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +84,7 @@ class Settings(BaseModel):
             access_log=_bool(env, "ACCESS_LOG"),
             public_name=public_name(env),
             web_url=web_url(env),
+            turn_threads=_int(env, "TURN_THREADS", 0, 1, 64) or None,
         )
 
     @property

@@ -53,6 +53,7 @@ from bot.channels import web
 from bot.channels.web import ApiError
 from bot.cli import InputError, assess_payload, decode_input, encode_json, load_json, parse_as_of
 from bot.config import Settings
+from bot.turns import run_turn
 from handlers import inbox as inbox_mod
 from handlers.messages import Inbound, Outbound
 from rules.i18n import DEFAULT_LOCALE, N_, gettext_for
@@ -327,7 +328,7 @@ def create_app(settings: Settings, dispatcher: Conversation, *, db_check: Callab
     async def messages(request: Request) -> Response:
         channel = web.channel_of(request.headers.get(web.CHANNEL_HEADER))
         inbound = web.parse_message(await read_json(request, settings.max_body_bytes), channel)
-        replies, locale = await run_in_threadpool(answer, inbound)
+        replies, locale = await run_turn(answer, inbound)  # bot.turns: a pool of its own, not anyio's
         headers = {"Content-Language": LOCALE_TAGS[locale]} if locale in LOCALE_TAGS else None
         # orjson: the bytes JSONResponse wrote (compact, UTF-8), a tenth of the encoding time
         return Response(encode_json({"replies": web.render_all(replies)}), media_type="application/json",

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from bot import turns
 from bot.channel_settings import ChannelSettings
 from handlers.messages import Choice, Inbound, Outbound
 from rules.errors import QingshenError
@@ -106,7 +107,7 @@ def answer(dispatch: Dispatch, inbound: Inbound) -> list[Outbound]:
     """The conversation's replies; when it fails, the traceback is logged and the person gets a sentence
     (a platform that retried the failed update would only hold the chat up behind it)."""
     try:
-        return dispatch(inbound)
+        return turns.call(dispatch, inbound)  # on the turn threads (bot.turns), as the generic API's turns
     except Exception:
         log.exception("%s: the message of %s could not be answered", inbound.channel, inbound.user_id)
         return [Outbound(gettext_for(inbound.locale or DEFAULT_LOCALE)(SORRY))]
