@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from handlers.messages import Inbound, Outbound
-from handlers.parse import normalize
+from handlers.messages import Choice, Inbound, Outbound
+from handlers.parse import chinese_to_number, normalize
 from handlers.reminders import ACTION_WORDS, DONE_WORDS, SNOOZE_DAYS, ReplyWords
 from handlers.render import KIND_LABELS
-from handlers.status import in_documents_language
+from handlers.status import CHINA, in_documents_language
+from handlers.steps import NO_TIME, When, read_step, read_when
 from rules.i18n import DEFAULT_LOCALE, N_, Gettext
 from rules.periods import is_working_day
 from storage import Contact, Milestone, Repositories, utcnow
@@ -28,11 +29,29 @@ class Request:
     milestone_id: int | None = None
     kind: str | None = None
     evidence: str | None = None
+    done: bool = True  # False: a step said not done yet (还没开始)
+    when: When = NO_TIME  # the time the message names (昨天, 11月20日, 上周)
 
 
-def read_request(inbound: Inbound) -> Request | None:
+def read_request(inbound: Inbound, today: date | None = None, *, said: bool = False) -> Request | None:
     """A confirmation, snooze or unsubscribe in a choice id or in typed text (Chinese or English, the words of
-    `handlers.reminders.DONE_WORDS` and `ACTION_WORDS`); None if it is none of these."""
+    `handlers.reminders.DONE_WORDS` and `ACTION_WORDS`), with the time it names when `today` is given; with `said`,
+    also a step said done or not yet in the contact's own words (`handlers.steps`: 我们已经公示了, 还没开始); None
+    if it is none of these."""
+    req = _read_request(inbound)
+    if req is not None:
+        if today is not None and req.action == "done" and inbound.text:
+            req = Request(req.action, req.milestone_id, req.kind, req.evidence, when=read_when(inbound.text, today))
+        return req
+    if said and today is not None and inbound.text:
+        step = read_step(inbound.text, today)
+        if step is not None:
+            return Request("done", kind=step.kind, evidence=step.evidence, done=step.done,
+                           when=When(step.day, step.guess, step.month, step.vague))
+    return None
+
+
+def _read_request(inbound: Inbound) -> Request | None:
     choice = inbound.choice or ""
     for action in ("done", "snooze"):
         if choice.startswith(f"{action}:") and choice[len(action) + 1:].isdigit():
@@ -78,6 +97,8 @@ def find_milestone(repos: Repositories, contact: Contact, req: Request) -> Miles
     if req.kind is None:
         return _last_reminded(repos, [m for m in milestones if m.done_at is None])
     open_ones = [m for m in milestones if m.kind == req.kind and m.done_at is None]
+    if not open_ones and (not req.done or req.when.said):  # 还没… / a day for a step recorded done: that one
+        return next((m for m in milestones if m.kind == req.kind), None)
     return open_ones[0] if open_ones else None
 
 
@@ -92,13 +113,71 @@ def _last_reminded(repos: Repositories, open_ones: list[Milestone]) -> Milestone
     return open_ones[0] if len(open_ones) == 1 else None  # never reminded: only when there is no doubt
 
 
-def confirm(repos: Repositories, contact: Contact, milestone: Milestone, evidence: str | None, tr: Gettext) -> str:
-    repos.milestones.mark_done(milestone, at=utcnow(), by_contact_id=contact.id, evidence=evidence)
+def confirm(repos: Repositories, contact: Contact, milestone: Milestone, evidence: str | None, tr: Gettext,
+            *, today: date, day: date | None = None, day_unknown: bool = False) -> str:
+    """Record the milestone done on `day` (the day the contact said), or today when no day was said; the reply
+    names the day recorded, how late it was, and (for today) how to give the real day."""
+    now = utcnow()
+    if day is not None:
+        at = datetime.combine(day, time(12), tzinfo=CHINA)
+    elif now.astimezone(CHINA).date() == today:
+        at = now
+    else:  # the bot's day is not the clock's (tests, a replay): the day is the bot's
+        at = datetime.combine(today, time(12), tzinfo=CHINA)
+    repos.milestones.mark_done(milestone, at=at, by_contact_id=contact.id, evidence=evidence or milestone.evidence)
     repos.reminders.cancel_for_milestone(milestone.id)
     what = tr(KIND_LABELS.get(milestone.kind, milestone.kind))
-    if evidence:
-        return tr(N_("Recorded: {what} is done ({link}). Its reminders have stopped.")).format(what=what, link=evidence)
-    return tr(N_("Recorded: {what} is done. Its reminders have stopped.")).format(what=what)
+    on = (day or today).isoformat()
+    link = evidence or milestone.evidence
+    if link:
+        text = tr(N_("Recorded: {what} was done on {day} ({link}). Its reminders have stopped.")).format(
+            what=what, day=on, link=link)
+    else:
+        text = tr(N_("Recorded: {what} was done on {day}. Its reminders have stopped.")).format(what=what, day=on)
+    late = (day - milestone.due).days if day is not None else 0
+    if late > 0:
+        text += "\n" + tr(N_("That is {n} days after the legal last day {due}: if the authority has not been told "
+                             "yet, tell it in writing when it was done.")).format(n=late, due=milestone.due.isoformat())
+    if day_unknown:
+        text += "\n" + tr(N_("The day it was done is not known: today is recorded. Tell the authority when it was "
+                             "done if it asks."))
+    elif day is None:
+        text += "\n" + tr(N_("If it was not done today, reply with the day it was done (for example {example}).")
+                           ).format(example=(today - timedelta(days=10)).isoformat())
+    return text
+
+
+def ask_day(milestone: Milestone, tr: Gettext, *, month: str | None = None, guess: date | None = None,
+            today: date | None = None) -> Outbound:
+    """Which day a step said done was done: a day to confirm, the day of a month said, or the whole day."""
+    what = tr(KIND_LABELS.get(milestone.kind, milestone.kind))
+    if guess is not None:
+        return Outbound(tr(N_("Was {what} done on {day}?")).format(what=what, day=guess.isoformat()), (
+            Choice("stepday:yes", tr(N_("Yes"))), Choice("stepday:no", tr(N_("No")))))
+    dont_know: tuple[Choice, ...] = (Choice("stepday:unknown", tr(N_("I don't remember"))),)
+    if today is not None and month is None:
+        dont_know = (Choice("stepday:today", tr(N_("Today"))), *dont_know)
+    if month is not None and len(month) == 7:
+        return Outbound(tr(N_("On which day of {month} was {what} done? Type the day, for example 20.")).format(
+            month=month, what=what), dont_know)
+    return Outbound(tr(N_("On which day was {what} done (for example 2026-11-20)? Deadlines and the authority's "
+                          "records count from that day.")).format(what=what), dont_know)
+
+
+_DAY_ONLY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(号|日)?$")
+
+
+def day_in_month(text: str, month: str) -> date | None:
+    """A bare day ("20", "20号", "二十号") in the month "YYYY-MM" asked about."""
+    m = _DAY_ONLY.match(normalize(text).strip(" 。.!！"))
+    if m is None or len(month) != 7:
+        return None
+    raw = m.group(1)
+    n = int(raw) if raw.isdigit() else chinese_to_number(raw)
+    try:
+        return date(int(month[:4]), int(month[5:]), int(n)) if n else None
+    except ValueError:
+        return None
 
 
 def snooze(repos: Repositories, milestone: Milestone, today: date, tr: Gettext) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy import Engine as Database
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers import confirm as confirm_mod
-from handlers import henan_form
+from handlers import henan_form, parse
 from handlers.cycles import open_cycle, plan_milestones
 from handlers.interview import Interview, Step
 from handlers.messages import Inbound, Outbound
@@ -41,12 +41,13 @@ from handlers.router import (
     documents_handler,
     interview_handler,
 )
-from handlers.state import ConversationState, Stage
-from handlers.status import StatusItem, no_deadlines_text, render_status
+from handlers.state import ConversationState, Stage, StepWait
+from handlers.status import KIND_LABELS, StatusItem, item_lines, no_deadlines_text, render_status
+from handlers.steps import When, about_list, read_when
 from rules import Engine, default_engine
 from rules.engine import Assessment
 from rules.i18n import N_, Gettext, gettext_for
-from storage import DEFAULT_LOCALE, Contact, Repositories, TurnRepositories, utcnow
+from storage import DEFAULT_LOCALE, Contact, Milestone, Repositories, TurnRepositories, utcnow
 from storage.assessments import latest_result_by_contact, record_assessment
 from storage.contacts import insert_contact, load_with_state
 from storage.conversations import save_state
@@ -354,18 +355,37 @@ class Dispatcher:
     # -- replies to reminders ------------------------------------------------------------------
 
     def _reminder_reply(self, turn: Turn) -> list[Outbound]:
-        """Confirm, snooze or unsubscribe; otherwise the turn goes on to the commands and the interview."""
+        """Confirm, snooze or unsubscribe; a step said done or not yet in the contact's words after the verdict,
+        the day it was done (asked when not said with its year), a correction of that day right after; otherwise
+        the turn goes on to the commands and the interview."""
         repos, contact, tr, state = turn.repos, turn.contact, turn.tr, turn.state
         assert repos is not None and contact is not None
         inbound = turn.inbound
+        today = self.today()
+        last_done, state.last_done = state.last_done, None
+        wait, state.step_wait = state.step_wait, None
+        if wait is not None and wait.ask in ("day", "guess"):
+            replies = self._step_day(turn, wait, today)
+            if replies is not None:
+                return replies
         waiting = state.awaiting_evidence
         if waiting is not None and inbound.text is not None:
             understood, link = confirm_mod.read_evidence(inbound.text)
             milestone = repos.milestones.get_by_id(int(waiting))
             if understood and milestone is not None:
                 state.awaiting_evidence = None
-                return [Outbound(confirm_mod.confirm(repos, contact, milestone, link, tr))]
-        req = confirm_mod.read_request(inbound)
+                mine = wait if wait is not None and wait.milestone == milestone.id else None
+                day = date.fromisoformat(mine.day) if mine is not None and mine.day else None
+                return self._done(turn, milestone, link, day, today, day_unknown=mine is not None and mine.unknown,
+                                  link_asked=True)
+        after_verdict = state.stage == Stage.DONE and inbound.choice is None
+        req = confirm_mod.read_request(inbound, today, said=after_verdict)
+        if req is None and after_verdict and last_done is not None and inbound.text:
+            when = read_when(inbound.text, today)  # "不对，是11月20日" right after a step was recorded: its day
+            if when.said and not about_list(inbound.text):
+                milestone = repos.milestones.get_by_id(last_done)
+                if milestone is not None:
+                    return self._step_when(turn, milestone, None, when, today)
         if req is None:
             state.awaiting_evidence = None
             return self._next(turn, "reminder_reply")
@@ -375,16 +395,115 @@ class Dispatcher:
         if req.action == "resubscribe":
             repos.contacts.resubscribe(contact)
             return [Outbound(tr(N_("Reminders are on again.")))]
+        if contact.enterprise_id is None:
+            return [Outbound(tr(N_("To record your steps and remind you of the rest, I need your enterprise: send its "
+                                   "unified social credit code (18 characters).")))]
         milestone = confirm_mod.find_milestone(repos, contact, req)
         if milestone is None:
+            if req.kind is not None and req.kind in KIND_LABELS:
+                return [Outbound(tr(N_("Your enterprise's deadlines have no step “{what}”: type 我的期限 to see the "
+                                       "steps that are counted for it.")).format(what=tr(KIND_LABELS[req.kind])))]
             return [Outbound(tr(N_("I found no open step of that kind for your enterprise. Type 我的期限 to see "
                                    "your deadlines.")))]
         if req.action == "snooze":
-            return [Outbound(confirm_mod.snooze(repos, milestone, self.today(), tr))]
-        if milestone.kind == "disclosure" and req.evidence is None:
-            state.awaiting_evidence = milestone.id
+            return [Outbound(confirm_mod.snooze(repos, milestone, today, tr))]
+        if not req.done:
+            return [Outbound(self._not_done(turn, milestone, today))]
+        return self._step_when(turn, milestone, req.evidence, req.when, today, said=req.kind is not None)
+
+    def _not_done(self, turn: Turn, milestone: Milestone, today: date) -> str:
+        """还没开始 / 还没公示: where that step stands today and what to do, or what is recorded for it."""
+        tr = turn.tr
+        item = StatusItem.from_milestone(milestone)
+        what = tr(KIND_LABELS.get(milestone.kind, milestone.kind))
+        if item.done_on is not None:
+            turn.state.last_done = milestone.id  # a day in the next message corrects it
+            return tr(N_("My record says {what} was done on {day}. If that is wrong, reply with the right day; type "
+                         "我的期限 to see every step.")).format(
+                what=what, day=item.done_on.isoformat())
+        lines = [tr(N_("Noted: {what} is not done yet.")).format(what=what)]
+        lines += item_lines(item, today, tr, province=turn.state.facts.get("province"))
+        return "\n".join(lines)
+
+    def _step_when(self, turn: Turn, milestone: Milestone, evidence: str | None, when: When,
+                   today: date, *, said: bool = False) -> list[Outbound]:
+        """A step said done: recorded on the day said, or its day asked when the message gives it without its year
+        (11月20日), only a month (上个月) or a vague time (上周)."""
+        if when.day is not None:
+            return self._done(turn, milestone, evidence, when.day, today)
+        if when.guess is not None:
+            turn.state.step_wait = StepWait(milestone=milestone.id, ask="guess", guess=when.guess.isoformat(),
+                                            evidence=evidence)
+            return [confirm_mod.ask_day(milestone, turn.tr, guess=when.guess)]
+        if when.month is not None or when.vague or (said and milestone.due < today):
+            # a passed legal last day: whether it was done in time depends on the day, so the day is asked
+            turn.state.step_wait = StepWait(milestone=milestone.id, ask="day", month=when.month, evidence=evidence)
+            return [confirm_mod.ask_day(milestone, turn.tr, month=when.month, today=today)]
+        return self._done(turn, milestone, evidence, None, today)
+
+    def _step_day(self, turn: Turn, wait: StepWait, today: date) -> list[Outbound] | None:
+        """The reply to "which day was it done?": the day, a yes/no to a day asked back, or 不记得 (recorded today,
+        saying so); None when the message is something else (it goes on, and the question is dropped)."""
+        repos = turn.repos
+        assert repos is not None
+        milestone = repos.milestones.get_by_id(wait.milestone)
+        if milestone is None:
+            return None
+        inbound = turn.inbound
+        text = turn.text
+        if text == "stepday:unknown" or (inbound.text and parse.parse_unknown(inbound.text)):
+            return self._done(turn, milestone, wait.evidence, None, today, day_unknown=True)
+        if text == "stepday:today":
+            return self._done(turn, milestone, wait.evidence, today, today)
+        if wait.ask == "guess" and wait.guess is not None:
+            yes = text == "stepday:yes" or (inbound.text is not None and parse.parse_yes_no(inbound.text) is True)
+            no = text == "stepday:no" or (inbound.text is not None and parse.parse_yes_no(inbound.text) is False)
+            if yes:
+                return self._done(turn, milestone, wait.evidence, date.fromisoformat(wait.guess), today)
+            if no:
+                turn.state.step_wait = StepWait(milestone=milestone.id, ask="day", evidence=wait.evidence)
+                return [confirm_mod.ask_day(milestone, turn.tr)]
+        if not inbound.text:
+            return None
+        day = confirm_mod.day_in_month(inbound.text, wait.month) if wait.month else None
+        if day is None and not wait.month:
+            guess = confirm_mod.day_in_month(inbound.text, today.strftime("%Y-%m"))  # "20号": this month's, or
+            if guess is not None and guess > today:                                 # the last one's, asked back
+                guess = confirm_mod.day_in_month(inbound.text, (today.replace(day=1) - timedelta(days=1)).strftime(
+                    "%Y-%m"))
+            if guess is not None:
+                turn.state.step_wait = StepWait(milestone=milestone.id, ask="guess", guess=guess.isoformat(),
+                                                evidence=wait.evidence)
+                return [confirm_mod.ask_day(milestone, turn.tr, guess=guess)]
+        when = read_when(inbound.text, today)
+        if day is None and when.day is not None:
+            day = when.day
+        if day is None and when.guess is not None:
+            day = when.guess if when.guess <= today else None  # at "which day?", 11月20日 is this year's
+        if day is None and when.month is not None:
+            turn.state.step_wait = StepWait(milestone=milestone.id, ask="day", month=when.month, evidence=wait.evidence)
+            return [confirm_mod.ask_day(milestone, turn.tr, month=when.month)]
+        if day is None:
+            return None
+        return self._done(turn, milestone, wait.evidence, day, today)
+
+    def _done(self, turn: Turn, milestone: Milestone, evidence: str | None, day: date | None,
+              today: date, *, day_unknown: bool = False, link_asked: bool = False) -> list[Outbound]:
+        """Record the step (a disclosure's link is asked first); a day after today is asked again."""
+        repos, contact, tr = turn.repos, turn.contact, turn.tr
+        assert repos is not None and contact is not None
+        if day is not None and day > today:
+            turn.state.step_wait = StepWait(milestone=milestone.id, ask="day", evidence=evidence)
+            return [Outbound(tr(N_("{day} is after today ({today}).")).format(
+                day=day.isoformat(), today=today.isoformat())), confirm_mod.ask_day(milestone, tr)]
+        if milestone.kind == "disclosure" and evidence is None and milestone.evidence is None and not link_asked:
+            turn.state.awaiting_evidence = milestone.id
+            turn.state.step_wait = StepWait(milestone=milestone.id, ask="link", unknown=day_unknown,
+                                            day=day.isoformat() if day is not None else None)
             return [confirm_mod.ask_evidence(milestone, tr)]
-        return [Outbound(confirm_mod.confirm(repos, contact, milestone, req.evidence, tr))]
+        turn.state.last_done = milestone.id
+        return [Outbound(confirm_mod.confirm(repos, contact, milestone, evidence, tr, today=today, day=day,
+                                             day_unknown=day_unknown))]
 
     # -- effects -------------------------------------------------------------------------------
 

@@ -51,6 +51,18 @@ class Pending(_Model):
     note: str = ""  # why it is asked back (handlers.extract.Candidate.note): an output value, a past, a round's day
 
 
+class StepWait(_Model):
+    """A step said done whose day (or link) is being asked (handlers.dispatcher, replies about steps)."""
+
+    milestone: int
+    ask: str  # "day": which day (in `month` if known); "guess": is it `guess`?; "link": the disclosure's link
+    month: str | None = None
+    guess: str | None = None
+    day: str | None = None  # the day already said, while the link is asked
+    unknown: bool = False  # the contact does not remember the day (recorded today, saying so)
+    evidence: str | None = None
+
+
 class InterviewState(_Model):
     facts: dict[str, Any] = Field(default_factory=dict)
     history: list[Undo] = Field(default_factory=list)
@@ -71,6 +83,8 @@ class ConversationState(_Model):
     credit_code: str | None = None
     before_forget: Stage | None = None
     awaiting_evidence: int | None = None  # a milestone whose evidence link is asked
+    step_wait: StepWait | None = None  # a step said done whose day is asked
+    last_done: int | None = None  # the milestone recorded done by the last message: its day may be corrected next
     henan_form: dict[str, Any] | None = None  # handlers.henan_form's own model, as JSON
     anonymous: bool = False  # consent declined: a verdict only, held in memory, never stored
     # What this conversation last wrote to its enterprise's cycle (handlers.dispatcher `_kept`): a turn whose

@@ -71,3 +71,112 @@ def test_the_evaluation_given_after_the_verdict_in_shanxi(bot: ChatBot) -> None:
     assert "开展清洁生产审核：已于2024-03-20完成" in bot.text
     assert "通过清洁生产审核验收：已逾期103天" in bot.text
     assert "已逾期965天" not in bot.text
+
+
+def _done_day(bot: ChatBot, kind: str) -> date | None:
+    from handlers.status import StatusItem
+    return StatusItem.from_milestone(milestones(bot.dispatcher.sessions)[kind]).done_on
+
+
+def _shandong_2023_never_audited(bot: ChatBot) -> None:
+    _shandong_2023(bot)
+    bot.pick("none")
+    assert "以上就是全部问题" in bot.text
+
+
+def test_a_step_said_done_in_own_words_with_a_vague_time_asks_the_day(bot: ChatBot) -> None:
+    """"上周在网上公示了" after the verdict was answered with the help line; "已公布 昨天" recorded the clock's day."""
+    _shandong_2023_never_audited(bot)
+    bot.push("上周在网上公示了")
+    assert "公布企业相关信息是哪一天完成的" in bot.text
+    assert _done_day(bot, "disclosure") is None               # nothing stored before the day is known
+    bot.push("20号")
+    assert "公布企业相关信息是2026-11-20完成的吗" in bot.text
+    assert bot.choice_ids() == ["stepday:yes", "stepday:no"]
+    bot.pick("stepday:yes")
+    assert "网址" in bot.text                                  # the disclosure's link, as after 已公布
+    bot.push("https://www.example.cn/gs/1")
+    assert "已记录：公布企业相关信息已于2026-11-20完成（https://www.example.cn/gs/1）" in bot.text
+    assert "比法定最后一日2023-04-17晚1313天" in bot.text
+    assert _done_day(bot, "disclosure") == date(2026, 11, 20)
+    assert _pending(bot, milestones(bot.dispatcher.sessions)["disclosure"].id) == []
+
+
+def test_a_correction_right_after_a_confirmation_corrects_that_step_not_the_list(bot: ChatBot) -> None:
+    """"不对，是上个月公示的" after the disclosure was confirmed asked the list's day (名单公布日期)."""
+    _shandong_2023_never_audited(bot)
+    bot.push("已公布 https://www.example.cn/gs/1")
+    assert "公布企业相关信息是哪一天完成的" in bot.text       # overdue: whether it was late depends on the day
+    bot.pick("stepday:today")
+    assert "已记录：公布企业相关信息已于2026-12-01完成" in bot.text
+    bot.push("不对，是上个月公示的")
+    assert "名单公布日期" not in bot.text
+    assert "公布企业相关信息是2026-11的哪一天完成的" in bot.text
+    bot.push("15")
+    assert "已于2026-11-15完成" in bot.text
+    assert _done_day(bot, "disclosure") == date(2026, 11, 15)
+    from tests.handlers.chatkit import stored_facts
+    assert stored_facts(bot)["list_published_on"] == "2023-03-15"
+
+
+@pytest.mark.parametrize(("said", "kind", "day"), [
+    ("2026年11月20日在公司网站公布了 https://x.cn/p", "disclosure", date(2026, 11, 20)),
+    ("审核昨天已经开始了", "start", date(2026, 11, 30)),
+    ("报告2024年3月10日交了", "report", date(2024, 3, 10)),
+    ("前天报上去了报告", "report", date(2026, 11, 29)),
+])
+def test_a_step_said_done_with_its_day_is_recorded_on_that_day(bot: ChatBot, said: str, kind: str, day: date) -> None:
+    _shandong_2023_never_audited(bot)
+    bot.push(said)
+    assert f"已于{day.isoformat()}完成" in bot.text, bot.text
+    assert _done_day(bot, kind) == day
+
+
+def test_a_passed_step_said_done_without_a_day_asks_it(bot: ChatBot) -> None:
+    """Overdue since 2023: whether it was late depends on the day, so "我们已经公示了" asks it (today is a button)."""
+    _shandong_2023_never_audited(bot)
+    bot.push("审核已经开始了")
+    assert "开展清洁生产审核是哪一天完成的" in bot.text
+    assert bot.choice_ids() == ["stepday:today", "stepday:unknown"]
+    bot.push("2023年5月4日")
+    assert "已于2023-05-04完成" in bot.text and "晚" not in bot.text   # in time: no lateness
+    assert _done_day(bot, "start") == date(2023, 5, 4)
+
+
+def test_a_step_not_done_yet_gets_where_it_stands(bot: ChatBot) -> None:
+    _shandong_2023_never_audited(bot)
+    bot.push("报告还没交")
+    assert "好的，完成审核并报送审核报告尚未完成" in bot.text
+    assert "已逾期991天" in bot.text and "第三十九条" in bot.text
+    assert _done_day(bot, "report") is None
+
+
+def test_a_day_after_today_is_not_recorded(bot: ChatBot) -> None:
+    _shandong_2023_never_audited(bot)
+    bot.push("审核已经开始了")
+    bot.push("2026年12月20日")
+    assert "2026-12-20在今天（2026-12-01）之后" in bot.text
+    assert _done_day(bot, "start") is None
+
+
+def test_a_step_said_done_without_a_credit_code_says_what_is_needed(tmp_path: Path) -> None:
+    bot = sqlite_bot(tmp_path)
+    bot.push("山东的化工厂，有危废，2023年3月15日上的名单")
+    bot.pick("none")
+    bot.push("我们已经公示了")
+    assert "统一社会信用代码" in bot.text
+
+
+def test_english_contact_says_a_step_done(bot: ChatBot) -> None:
+    from tests.handlers.english import assert_no_chinese
+    bot.push("Hello")
+    bot.pick("consent:yes")
+    bot.push(SHANDONG)
+    bot.push("chemical plant, we produce hazardous waste, listed on 15 March 2023")
+    bot.pick("none")
+    bot.push("we published the information yesterday https://x.cn/p")
+    assert "was done on 2026-11-30 (https://x.cn/p)" in bot.text
+    assert_no_chinese(bot.text)
+    bot.push("we have not started the audit yet")
+    assert "Start the audit is not done yet" in bot.text and "OVERDUE" in bot.text
+    assert_no_chinese(bot.text)

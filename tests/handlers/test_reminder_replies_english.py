@@ -131,10 +131,10 @@ def _unsubscribed(sessions: sessionmaker[Session]) -> bool:
 
 def test_published_with_its_link_confirms_the_disclosure(bot: ChatBot, sessions: sessionmaker[Session]) -> None:
     bot.push("Published https://example.com/x")
-    assert "Recorded: Publish the enterprise's information is done (https://example.com/x)" in bot.text
+    assert "Recorded: Publish the enterprise's information was done on 2026-03-31 (https://example.com/x)" in bot.text
     assert _milestones(sessions)["disclosure"].evidence == "https://example.com/x"
     bot.push("Audit started")
-    assert "Recorded: Start the audit is done" in bot.text
+    assert "Recorded: Start the audit was done on 2026-03-31" in bot.text
     assert _milestones(sessions)["start"].done_at is not None
     assert_no_chinese(bot.text)
 
@@ -144,7 +144,7 @@ def test_published_alone_asks_for_the_link_in_english(bot: ChatBot, sessions: se
     assert "Send the link" in bot.text and "“none”" in bot.text
     assert_no_chinese(bot.text)
     bot.push("None")
-    assert "Recorded: Publish the enterprise's information is done." in bot.text
+    assert "Recorded: Publish the enterprise's information was done on 2026-03-31." in bot.text
     done = _milestones(sessions)["disclosure"]
     assert done.done_at is not None and done.evidence is None
 
@@ -156,7 +156,7 @@ def test_done_confirms_the_milestone_last_reminded_of(bot: ChatBot, sessions: se
     _remind(sessions, "disclosure", datetime(2026, 3, 31, 1, 30, tzinfo=UTC))
     _remind(sessions, "report", datetime(2026, 3, 31, 1, 35, tzinfo=UTC))   # the latest reminder
     bot.push("Done!")
-    assert "Recorded: Complete the audit and submit the report is done" in bot.text
+    assert "Recorded: Complete the audit and submit the report was done on 2026-03-31" in bot.text
     ms = _milestones(sessions)
     assert ms["report"].done_at is not None and ms["disclosure"].done_at is None
 
