@@ -20,7 +20,7 @@ CREDIT_CODE = "credit_code"  # a validated 统一社会信用代码 (its region 
 STANDARD_OR_QUOTA = "exceeds_standard_or_quota"  # 双超: over the standard and/or the quota, which not known
 # Candidate.note values
 OUTPUT_VALUE, PAST, ROUND_DAY = "output_value", "past", "round_day"
-HW_OPERATOR, LISTED = "hw_operator", "listed"
+HW_OPERATOR, LISTED, RANGE = "hw_operator", "listed", "range"
 DATE_FACTS = ("list_published_on", "last_audit_completed_on", "evaluated_on", "accepted_on")
 
 
@@ -39,7 +39,9 @@ class Candidate:
       amount said as 产值, read as the revenue), PAST (a ground said of the past: 去年被罚过，因为超标), ROUND_DAY
       (an audit's year beside an acceptance's or an evaluation's: which day completed the round), HW_OPERATOR (a
       hazardous-waste operator, 危废经营单位: whether it discharges hazardous waste is asked), LISTED (on a list of
-      the province without its day, 上了省里的审核名单，十四五的: the Shanxi master list is asked).
+      the province without its day, 上了省里的审核名单，十四五的: the Shanxi master list is asked), RANGE (a headcount
+      said as a range, 两三百人: `value` is its lower end and `options` (low, high); sure when the whole range is in
+      one size band, asked back when it straddles a bound).
     """
 
     fact: str

@@ -107,6 +107,7 @@ class Amount:
     chinese: bool  # written in Chinese numerals
     ranged: bool = False  # 两三百, 六七个亿: somewhere between two numbers
     around: bool = False  # 三百来人, 几百人: near the number, on either side
+    high: float | None = None  # a range's upper end (两三百 -> 300; `value` is its lower end)
 
 
 def find_dates(text: str, today: date) -> list[DateHit]:
@@ -253,13 +254,16 @@ def _amount(m: re.Match[str], text: str) -> Amount | None:
         value = float(raw.replace(",", ""))
         has_big = False
     ranged = chinese and _RANGE_RE.search(raw) is not None and not raw.startswith(("一二", "十"))
+    high: float | None = None
     if ranged:
+        high = _range_high(raw)
         value = _range_low(raw, value)
     factor = 1.0
     for ch in mult_raw.replace("个", "").replace("多", "").replace("余", ""):
         factor *= _MULTS[ch]
         has_big = has_big or ch in "万亿"
     value *= factor
+    high = None if high is None else high * factor
     approx = bool(m["a1"] or m["a2"] or "多" in mult_raw or "余" in mult_raw)
     around = m["a1"] in ("来", "几")
     if unit in _UNIT_YUAN:
@@ -273,8 +277,16 @@ def _amount(m: re.Match[str], text: str) -> Amount | None:
     if has_big:
         people = after_raw.startswith(("人", "名"))
         kind = "people_mult" if people else "money"
-        return Amount(m.start(), m.end(), value, kind, approx, chinese, ranged, around)
-    return Amount(m.start(), m.end(), value, "bare", approx, chinese, ranged, around)
+        return Amount(m.start(), m.end(), value, kind, approx, chinese, ranged, around, high)
+    return Amount(m.start(), m.end(), value, "bare", approx, chinese, ranged, around, high)
+
+
+def _range_high(raw: str) -> float | None:
+    """两三百 -> 300, 六七 -> 7: the upper end of a spoken range."""
+    m = _RANGE_RE.search(raw)
+    if m is None:
+        return None
+    return chinese_to_number(raw[: m.start()] + m.group()[1] + raw[m.end() :])
 
 
 def _range_low(raw: str, value: float) -> float:

@@ -22,7 +22,18 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from handlers.extract import DATE_FACTS, HW_OPERATOR, LISTED, OUTPUT_VALUE, PAST, ROUND_DAY, SURE, Candidate, Reading
+from handlers.extract import (
+    DATE_FACTS,
+    HW_OPERATOR,
+    LISTED,
+    OUTPUT_VALUE,
+    PAST,
+    RANGE,
+    ROUND_DAY,
+    SURE,
+    Candidate,
+    Reading,
+)
 from handlers.extract_numbers import MAYBE, Amount, DateHit, find_amounts, find_codes, find_dates
 from handlers.extract_tables import TOXIC_CLASSES, Tables, Term, Token, readings, tables
 from rules.sizes import DESIGNATED_SIZE_REVENUE, EMPLOYEE_BOUNDS, REVENUE_BOUNDS
@@ -606,6 +617,7 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
     money: list[tuple[float, float, str]] = []
     designated: list[tuple[bool, float, str]] = []
     output = False  # an amount said as 产值: read as the revenue, asked back
+    ranges: dict[str, tuple[float, float]] = {}  # a headcount's span -> (low, high) when said as a range
     starts = [tok.start for tok in msg.tokens]
     subsets = [tok.start for tok in msg.tokens if _has(tok, "subset")]
     for a in amounts:
@@ -638,6 +650,10 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
         sure = t.levels["likely"] if bound == "above" else t.levels["maybe"] if a.ranged else t.levels["sure"]
         around = a.around or _around(msg, a, k, unit_next)
         if a.kind == "people_mult" or (unit_next and a.kind == "bare"):
+            if a.ranged and a.high is not None and a.high > a.value:  # 两三百人: the class decides the level
+                ranges[span] = (a.value, a.high)
+                one_band = _band(a.value) == _band(a.high)
+                sure = t.levels["sure"] if one_band and bound is None else t.levels["maybe"]
             people.append((a.value, _vague(sure, around, a.value, EMPLOYEE_BOUNDS, t), span))
         elif a.kind == "money":
             if key == "not_rev":
@@ -663,6 +679,9 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
             level = found[0][1] if len(values) == 1 else t.levels["maybe"]
             if fact == "revenue_10k_yuan" and output:
                 out.append(Candidate(fact, value, min(level, t.levels["likely"]), found[0][2], note=OUTPUT_VALUE))
+            elif fact == "employees" and len(values) == 1 and found[0][2] in ranges:
+                low, high = (int(x) if x == int(x) else x for x in ranges[found[0][2]])
+                out.append(Candidate(fact, value, level, found[0][2], (low, high), note=RANGE))
             else:
                 out.append(Candidate(fact, value, level, found[0][2]))
     if designated and not money and len({v for v, _, _ in designated}) == 1:
@@ -670,6 +689,11 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
         out.append(Candidate("above_designated_size", designated[0][0], level, designated[0][2],
                              note=OUTPUT_VALUE if output else ""))
     return out
+
+
+def _band(people: float) -> int:
+    """The size band a headcount alone reaches (0 micro .. 3 large: 20, 300 and 1000 employees)."""
+    return sum(people >= b for b in EMPLOYEE_BOUNDS)
 
 
 def _output_span(msg: _Msg, a: Amount) -> str | None:

@@ -29,6 +29,7 @@ from handlers.extract import (
     LISTED,
     OUTPUT_VALUE,
     PAST,
+    RANGE,
     ROUND_DAY,
     STANDARD_OR_QUOTA,
     SURE,
@@ -48,6 +49,7 @@ from handlers.understood import describe, summary, understood
 from rules import Engine, FactError, derive, parse_facts
 from rules.engine import Assessment
 from rules.i18n import N_, Gettext, gettext_for
+from rules.sizes import EMPLOYEE_BOUNDS
 
 FOLLOW_UPS = DATE_FACTS
 CHECKLIST = "grounds"  # the open grounds asked together (not a fact of its own)
@@ -278,8 +280,12 @@ class Interview:
         before = dict(iv.facts)
         set_keys = self._store(step, asking, new)
         iv.unsure = [*(u for u in iv.unsure if u.fact not in {p.fact for p in unsure}), *unsure]
-        if set_keys and (len(set_keys) > 1 or set_keys[0] != asking):
-            step.replies.append(Outbound(understood(step.iv.facts, set_keys, step.tr, step.state.locale)))
+        ranges = [c for c in reading.candidates if c.note == RANGE and len(c.options) == 2]
+        shown = [k for k in set_keys if not any(c.fact == k for c in ranges)]  # a range is said back as one
+        if shown and (len(set_keys) > 1 or set_keys[0] != asking):
+            step.replies.append(Outbound(understood(step.iv.facts, shown, step.tr, step.state.locale)))
+        for c in ranges:  # 两三百人: said back as the range, and whether the class depends on it
+            step.replies.append(Outbound(_range_said_back(c, c.fact in set_keys, step.tr)))
         if any(k in before and before[k] != iv.facts.get(k) for k in set_keys):
             self._restate_verdict(step, before)
         if not set_keys and not unsure:  # nothing it said could be kept (a day after today): asked again
@@ -571,6 +577,14 @@ class Interview:
                 "them. Does the enterprise use or discharge hazardous waste (for example the waste it treats, or "
                 "residues, fly ash or waste liquids of its treatment)?")).format(span=p.span),
                 (("ok:yes", N_("Yes")), ("ok:no", N_("No")), ("unknown", N_("Not sure"))))
+        if p.note == RANGE and len(p.options) == 2:  # 两三百人 across a size bound: the number is asked
+            low, high = p.options
+            bound = next(b for b in EMPLOYEE_BOUNDS if low < b <= high)
+            return self._say(step, tr(N_(
+                "“{span}”: between {low} and {high} employees, and {bound} employees is where a {size} begins, so "
+                "the size class depends on the number. About how many employees are there (for example {example})?"
+            )).format(span=p.span, low=low, high=high, bound=bound, size=tr(_BAND_AT[bound]),
+                      example=(low + high) // 2), (("unknown", N_("Not sure")),))
         if p.note == LISTED:  # 上了省里的审核名单，十四五的: the Shanxi master list, asked in plain words
             return self._say(step, tr(N_(
                 "I understood: “{span}”, a list of the province without its day. Under Shanxi's 14th Five-Year plan "
@@ -657,6 +671,12 @@ class Interview:
             if day is not None:
                 iv.pending = None
                 self._store(step, iv.asking, {p.fact: day})
+                return self.advance(step)
+        if p.note == RANGE and text != "unknown" and not reading.unknown:  # "280" for "about how many?"
+            number = extract.read(text, today=self.today(), asking="employees").get("employees")
+            if number is not None and number.value is not None and number.confidence >= _ASKED_BACK:
+                iv.pending = None
+                self._store(step, iv.asking, _valid_only(iv.facts, {"employees": number.value}))
                 return self.advance(step)
         if text == "unknown" or reading.unknown:
             iv.pending = None
@@ -1197,6 +1217,27 @@ def _valid_only(known: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             continue
         kept[k] = v
     return kept
+
+
+_BAND_AT: dict[float, str] = {20: N_("small enterprise"), 300: N_("medium-sized enterprise"),
+                              1000: N_("large enterprise")}
+
+
+def _range_said_back(c: Candidate, taken: bool, tr: Gettext) -> str:
+    """"一两百人" said back as the range: the class it gives when the whole range is in one size band (taken at
+    its lower end), or that the number is asked when the range straddles a bound (两三百人: 300 is medium)."""
+    low, high = c.options
+    if taken:
+        return tr(N_("I read “{span}” as {low} to {high} employees. The whole range is in the same size band, so "
+                     "the exact number does not change the size class; I have noted {low}.")).format(
+            span=c.span, low=low, high=high)
+    bound = next((b for b in EMPLOYEE_BOUNDS if low < b <= high), None)
+    if bound is None:  # 大概三五百人: "about" near a bound, asked back as any vague number
+        return tr(N_("I read “{span}” as {low} to {high} employees; I will ask for the number when the size "
+                     "matters.")).format(span=c.span, low=low, high=high)
+    return tr(N_("I read “{span}” as {low} to {high} employees. That range straddles {bound} employees, where a "
+                 "{size} begins, so I will ask for the number when the size matters.")).format(
+        span=c.span, low=low, high=high, bound=bound, size=tr(_BAND_AT[bound]))
 
 
 def _summary_all(st: ConversationState, tr: Gettext) -> str:

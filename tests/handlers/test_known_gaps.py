@@ -156,3 +156,38 @@ def test_the_shanxi_list_denied_is_not_in_the_master_list(bot: ChatBot) -> None:
 def test_not_on_a_list_says_nothing_of_the_master_list(bot: ChatBot) -> None:
     bot.push("山西的，没上名单")
     assert "on_master_list" not in facts(bot) and "名录总库中提出" not in bot.text
+
+
+# -- 4. ranged headcounts ----------------------------------------------------------------------------------
+
+
+def _henan_ranged(bot: ChatBot, people: str) -> None:
+    bot.push(f"河南的，做化肥的，{people}")
+
+
+def test_a_range_across_a_size_bound_is_said_back_and_asked(bot: ChatBot) -> None:
+    _henan_ranged(bot, "大概两三百人")
+    assert "“两三百人”即200到300人" in bot.text and "中型企业的下限300人" in bot.text
+    assert "employees" not in facts(bot)
+    bot.deny_grounds()
+    bot.pick("ind:2621")
+    assert "在200到300人之间" in bot.text and "请问大约有多少人" in bot.text
+    bot.push("280")
+    assert facts(bot)["employees"] == 280
+
+
+@pytest.mark.parametrize(("people", "low", "high"), [("一两百人", 100, 200), ("三五百人", 300, 500),
+                                                     ("两三千人", 2000, 3000)])
+def test_a_range_within_one_size_band_is_taken_and_said_so(bot: ChatBot, people: str, low: int, high: int) -> None:
+    _henan_ranged(bot, people)
+    assert f"“{people}”即{low}到{high}人" in bot.text and "具体人数不影响规模等级" in bot.text
+    assert facts(bot)["employees"] == low
+
+
+def test_a_range_in_english_is_said_back_in_english(tmp_path: Path) -> None:
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("Hello")
+    bot.pick("consent:yes")
+    bot.push("skip")
+    bot.push("Henan, fertiliser, 两三百人")
+    assert "as 200 to 300 employees" in bot.text and chinese_left(bot.text, allow=["两三百人"]) == []
