@@ -650,6 +650,17 @@ class Interview:
         iv = step.iv
         p = iv.pending
         assert p is not None
+        if p.fact == "last_audit_completed_on" and p.partial is not None and p.note != ROUND_DAY \
+                and reading.get(p.fact) is None and any(c.fact in ("accepted_on", "evaluated_on")
+                                                        for c in reading.candidates):
+            # "19年做过一次审核", then "21年验收的": the acceptance's year is not the round's completion, which is
+            # asked again saying why, as when both come in one message; the acceptance is kept or queued apart
+            new, unsure = self._collect(step, reading)
+            if new:
+                self._store(step, iv.asking, new)
+            iv.unsure = [*(u for u in iv.unsure if u.fact not in {x.fact for x in unsure}), *unsure]
+            return self._ask_back(step, Pending(fact=p.fact, value=p.value, partial=p.partial, span=p.span,
+                                                note=ROUND_DAY))
         if p.partial is not None and len(p.partial) == 4 and text != "unknown":
             within = self._within_year(p, text)  # "3月31日" / "3月" of the year said before
             if within is not None:

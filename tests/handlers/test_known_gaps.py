@@ -191,3 +191,21 @@ def test_a_range_in_english_is_said_back_in_english(tmp_path: Path) -> None:
     bot.push("skip")
     bot.push("Henan, fertiliser, 两三百人")
     assert "as 200 to 300 employees" in bot.text and chinese_left(bot.text, allow=["两三百人"]) == []
+
+
+# -- 5. the audit's year and its acceptance in two messages ---------------------------------------------
+
+
+def test_an_acceptance_year_after_the_audit_year_asks_the_rounds_completion_day(bot: ChatBot) -> None:
+    bot.push("山西的水泥厂")
+    bot.confirm(limit=1)  # 水泥制造（3011）
+    bot.pick("none")  # not on a list
+    assert "上一轮清洁生产审核是哪一天完成的" in bot.text
+    bot.push("19年做过一次审核")
+    assert "2019年的几月几日" in bot.text
+    bot.push("21年验收的")
+    assert "last_audit_completed_on" not in facts(bot) and "accepted_on" not in facts(bot)
+    assert "这是两个不同的日期" in bot.text and "报送审核报告之日" in bot.text
+    assert "2019年的几月几日（上一轮审核完成日期）" in bot.text  # not "which day of 2021 (acceptance)"
+    bot.push("6月30日")
+    assert facts(bot)["last_audit_completed_on"] == "2019-06-30" and "accepted_on" not in facts(bot)
