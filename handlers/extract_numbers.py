@@ -77,6 +77,7 @@ _NUM_RE = re.compile(
     re.I,
 )
 _RANGE_RE = re.compile(r"[一二两三四五六七八九]{2}")
+_FEW_RE = re.compile(r"(?<![\d零〇一二两三四五六七八九十百千万])几(?P<mult>[十百千])(?=\s*(?:人|名|个人|号人|位))")
 _MULTS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
 _UNIT_YUAN = {"million": 1e6, "billion": 1e9, "thousand": 1e3, "k": 1e3, "w": 1e4}
 # A number followed by these is not a headcount or an amount (a year, a share, a weight ...).
@@ -228,11 +229,20 @@ def find_amounts(text: str, blocked: list[tuple[int, int]]) -> list[Amount]:
         amount = _amount(m, text)
         if amount is not None:
             out.append(amount)
+    for m in _FEW_RE.finditer(text):  # 几百人: a few hundred, 200 to 900 (a range, said back and asked)
+        if any(s < m.end() and m.start() < e for s, e in blocked) or any(a.start < m.end() and m.start() < a.end
+                                                                         for a in out):
+            continue
+        mult = _MULTS[m["mult"]]
+        out.append(Amount(m.start(), m.end(), 2.0 * mult, "bare", True, True, True, False, 9.0 * mult))
+    out.sort(key=lambda a: a.start)
     return out
 
 
 def _amount(m: re.Match[str], text: str) -> Amount | None:
     raw, mult_raw = m["num"], m["mult"] or ""
+    if m.start() > 0 and text[m.start() - 1] == "几":
+        return None  # 几十人, 几百万: "a few" tens or hundreds (几十 / 几百 people are read by _FEW_RE)
     unit = (m["unit"] or "").strip().lower()
     chinese = not raw[0].isdigit()
     after_raw = text[m.end() : m.end() + 4]
@@ -264,6 +274,11 @@ def _amount(m: re.Match[str], text: str) -> Amount | None:
         has_big = has_big or ch in "万亿"
     value *= factor
     high = None if high is None else high * factor
+    if m["a1"] == "几" and chinese and not has_big:  # 三百几十人: 310 to 390; 十几人, 二十几人: 11 to 19, 21 to 29
+        place = _MULTS.get(mult_raw.replace("个", "")) if mult_raw else 1 if raw.endswith("十") else None
+        if place is not None:
+            base = value / factor
+            value, high, ranged = base + place, base + 9 * place, True
     approx = bool(m["a1"] or m["a2"] or "多" in mult_raw or "余" in mult_raw)
     around = m["a1"] in ("来", "几")
     if unit in _UNIT_YUAN:

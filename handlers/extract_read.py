@@ -654,6 +654,10 @@ def _sizes(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Candida
                 ranges[span] = (a.value, a.high)
                 one_band = _band(a.value) == _band(a.high)
                 sure = t.levels["sure"] if one_band and bound is None else t.levels["maybe"]
+                # the range says how vague it is; "about" a range that starts near a bound (大概三五百人) is asked
+                people.append((a.value, _vague(sure, _around(msg, a, k, unit_next), a.value, EMPLOYEE_BOUNDS, t),
+                               span))
+                continue
             people.append((a.value, _vague(sure, around, a.value, EMPLOYEE_BOUNDS, t), span))
         elif a.kind == "money":
             if key == "not_rev":

@@ -579,7 +579,8 @@ class Interview:
                 (("ok:yes", N_("Yes")), ("ok:no", N_("No")), ("unknown", N_("Not sure"))))
         if p.note == RANGE and len(p.options) == 2:  # 两三百人 across a size bound: the number is asked
             low, high = p.options
-            bound = next(b for b in EMPLOYEE_BOUNDS if low < b <= high)
+            bound = next((b for b in EMPLOYEE_BOUNDS if low < b <= high), None) \
+                or min(EMPLOYEE_BOUNDS, key=lambda b: abs(b - low))  # 大概三五百人: "about", from 300
             return self._say(step, tr(N_(
                 "“{span}”: between {low} and {high} employees, and {bound} employees is where a {size} begins, so "
                 "the size class depends on the number. About how many employees are there (for example {example})?"

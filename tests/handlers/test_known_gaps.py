@@ -209,3 +209,21 @@ def test_an_acceptance_year_after_the_audit_year_asks_the_rounds_completion_day(
     assert "2019年的几月几日（上一轮审核完成日期）" in bot.text  # not "which day of 2021 (acceptance)"
     bot.push("6月30日")
     assert facts(bot)["last_audit_completed_on"] == "2019-06-30" and "accepted_on" not in facts(bot)
+
+
+@pytest.mark.parametrize(("people", "low", "high"), [("几百人", 200, 900), ("大概三五百人", 300, 500)])
+def test_a_vague_or_about_range_is_asked(bot: ChatBot, people: str, low: int, high: int) -> None:
+    _henan_ranged(bot, people)
+    assert f"即{low}到{high}人" in bot.text and "employees" not in facts(bot)
+    bot.deny_grounds()
+    bot.pick("ind:2621")
+    assert f"在{low}到{high}人之间" in bot.text and "请问大约有多少人" in bot.text
+    bot.push("不清楚")
+    assert "employees" not in facts(bot)
+
+
+@pytest.mark.parametrize(("people", "low"), [("三百几十人", 310), ("十几人", 11), ("几千人", 2000)])
+def test_a_few_tens_or_hundreds_is_a_range_not_a_product(bot: ChatBot, people: str, low: int) -> None:
+    """三百几十人 was read as 3000 people (三百 × 十) and stored; 几十人 as 10."""
+    _henan_ranged(bot, people)
+    assert facts(bot)["employees"] == low and "具体人数不影响规模等级" in bot.text
