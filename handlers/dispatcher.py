@@ -39,10 +39,19 @@ from handlers.router import (
     command_handler,
     consent_handler,
     documents_handler,
+    duties_question_handler,
     interview_handler,
 )
 from handlers.state import ConversationState, Stage, StepWait
-from handlers.status import KIND_LABELS, StatusItem, item_lines, no_deadlines_text, render_status
+from handlers.status import (
+    KIND_LABELS,
+    StatusItem,
+    in_documents_language,
+    item_lines,
+    no_deadlines_text,
+    original,
+    render_status,
+)
 from handlers.steps import When, about_list, read_when
 from rules import Engine, default_engine
 from rules.engine import Assessment
@@ -130,6 +139,7 @@ class Dispatcher:
             FuncHandler("reminder_reply", lambda t: t.consented, self._reminder_reply),
             command_handler(iv),
             documents_handler(iv),
+            duties_question_handler(iv),
             interview_handler(iv),
         ]
 
@@ -409,6 +419,10 @@ class Dispatcher:
             return [Outbound(confirm_mod.snooze(repos, milestone, today, tr))]
         if not req.done:
             return [Outbound(self._not_done(turn, milestone, today))]
+        listed = state.facts.get("list_published_on")
+        if req.kind in ("start", "report") and req.when.day is not None and listed \
+                and req.when.day.isoformat() < listed:
+            return self._next(turn, "reminder_reply")  # a round before this list: the last audit, the interview's
         return self._step_when(turn, milestone, req.evidence, req.when, today, said=req.kind is not None)
 
     def _not_done(self, turn: Turn, milestone: Milestone, today: date) -> str:
@@ -502,8 +516,25 @@ class Dispatcher:
                                             day=day.isoformat() if day is not None else None)
             return [confirm_mod.ask_evidence(milestone, tr)]
         turn.state.last_done = milestone.id
-        return [Outbound(confirm_mod.confirm(repos, contact, milestone, evidence, tr, today=today, day=day,
-                                             day_unknown=day_unknown))]
+        replies = [Outbound(confirm_mod.confirm(repos, contact, milestone, evidence, tr, today=today, day=day,
+                                                day_unknown=day_unknown))]
+        if milestone.kind == "report" and not day_unknown and turn.state.stage == Stage.DONE:
+            # the report submitted completes the round (rules/READINGS.md): the day is the last audit's, from which
+            # the next round counts; the verdict stored again adds that milestone
+            completed = (day or today).isoformat()
+            if turn.state.facts.get("last_audit_completed_on") != completed:
+                turn.state.facts["last_audit_completed_on"] = completed
+                turn.state.kept = None
+                a = self.interview.assessment(turn.state)
+                turn.effects.assessment = a
+                nxt = next((d for d in a.deadlines if d.kind == "reaudit"), None)
+                if nxt is not None:
+                    replies.append(Outbound(tr(N_("The next round must be completed by {nominal} (legal last day "
+                                                  "{due}): five years from this round's completion ({citation}).")
+                                               ).format(nominal=nxt.nominal.isoformat(), due=nxt.due.isoformat(),
+                                                        citation=nxt.citation if in_documents_language(tr)
+                                                        else original(nxt.citation, tr))))
+        return replies
 
     # -- effects -------------------------------------------------------------------------------
 

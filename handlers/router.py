@@ -17,7 +17,7 @@ from datetime import date
 from functools import cached_property
 from typing import Protocol
 
-from handlers import extract, parse
+from handlers import asked, extract, parse
 from handlers.commands import read_command
 from handlers.documents import answer_document_question
 from handlers.extract import Reading
@@ -259,6 +259,39 @@ def documents_handler(interview: Interview) -> Handler:
         return run(turn, lambda s: interview.repeat(_with(s, Outbound(reply))))
 
     return FuncHandler("documents", matches, handles)
+
+
+def duties_question_handler(interview: Interview) -> Handler:
+    """After the verdict, questions about the contact's own duties in its words (handlers.asked): deadline
+    questions (什么时候要交报告, 还来得及吗, 下一轮什么时候) get 我的期限; where to report, what to publish and
+    the yearly disclosure get that part of the verdict; then the open question, if any, again."""
+
+    def matches(turn: Turn) -> bool:
+        if turn.inbound.choice is not None or not turn.inbound.text:
+            return False
+        if turn.state.stage not in (Stage.DONE, Stage.FOLLOW_UP) or turn.state.anonymous:
+            return False
+        turn.found["asked"] = asked.topic(turn.inbound.text)
+        return turn.found["asked"] is not None
+
+    def handles(turn: Turn) -> list[Outbound]:
+        name = turn.found["asked"]
+        assert name is not None
+        if name == "deadline":
+            a = interview.assessment(turn.state)
+            reaudit = any(d.kind == "reaudit" for d in a.deadlines)
+            if asked.about_next_round(turn.inbound.text or "") and not reaudit:
+                probe = turn.state.model_copy(deep=True)  # this round completed today: is a next one counted?
+                probe.facts["last_audit_completed_on"] = turn.today.isoformat()
+                line = asked.next_round_line(interview.assessment(probe), turn.tr, turn.state.locale)
+                return run(turn, lambda s: _status(_with(s, Outbound(line))))
+            return run(turn, _status)
+        reply = asked.answer(name, interview.assessment(turn.state), turn.tr, turn.state.locale)
+        if reply is None:
+            return run(turn, _status)
+        return run(turn, lambda s: interview.repeat(_with(s, Outbound(reply))))
+
+    return FuncHandler("duties_question", matches, handles)
 
 
 def interview_handler(interview: Interview) -> Handler:

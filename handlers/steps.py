@@ -26,9 +26,9 @@ _ZH_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("env_disclosure", re.compile(r"披露|环境信息")),
     ("acceptance", re.compile(r"验收")),
     ("evaluation", re.compile(r"评估")),
-    ("report", re.compile(r"报告.{0,6}(交|报送|提交|上报|报上|递交|报了|送)"
+    ("report", re.compile(r"报告.{0,14}(交|报送|提交|上报|报上|递交|报了|送)"
                           r"|(交|报送|提交|上报|报上去|递交)了?.{0,4}报告"
-                          r"|审核.{0,3}(做完|完成|结束|搞完|弄完)|(做完|完成|结束)了?.{0,4}审核")),
+                          r"|审核.{0,16}(做完|完成|结束|搞完|弄完)|(做完|完成|结束)了?.{0,4}审核")),
     ("start", re.compile(r"审核.{0,4}(开始|启动|开展|在做|进行|做了|做着)|(开始|启动|开展|在做|正在做)了?.{0,4}审核"
                          r"|委托了?.{0,6}机构|(签|找)了?.{0,4}(审核|咨询)?机构"
                          r"|^(已经|都|早就)?(开始|启动|开展)了|^还没(有)?(开始|启动|开展)")),
@@ -51,6 +51,7 @@ _ZH_DONE = re.compile(r"了|已|过|完|通过|好|交|在做|进行|正在|办|
 _ZH_NO_MATTER = re.compile(r"没(有)?(什么)?问题|没毛病")
 _EN_DAYS = {"the day before yesterday": -2, "yesterday": -1, "today": 0}
 _ZH_LIST = re.compile(r"名单|列入|上榜")
+_EARLIER_ROUND = re.compile(r"上一轮|上轮|上次|上一次|前一轮|第一轮|previous|last round|last audit")
 _EN_LIST = re.compile(r"\blist(ed)?\b")
 _ZH_VAGUE = re.compile(r"上周|上星期|上礼拜|前几天|前些天|最近|前段时间|前阵子|之前|早就|早已|几天前|前一阵")
 _EN_VAGUE = re.compile(r"\b(last week|recently|a few days ago|some time ago|earlier|a while ago|last month)\b")
@@ -100,6 +101,8 @@ def read_step(text: str, today: date) -> StepSaid | None:
     if not found:
         return None
     kind = found[0][1]
+    if kind in ("report", "start") and _EARLIER_ROUND.search(t.lower()):
+        return None  # 上一轮审核是…完成的: the last audit, a fact the interview reads
     if kind in ("env_disclosure", "disclosure") and len(found) == 2 and {k for _, k in found} == {
             "env_disclosure", "disclosure"}:
         pass  # 环境信息公开了: one step, the yearly disclosure

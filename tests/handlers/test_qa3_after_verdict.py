@@ -180,3 +180,69 @@ def test_english_contact_says_a_step_done(bot: ChatBot) -> None:
     bot.push("we have not started the audit yet")
     assert "Start the audit is not done yet" in bot.text and "OVERDUE" in bot.text
     assert_no_chinese(bot.text)
+
+
+@pytest.mark.parametrize("question", ["什么时候要交报告？", "还来得及吗", "已经晚了怎么办", "哪些已经逾期了",
+                                      "现在该怎么办", "我的期限是什么时候", "能延期吗"])
+def test_deadline_questions_in_own_words_get_the_deadlines(bot: ChatBot, question: str) -> None:
+    """They were answered with the help line; only the exact command 我的期限 worked."""
+    _shandong_2023_never_audited(bot)
+    bot.push(question)
+    assert "截至2026-12-01，您的期限" in bot.text, bot.text
+    assert "完成审核并报送审核报告：已逾期991天" in bot.text and "现在应当" in bot.text
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("报告交给哪个部门", "县（市、区）生态环境局"),
+    ("报给谁？", "县级清洁生产综合协调部门"),
+    ("需要公示哪些内容", "危险废物的产生和处置情况"),
+    ("公示什么内容", "企业名称"),
+    ("环境信息依法披露什么时候", "2027-03-15前披露2026年度的信息"),
+])
+def test_where_to_report_what_to_publish_and_the_yearly_disclosure(bot: ChatBot, question: str,
+                                                                   expected: str) -> None:
+    _shandong_2023_never_audited(bot)
+    bot.push(question)
+    assert expected in bot.text, bot.text
+    assert "输入“我的期限”查看期限，“重新开始”从头再来" not in bot.text
+
+
+def test_the_next_round_before_any_round_is_completed(bot: ChatBot) -> None:
+    _shandong_2023_never_audited(bot)
+    bot.push("下一轮审核什么时候")
+    assert "下一轮审核须在本轮审核完成（报送审核报告）之日起五年内完成" in bot.text
+    assert "第八条第（三）项" in bot.text                    # hazardous waste: ground 三's five-year interval
+
+
+def test_the_report_said_submitted_completes_the_round_and_counts_the_next(bot: ChatBot) -> None:
+    _shandong_2023_never_audited(bot)
+    bot.push("报告2024年3月10日交了")
+    assert "已记录：完成审核并报送审核报告已于2024-03-10完成" in bot.text
+    assert "下一轮清洁生产审核须在2029-03-10前完成（法定最后一日2029-03-12）" in bot.text
+    ms = milestones(bot.dispatcher.sessions)
+    assert ms["reaudit"].nominal == date(2029, 3, 10)
+    assert ms["start"].done_at is not None                    # the round completed after the list: started too
+
+
+def test_a_round_before_the_list_is_the_last_audit_not_this_rounds_report(bot: ChatBot) -> None:
+    from tests.handlers.chatkit import stored_facts
+    _shandong_2023_never_audited(bot)
+    bot.push("审核2021年6月30日完成了")
+    assert stored_facts(bot)["last_audit_completed_on"] == "2021-06-30"
+    assert milestones(bot.dispatcher.sessions)["report"].done_at is None
+
+
+def test_english_questions_after_the_verdict(bot: ChatBot) -> None:
+    from tests.handlers.english import assert_no_chinese
+    bot.push("Hello")
+    bot.pick("consent:yes")
+    bot.push(SHANDONG)
+    bot.push("chemical plant, we produce hazardous waste, listed on 15 March 2023")
+    bot.pick("none")
+    bot.push("when is the report due?")
+    assert "OVERDUE by 991 days" in bot.text
+    bot.push("who do we report to?")
+    assert "Report the audit to" in bot.text
+    bot.push("what do we have to disclose?")
+    assert "What to publish" in bot.text
+    assert_no_chinese(bot.text)
