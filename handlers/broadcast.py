@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.compliance import check_reach, covers
 from handlers.invitations import invitation_sheet_xlsx as invitation_sheet_xlsx  # the sheet lives there now
 from handlers.listimport import GROUND_ORDER, IndustryError, assess_listed, industry_prefix
 from handlers.messages import Outbound
@@ -147,8 +148,7 @@ def plan_general(
 
 def _notice_fields(repos: Repositories, officer: Officer, import_id: int, filters: Filters,
                    locale: str) -> dict[str, Any]:
-    imp = _import(repos, officer, import_id, locale)
-    f = filters.check(gettext_for(locale))
+    imp, f = _list_and_filters(repos, officer, import_id, filters.check(gettext_for(locale)), locale)
     province, city, county = _narrowed(officer, imp.province, imp.city, imp.county, f, locale)
     return {"officer_id": officer.id, "kind": "notice", "province": province, "city": city, "county": county,
             "list_import_id": imp.id, "filters": asdict(f)}
@@ -162,13 +162,24 @@ def _general_fields(repos: Repositories, officer: Officer, text: str, filters: F
         raise BroadcastError(tr(N_("A broadcast needs a text of 1 to {limit} characters.")).format(limit=MAX_TEXT))
     f = filters.check(tr)
     if import_id is not None:
-        imp = _import(repos, officer, import_id, locale)
+        imp, f = _list_and_filters(repos, officer, import_id, f, locale)
         place = (imp.province, imp.city, imp.county)
     else:
         place = (officer.province, officer.city, officer.county)
     province, city, county = _narrowed(officer, *place, f, locale)
     return {"officer_id": officer.id, "kind": "general", "province": province, "city": city, "county": county,
             "list_import_id": import_id, "filters": asdict(f), "message": text}
+
+
+def _list_and_filters(repos: Repositories, officer: Officer, import_id: int, f: Filters,
+                      locale: str) -> tuple[ListImport, Filters]:
+    """The list and the filters a broadcast from it keeps: for a list wider than the officer's jurisdiction
+    (the province's list, for a city officer) the district is narrowed to the jurisdiction, so that only its
+    enterprises are reached; ForbiddenError if none of the list's enterprises is in it."""
+    imp = _import(repos, officer, import_id, locale)
+    if check_reach(repos, officer, imp, locale=locale):
+        return imp, f
+    return imp, replace(f, city=f.city or officer.city, county=f.county or officer.county)
 
 
 def _narrowed(officer: Officer, province: str, city: str | None, county: str | None, f: Filters,
@@ -187,7 +198,6 @@ def _import(repos: Repositories, officer: Officer, import_id: int, locale: str) 
     imp = repos.imports.get_by_id(import_id)
     if imp is None:
         raise BroadcastError(gettext_for(locale)(N_("There is no list import {id}.")).format(id=import_id))
-    authorize(officer, imp.province, imp.city, imp.county, locale=locale)
     return imp
 
 
@@ -395,6 +405,8 @@ class AudiencePreview:
     need_invitation: list[Recipient]  # nobody to reach: a notice gives them an invitation code
     messages: int  # outbox rows the fan-out would write
     sample: str | None  # the message as the first recipient would read it (the officer's language)
+    within: str | None = None  # the officer's jurisdiction, when the list is wider and only its part is reached
+    listed: int = 0  # with `within`: the enterprises on the whole list
 
     @property
     def enterprises(self) -> int:
@@ -436,7 +448,11 @@ def preview_audience(
                                      policy=policy or ReminderPolicy.from_env())
             else:
                 sample = general_text(b, _sender(repos, b), tr)
-    return AudiencePreview(reachable, invite, messages, sample)
+    within, listed = None, 0
+    imp = repos.imports.get_by_id(import_id) if import_id is not None else None
+    if imp is not None and not covers(officer, imp):
+        within, listed = Jurisdiction.of(officer).describe(), repos.imports.count_entries(imp.id)
+    return AudiencePreview(reachable, invite, messages, sample, within, listed)
 
 
 # -- texts -----------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers.officers import ForbiddenError, authorize
-from rules.i18n import N_
+from handlers.officers import ForbiddenError, Jurisdiction, authorize
+from rules.i18n import DEFAULT_LOCALE, N_
 from storage import Enterprise, Milestone, Repositories
 from storage.models import ListImport, Officer
 
@@ -82,14 +82,25 @@ class ListView:
     list_import: ListImport
     rows: list[Row]
     rates: dict[str, tuple[int, int]]
+    mine: int = 0  # enterprises of the list in the officer's jurisdiction (before the page's filters)
+    total: int = 0  # enterprises on the whole list; more than `mine` when the officer sees their part only
+
+    @property
+    def part(self) -> bool:
+        return self.mine < self.total
 
 
 @dataclass(frozen=True, slots=True)
 class ImportSummary:
     list_import: ListImport
-    enterprises: int
+    enterprises: int  # in the officer's jurisdiction
     counts: dict[str, int]
     rate: tuple[int, int]
+    total: int = 0  # on the whole list
+
+    @property
+    def part(self) -> bool:
+        return self.enterprises < self.total
 
 
 def load_officer(sessions: sessionmaker[Session], officer_id: int) -> Officer | None:
@@ -101,12 +112,35 @@ def load_officer(sessions: sessionmaker[Session], officer_id: int) -> Officer | 
 
 
 def covers(officer: Officer, imp: ListImport) -> bool:
-    """Whether the list lies inside the officer's jurisdiction."""
+    """Whether the whole list lies inside the officer's jurisdiction."""
     try:
         authorize(officer, imp.province, imp.city, imp.county)
     except ForbiddenError:
         return False
     return True
+
+
+def place_inside(officer: Officer, imp: ListImport, city: str | None, county: str | None) -> bool:
+    """Whether an entry of the list placed in (city, county) lies in the officer's jurisdiction."""
+    return Jurisdiction.of(officer).covers(imp.province, city, county)
+
+
+def reaches(repos: Repositories, officer: Officer, imp: ListImport) -> bool:
+    """Whether the officer may open the list: it lies inside their jurisdiction, or at least one of its
+    enterprises does (a city officer and the province's list: they see their city's part of it)."""
+    return covers(officer, imp) or (imp.province == officer.province and any(
+        place_inside(officer, imp, c, k) for c, k in repos.oversight.list_import_places(imp.id)))
+
+
+def check_reach(repos: Repositories, officer: Officer, imp: ListImport, *, locale: str = DEFAULT_LOCALE) -> bool:
+    """True if the officer sees the whole list, False if their part of it; ForbiddenError (as `authorize`
+    words it) when none of its enterprises is in their jurisdiction."""
+    if covers(officer, imp):
+        return True
+    if reaches(repos, officer, imp):
+        return False
+    authorize(officer, imp.province, imp.city, imp.county, locale=locale)
+    raise AssertionError("authorize refuses a list the officer does not cover")
 
 
 def visible_import(officer: Officer, imp: ListImport | None) -> ListImport | None:
@@ -115,35 +149,63 @@ def visible_import(officer: Officer, imp: ListImport | None) -> ListImport | Non
     return imp if imp is not None and covers(officer, imp) else None
 
 
+def _summary(imp: ListImport, entries: int, total: int,
+             items: list[tuple[str, date, datetime | None]], today: date) -> ImportSummary:
+    counts = {s: 0 for s in STATUS_LABELS}
+    for _, due, done in items:
+        counts[milestone_status(due, done, today)] += 1
+    rates = on_time_rates(items, today).values()
+    rate = (sum(g for g, _ in rates), sum(t for _, t in rates))
+    return ImportSummary(imp, entries, counts, rate, total)
+
+
 def load_index(sessions: sessionmaker[Session], officer: Officer, today: date) -> list[ImportSummary]:
+    """The lists the officer may open, newest first: those inside their jurisdiction, and those holding at
+    least one of its enterprises, counted over that part only (`ImportSummary.part`)."""
     with sessions() as session:
         repos = Repositories(session)
-        mine = [i for i in repos.imports.list_by_province(officer.province) if covers(officer, i)]
+        lists = repos.imports.list_by_province(officer.province)
+        mine = [i for i in lists if covers(officer, i)]
         dates = repos.imports.list_milestone_dates([i.id for i in mine])
-        out = []
+        whole: dict[int, ImportSummary] = {}
         for imp in mine:
             items = [(k, due, done) for iid, k, due, done in dates if iid == imp.id]
-            counts = {s: 0 for s in STATUS_LABELS}
-            for _, due, done in items:
-                counts[milestone_status(due, done, today)] += 1
-            rates = on_time_rates(items, today).values()
-            rate = (sum(g for g, _ in rates), sum(t for _, t in rates))
-            out.append(ImportSummary(imp, repos.imports.count_entries(imp.id), counts, rate))
+            n = repos.imports.count_entries(imp.id)
+            whole[imp.id] = _summary(imp, n, n, items, today)
+        wider = {i.id: i for i in lists if i.id not in whole}
+        parts: dict[int, tuple[set[int], set[int], list[tuple[str, date, datetime | None]]]] = {}
+        for iid, entry_id, city, county, kind, due, done in repos.oversight.list_part_milestones(list(wider)):
+            inside, every, items = parts.setdefault(iid, (set(), set(), []))
+            every.add(entry_id)
+            if place_inside(officer, wider[iid], city, county):
+                inside.add(entry_id)
+                if kind is not None and due is not None:
+                    items.append((kind, due, done))
+        for iid, (inside, every, items) in parts.items():
+            if inside:
+                whole[iid] = _summary(wider[iid], len(inside), len(every), items, today)
         session.expunge_all()
-        return out
+        return [whole[i.id] for i in lists if i.id in whole]
 
 
 def load_list(sessions: sessionmaker[Session], officer: Officer, import_id: int, today: date, status: str,
               industry: str) -> ListView | None:
-    """The list, filtered; None if there is no such list, ForbiddenError if it is outside the jurisdiction."""
+    """The list, filtered; None if there is no such list, ForbiddenError if none of its enterprises is in
+    the officer's jurisdiction. A list wider than the jurisdiction is shown as the officer's part of it:
+    its rows, counts and rates are of those enterprises only (`ListView.part`)."""
     with sessions() as session:
         repos = Repositories(session)
         imp = repos.imports.get_by_id(import_id)
         if imp is None:
             return None
-        authorize(officer, imp.province, imp.city, imp.county)
+        whole = check_reach(repos, officer, imp)
         rows: dict[int, Row] = {}
+        every: set[int] = set()
         for entry, enterprise, milestone in repos.imports.list_enterprise_milestones(import_id):
+            every.add(entry.id)
+            if not whole and not place_inside(officer, imp, entry.city or enterprise.city,
+                                              entry.county or enterprise.county):
+                continue
             row = rows.setdefault(entry.id, Row(enterprise, entry.line, []))
             if milestone is not None:
                 row.milestones.append((milestone, milestone_status(milestone.due, milestone.done_at, today)))
@@ -151,4 +213,4 @@ def load_list(sessions: sessionmaker[Session], officer: Officer, import_id: int,
         session.expunge_all()
     kept = [r for r in rows.values() if (r.enterprise.industry_code or "").upper().startswith(industry.upper())
             and enterprise_matches([s for _, s in r.milestones], status)]
-    return ListView(imp, kept, on_time_rates(all_items, today))
+    return ListView(imp, kept, on_time_rates(all_items, today), len(rows), len(every))

@@ -358,6 +358,32 @@ class OversightRepository:
             Milestone.cycle_id.in_(list(cycle_ids))).order_by(Milestone.cycle_id, Milestone.nominal, Milestone.id)
         return [MilestoneRow(c, k, d, at) for c, k, d, at in self.session.execute(stmt)]
 
+    # -- a list seen by an officer below its jurisdiction ---------------------------------------------
+
+    def list_import_places(self, import_id: int) -> list[tuple[str | None, str | None]]:
+        """The distinct places (city, county) of the list's entries: the entry's, else its enterprise's (as the
+        overview places them)."""
+        place = (func.coalesce(ListEntry.city, Enterprise.city), func.coalesce(ListEntry.county, Enterprise.county))
+        stmt = (select(*place).join(Enterprise, Enterprise.id == ListEntry.enterprise_id)
+                .where(ListEntry.import_id == import_id).distinct())
+        return [(c, k) for c, k in self.session.execute(stmt)]
+
+    def list_part_milestones(self, import_ids: Sequence[int]) -> list[
+            tuple[int, int, str | None, str | None, str | None, date | None, datetime | None]]:
+        """(import id, entry id, city, county, kind, legal due day, done at) of every entry of these lists, one
+        row per milestone of its cycle (kind None when it has none): for counting an officer's part of a list."""
+        out: list[tuple[int, int, str | None, str | None, str | None, date | None, datetime | None]] = []
+        ids = list(import_ids)
+        for start in range(0, len(ids), 1000):
+            stmt = (select(ListEntry.import_id, ListEntry.id, func.coalesce(ListEntry.city, Enterprise.city),
+                           func.coalesce(ListEntry.county, Enterprise.county), Milestone.kind, Milestone.due,
+                           Milestone.done_at)
+                    .join(Enterprise, Enterprise.id == ListEntry.enterprise_id)
+                    .outerjoin(Milestone, Milestone.cycle_id == ListEntry.cycle_id)
+                    .where(ListEntry.import_id.in_(ids[start:start + 1000])))
+            out.extend((i, e, c, k, kind, due, done) for i, e, c, k, kind, due, done in self.session.execute(stmt))
+        return out
+
     # -- one enterprise ----------------------------------------------------------------------------
 
     def list_entries_with_imports(self, enterprise_id: int) -> list[tuple[ListEntry, ListImport]]:

@@ -37,7 +37,7 @@ from handlers.broadcast import (
     plan_notice,
     preview_audience,
 )
-from handlers.compliance import covers
+from handlers.compliance import covers, place_inside, reaches
 from handlers.listimport import GROUND_ORDER
 from handlers.officers import ForbiddenError
 from handlers.status import KIND_LABELS
@@ -80,14 +80,21 @@ class Choice:
 def _lists(dash: Dashboard, officer: Officer) -> list[ListImport]:
     with dash.sessions() as session:
         repos = Repositories(session)
-        found = [i for i in repos.imports.list_by_province(officer.province) if covers(officer, i)]
+        found = [i for i in repos.imports.list_by_province(officer.province) if reaches(repos, officer, i)]
         session.expunge_all()
         return found
 
 
-def _districts(dash: Dashboard, import_id: int) -> list[str]:
+def _districts(dash: Dashboard, officer: Officer, import_id: int) -> list[str]:
+    """The districts of the list to filter on; of a list wider than the officer's jurisdiction, those in it."""
     with dash.sessions() as session:
-        pairs = Repositories(session).imports.list_districts(import_id)
+        repos = Repositories(session)
+        imp = repos.imports.get_by_id(import_id)
+        pairs = repos.imports.list_districts(import_id)
+        if imp is not None and not covers(officer, imp):
+            pairs = [(c, k) for c, k in repos.oversight.list_import_places(import_id)
+                     if place_inside(officer, imp, c, k)]
+            pairs.sort(key=lambda p: (p[0] or "", p[1] or ""))
     out: list[str] = []
     for city, county in pairs:
         for value in ([city] if city else []) + ([f"{city or ''}/{county}"] if county else []):
@@ -183,7 +190,7 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
             return dash.error(404, "not_found", dash.tr(NOT_FOUND))
         if chosen is None and lists:
             chosen = lists[0].id
-        districts = await run_in_threadpool(_districts, dash, chosen) if chosen is not None else []
+        districts = await run_in_threadpool(_districts, dash, who.officer, chosen) if chosen is not None else []
         return dash.render("broadcast.html", who=who, lists=lists, chosen=chosen, districts=districts,
                            kinds=KINDS, basis=BASIS_LABELS, milestones=KIND_LABELS, statuses=STATUS_CHOICES)
 

@@ -22,7 +22,7 @@ from handlers.compliance import (
     rate_text,
 )
 from handlers.listimport import IndustryError, industry_prefix, template_csv, template_xlsx
-from handlers.officers import ForbiddenError
+from handlers.officers import ForbiddenError, Jurisdiction
 from handlers.render import KIND_LABELS
 from rules.i18n import DEFAULT_LOCALE, Gettext, gettext_for
 from storage.models import Officer
@@ -91,7 +91,7 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
                            industry_error=refusal,
                            query=urlencode({"status": status, "industry": industry}), statuses=STATUSES,
                            status_labels=STATUS_LABELS, kind_labels=KIND_LABELS, done_day=done_day,
-                           bars=chart_bars(dash, view.rates))
+                           bars=chart_bars(dash, view.rates), where=Jurisdiction.of(who.officer).describe())
 
     async def template(request: Request) -> Response:
         """The list template (the columns an import expects); public, it holds no data."""

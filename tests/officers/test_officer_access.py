@@ -109,10 +109,15 @@ class TestShanxiCannotActForShandong:
         self, sessions: sessionmaker[Session], officers: tuple[Officer, Officer, int]
     ) -> None:
         shanxi, _, _ = officers
-        province_import = import_for(sessions, shanxi, [row(3)])
+        datong_import = import_for(sessions, shanxi, [row(3, place="大同市/平城区", code=shanxi_code(3, "0200"))])
         taiyuan = add_officer(sessions, "shanxi", city="太原市", name="并")
         with sessions.begin() as s, pytest.raises(ForbiddenError):
-            plan_notice(Repositories(s), taiyuan, province_import)
+            plan_notice(Repositories(s), taiyuan, datong_import)  # the province's list, none of 太原's on it
+        both = import_for(sessions, shanxi, [row(4), row(5, place="大同市/平城区", code=shanxi_code(5, "0200"))])
+        with sessions.begin() as s:  # the province's list with 太原's enterprise: only that part is reached
+            b = plan_notice(Repositories(s), taiyuan, both)
+            assert (b.province, b.city, b.county) == ("shanxi", "太原市", None)
+            assert b.filters["city"] == "太原市"
 
 
 class TestContactsAreNotOfficers:
