@@ -330,7 +330,8 @@ def run() -> dict[str, Any]:
                      f"{PINGS} requests; interview: {USERS} users x {len(INTERVIEW)} messages; varied: the same with "
                      f"each user's own greeting, industry and list date; heavy: {USERS} "
                      f"users x {len(HEAVY)} messages (new credit code, binding, cycle with milestones and "
-                     f"reminders); each load {RUNS} runs, figures median/min/max",
+                     f"reminders); each load {RUNS} runs, figures median/min/max; chat turns on bot.turns' "
+                     f"threads: {os.environ.get('QINGSHEN_TURN_THREADS') or 'by database (1 SQLite, 4 PostgreSQL)'}",
             "server_path": os.environ.get("QINGSHEN_BENCH_SERVER_PATH") or "this checkout",
             "target": {"server_cpu_ms_per_message": 1.5},
         }
