@@ -41,7 +41,7 @@ FACT_LABELS = {
     "list_published_on": N_("the day the list was published"),
     "last_audit_completed_on": N_("the day the last audit was completed"),
     "evaluated_on": N_("the day the audit report passed evaluation"),
-    "accepted_on": N_("the day the voluntary audit passed acceptance"),
+    "accepted_on": N_("the day the audit passed acceptance"),  # Henan voluntary, and Shanxi mandatory (验收)
 }
 # A ground described by its kind, for readers of a language other than the documents' own.
 GROUND_KINDS = {
