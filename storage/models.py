@@ -239,6 +239,10 @@ class Reminder(Base):
         # What the sweep claims from: the pending ones only, in claim order (migration 0009).
         Index("ix_reminders_pending", "send_on", "id", postgresql_where=text("status = 'pending'"),
               sqlite_where=text("status = 'pending'")),
+        # A locked milestone's due pending reminders, which the claim changes (migration 0010, which also sets
+        # the table's fillfactor to 50 on PostgreSQL, so that a claimed reminder's new version stays on its page).
+        Index("ix_reminders_pending_milestone", "milestone_id", "send_on", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
