@@ -170,24 +170,29 @@ def spread(values: list[float], digits: int) -> dict[str, float]:
 
 
 def server_cpu(engine: Engine) -> Callable[[], float | None]:
-    """The CPU seconds (user + system, from /proc) so far of the PostgreSQL backend serving the pool's
-    connection (a sweep in one thread reuses the one connection), or None (SQLite runs in this
-    process, or /proc is not readable, or the sweep went through another connection)."""
+    """The CPU seconds (user + system, from /proc) so far of the PostgreSQL backends serving the pool's
+    connections (the sweep's transactions run on up to bot.sweep.DEFAULT_WORKERS of them at once), or
+    None (SQLite runs in this process, or /proc is not readable). Each reading returns the sum over the
+    backends connected to the database at that moment; the sweep's pool keeps its connections, so the
+    difference of two readings is their work in between (a backend started in between counts from zero,
+    since the readings are summed per backend: see `measure`)."""
     if engine.dialect.name != "postgresql":
         return lambda: None
-    with engine.connect() as connection:
-        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     ticks = os.sysconf("SC_CLK_TCK")
+    seen: dict[int, float] = {}
 
     def read() -> float | None:
         with engine.connect() as connection:
-            if connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid:
+            pids = connection.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend'").scalars().all()
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
                 return None
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            seen[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime; a gone backend keeps its last
+        return sum(seen.values())
 
     return read
 

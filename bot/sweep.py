@@ -28,7 +28,9 @@ unique, so no key is ever written twice.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +46,7 @@ from storage import DueReminder, Message, Milestone, MilestoneFacts, Recipient, 
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 1000
+DEFAULT_WORKERS = 2  # transactions at once on PostgreSQL (see _overlapped)
 
 
 @dataclass(frozen=True)
@@ -78,15 +81,23 @@ def due_cutoff(now: datetime, policy: ReminderPolicy, zones: Iterable[str]) -> d
 
 
 def sweep(
-    sessions: sessionmaker[Session], *, now: datetime, policy: ReminderPolicy, batch: int = DEFAULT_BATCH
+    sessions: sessionmaker[Session], *, now: datetime, policy: ReminderPolicy, batch: int = DEFAULT_BATCH,
+    workers: int = DEFAULT_WORKERS,
 ) -> SweepResult:
-    """Queue every reminder due at `now`, batch by batch (one transaction each), until none is left."""
+    """Queue every reminder due at `now`, batch by batch (one transaction each), until none is left.
+
+    On PostgreSQL `workers` transactions run at once (see _overlapped), so that one batch's wording (this
+    process's CPU) overlaps another's statements (the server's); then, as on SQLite (one writer at a time),
+    batches one after the other from the first due reminder until a claim finds nothing."""
     with sessions() as session:
         zones = Repositories(session).reminders.list_contact_timezones()
+        postgresql = session.get_bind().dialect.name == "postgresql"
     cutoff = due_cutoff(now, policy, zones)
     if cutoff is None:
         return SweepResult()
     total = SweepResult()
+    if postgresql and workers > 1:
+        total += _overlapped(sessions, cutoff=cutoff, now=now, policy=policy, batch=batch, workers=workers)
     while True:
         with sessions.begin() as session:
             result = sweep_batch(Repositories(session), cutoff=cutoff, now=now, policy=policy, limit=batch)
@@ -95,6 +106,54 @@ def sweep(
             break
     if total.claimed:
         log.info("sweep up to %s: %s", cutoff, total)
+    return total
+
+
+class _Cursor:
+    """Where the overlapped batches are in claim order: the last claimed key, and whether a claim found nothing."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.after: tuple[date, int] | None = None
+        self.done = False
+
+
+def _overlapped(
+    sessions: sessionmaker[Session], *, cutoff: date, now: datetime, policy: ReminderPolicy, batch: int,
+    workers: int,
+) -> SweepResult:
+    """Batches in `workers` threads, each its own transaction on its own connection, the claims taken in
+    turn: each claims the `batch` due reminders after the last candidate of the claim before it
+    (ReminderRepository.claim_due_after), then loads, words and queues them while the next thread claims.
+    A claim that finds nothing ends it; what a keyset pass can leave behind (a reminder of a milestone
+    another sweeper's transaction held) is for the caller's pass from the first due key. An error stops
+    the other threads' next claims and is raised."""
+    cursor = _Cursor()
+
+    def work() -> SweepResult:
+        total = SweepResult()
+        try:
+            while True:
+                with sessions.begin() as session:
+                    repos = Repositories(session)
+                    with cursor.lock:
+                        if cursor.done:
+                            return total
+                        claimed, last = repos.reminders.claim_due_after(cutoff, batch, at=now, after=cursor.after)
+                        if last is None:
+                            cursor.done = True
+                            return total
+                        cursor.after = last
+                    total += queue_claimed(repos, claimed, now=now, policy=policy)
+        except BaseException:
+            cursor.done = True
+            raise
+
+    with ThreadPoolExecutor(workers, thread_name_prefix="sweep") as pool:
+        futures = [pool.submit(work) for _ in range(workers)]
+    total = SweepResult()
+    for future in futures:
+        total += future.result()
     return total
 
 
@@ -108,8 +167,15 @@ def sweep_batch(
     cycle, enterprise and reachable contacts (one), plan the next weekly reminders of overdue ones (one
     executemany), write the outbox rows (one), and set the claimed reminders that were not sent to
     superseded or cancelled (one UPDATE per status, none when all were sent)."""
+    claimed = repos.reminders.claim_due_as_queued(cutoff, limit, at=now)
+    return queue_claimed(repos, claimed, now=now, policy=policy) if claimed else SweepResult()
+
+
+def queue_claimed(
+    repos: Repositories, claimed: list[DueReminder], *, now: datetime, policy: ReminderPolicy
+) -> SweepResult:
+    """What sweep_batch does with the reminders it claimed, in the caller's transaction."""
     reminders = repos.reminders
-    claimed = reminders.claim_due_as_queued(cutoff, limit, at=now)
     if not claimed:
         return SweepResult()
     by_milestone: dict[int, list[DueReminder]] = {}

@@ -32,6 +32,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -235,7 +236,7 @@ class ReminderRepository:
         """
         r = _reminders.c
         due = and_(PENDING, r.send_on <= bindparam("day", on_or_before))
-        locked = self._locked_milestones(due, limit)
+        locked = self._locked_milestones(due, limit)[1]
         stmt = (
             select(r.id, r.milestone_id, r.kind, r.send_on)
             .where(r.milestone_id.in_(select(locked.c.id)), due)
@@ -255,17 +256,46 @@ class ReminderRepository:
         locked and rewritten once, not locked, then rewritten. The sweep's usual outcome is `queued`; the
         few claimed reminders it supersedes or cancels change again (settle), in the same transaction,
         so no other transaction ever sees a claimed reminder as queued that was not."""
+        return self._claim(on_or_before, limit, at=at, after=None)[0]
+
+    def claim_due_after(
+        self, on_or_before: date, limit: int, *, at: datetime, after: tuple[date, int] | None
+    ) -> tuple[list[DueReminder], tuple[date, int] | None]:
+        """claim_due_as_queued of the first `limit` due reminders after the key `after` (send_on, id), read on
+        from there in ix_reminders_pending (a keyset continuation; None: from the first), and the last
+        candidate's key, where the next such claim goes on (None when nothing was claimed).
+
+        Two sweep transactions of one sweep run at once on PostgreSQL (bot.sweep), each claiming after the
+        last candidate of the claim before it, so that one does not take the other's candidates (uncommitted,
+        still pending to it) as its own and skip them all as locked. All the due reminders of a locked
+        milestone are still claimed, whatever their key; the last candidate's key comes back with every
+        returned row (two scalar subqueries of the candidates, each computed once)."""
+        return self._claim(on_or_before, limit, at=at, after=after, with_last=True)
+
+    def _claim(
+        self, on_or_before: date, limit: int, *, at: datetime, after: tuple[date, int] | None,
+        with_last: bool = False,
+    ) -> tuple[list[DueReminder], tuple[date, int] | None]:
         r = _reminders.c
         due = and_(PENDING, r.send_on <= bindparam("day", on_or_before))
-        locked = self._locked_milestones(due, limit)
+        picked = due if after is None else and_(
+            due, tuple_(r.send_on, r.id) > tuple_(bindparam("after_on", after[0], type_=r.send_on.type),
+                                                  bindparam("after_id", after[1], type_=Integer)))
+        candidates, locked = self._locked_milestones(picked, limit)
+        returned: list[Any] = [r.id, r.milestone_id, r.kind, r.send_on]
+        if with_last:
+            last = select(candidates.c.send_on, candidates.c.id).order_by(
+                candidates.c.send_on.desc(), candidates.c.id.desc()).limit(1).subquery()
+            returned += [select(last.c.send_on).scalar_subquery(), select(last.c.id).scalar_subquery()]
         stmt = (
             update(_reminders)
             .where(r.milestone_id.in_(select(locked.c.id)), due)
             .values(status="queued", queued_at=bindparam("at", at, type_=r.queued_at.type))
-            .returning(r.id, r.milestone_id, r.kind, r.send_on)
+            .returning(*returned)
         )
         rows = self.session.connection().execute(stmt).all()
-        return sorted((DueReminder._make(row) for row in rows), key=lambda d: (d.send_on, d.id))
+        claimed = sorted((DueReminder._make(row[:4]) for row in rows), key=lambda d: (d.send_on, d.id))
+        return claimed, ((rows[0][4], rows[0][5]) if with_last and rows else None)
 
     def load_due(self, milestone_ids: Iterable[int]) -> dict[int, MilestoneFacts]:
         """For each milestone: its dates and state, its cycle's, its enterprise's name and reachable
@@ -436,23 +466,24 @@ class ReminderRepository:
                     update(_reminders).where(self._one_of(r.id, ids, "reminders"), r.status == "queued")
                     .values(status=status, queued_at=None))
 
-    def _locked_milestones(self, due: ColumnElement[bool], limit: int) -> Any:
-        """The claim's CTEs: the milestones of the first `limit` due reminders by (send_on, id) (read in that
-        order from ix_reminders_pending), those no other transaction holds locked FOR UPDATE SKIP LOCKED,
-        MATERIALIZED so that the locks are taken once, before any reminder's. On PostgreSQL the
-        milestones are looked up as `id = ANY(ARRAY(candidates))`, by primary key: with `IN (SELECT ...)`
-        the planner hashes the candidates and scans every milestone (12 ms a batch at 77,000 milestones)."""
+    def _locked_milestones(self, due: ColumnElement[bool], limit: int) -> tuple[Any, Any]:
+        """The claim's CTEs (candidates, locked): the first `limit` due reminders by (send_on, id) (read in
+        that order from ix_reminders_pending), and of their milestones those no other transaction holds
+        locked FOR UPDATE SKIP LOCKED, MATERIALIZED so that the locks are taken once, before any reminder's.
+        On PostgreSQL the milestones are looked up as `id = ANY(ARRAY(candidates))`, by primary key: with
+        `IN (SELECT ...)` the planner hashes the candidates and scans every milestone (12 ms a batch at
+        77,000 milestones)."""
         r = _reminders.c
         candidates = (
-            select(r.milestone_id).where(due).order_by(r.send_on, r.id).limit(bindparam("limit", limit))
-            .cte("candidates")
+            select(r.milestone_id, r.send_on, r.id).where(due).order_by(r.send_on, r.id)
+            .limit(bindparam("limit", limit)).cte("candidates")
         )
         picked = select(candidates.c.milestone_id)
         if self.session.get_bind().dialect.name == "postgresql":
             chosen = _milestones.c.id == any_(func.array(picked.scalar_subquery()))
         else:
             chosen = _milestones.c.id.in_(picked)
-        return (
+        return candidates, (
             select(_milestones.c.id)
             .where(chosen)
             .order_by(_milestones.c.id)

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.sweep import SweepResult, due_cutoff, sweep
 from handlers.reminders import ReminderPolicy, schedule
-from storage import OutboxMessage, Repositories, make_engine, reminder_key, session_factory
+from storage import Milestone, OutboxMessage, Repositories, make_engine, reminder_key, session_factory
 from tests.reminders.reminder_kit import URUMQI, add_contact, add_milestone, add_site, at
 
 POLICY = ReminderPolicy()
@@ -216,6 +216,61 @@ class TestConcurrentSweeps:
             rows = session.scalar(select(func.count()).select_from(OutboxMessage))
             assert Repositories(session).reminders.count_by_status().get("pending", 0) == 180 * 9
         assert keys == rows == expected
+
+
+    def test_overlapped_batches_claim_each_reminder_once_in_key_order(
+        self, pg_sessions: sessionmaker[Session]
+    ) -> None:
+        """Two transactions at once (bot.sweep._overlapped), batches of 3: each keyset claim goes on after the
+        last candidate of the one before, though a milestone's newer reminder (claimed with it) lies far beyond
+        that key, so the keyset pass claims everything and the pass from the first due key finds nothing."""
+        engine = pg_sessions.kw["bind"]
+        with pg_sessions.begin() as session:
+            repos = Repositories(session)
+            milestones = []
+            for n in range(40):
+                site = add_site(repos, f"企业{n}")
+                milestones.append(add_milestone(repos, site, MONDAY, reminders=[
+                    ("before_1", MONDAY - timedelta(days=3)), ("on_day", MONDAY),
+                    ("overdue_1", MONDAY + timedelta(days=1))]))
+        claims: list[tuple[int, bool]] = []
+
+        def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if statement.lstrip().startswith("WITH candidates"):
+                claims.append((threading.get_ident(), "(reminders.send_on, reminders.id) >" in statement))
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            result = sweep(pg_sessions, now=TEN, policy=POLICY, batch=3)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert result == SweepResult(claimed=80, queued=40, messages=40, superseded=40)
+        for milestone in milestones:
+            assert reminder_statuses(pg_sessions, milestone.id) == {
+                "before_1": "superseded", "on_day": "queued", "overdue_1": "pending"}
+        rows = outbox(pg_sessions)
+        assert sorted(r.payload["milestone_id"] for r in rows) == sorted(m.id for m in milestones)
+        assert all(r.payload["reminder_kind"] == "on_day" for r in rows)
+        # 14 batches of 3 milestones (the last of 1), one keyset claim finding nothing, one pass from the start.
+        assert len(claims) == 14 + 1 + 1, claims
+        assert [keyset for _, keyset in claims].count(False) == 2  # the overlapped pass's first, the last
+        assert len({thread for thread, keyset in claims if keyset}) == 2  # both transactions claimed
+
+    def test_a_milestone_held_elsewhere_is_left_pending_and_swept_later(
+        self, pg_sessions: sessionmaker[Session]
+    ) -> None:
+        with pg_sessions.begin() as session:
+            repos = Repositories(session)
+            sites = [add_site(repos, f"企业{n}") for n in range(10)]
+            milestones = [add_milestone(repos, site, MONDAY, reminders=[("on_day", MONDAY)]) for site in sites]
+        held = milestones[4]
+        with pg_sessions.begin() as other:  # a writer holds one milestone's row lock through the sweep
+            other.execute(select(Milestone.id).where(Milestone.id == held.id).with_for_update()).all()
+            result = sweep(pg_sessions, now=TEN, policy=POLICY, batch=2)
+            assert (result.queued, result.messages) == (9, 9)
+            assert reminder_statuses(pg_sessions, held.id) == {"on_day": "pending"}
+        assert sweep(pg_sessions, now=TEN, policy=POLICY, batch=2).messages == 1
+        assert reminder_statuses(pg_sessions, held.id) == {"on_day": "queued"}
 
 
 class TestWording:

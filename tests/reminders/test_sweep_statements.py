@@ -88,11 +88,17 @@ def test_statements_per_sweep_do_not_grow_with_due_reminders(
     assert len(counts[10]) == len(counts[200]), (counts[10], counts[200])
     # The zones, then one batch: claim (which marks the claimed reminders queued), load, plan the weekly
     # reminders, write the outbox, set the statuses of the ones not sent (superseded, cancelled), and
-    # the claim that finds nothing (BEGINs on SQLite).
+    # the claim that finds nothing (BEGINs on SQLite). On PostgreSQL two transactions at once (bot.sweep's
+    # _overlapped): the second claims after the first's last key and finds nothing, then the pass from the
+    # first due key finds nothing either.
+    postgresql = engine.dialect.name == "postgresql"
     writes = [s for s in counts[200] if not s.startswith("BEGIN")]
-    assert len(writes) == 8, writes
+    assert len(writes) == (9 if postgresql else 8), writes
     claims = [s for s in writes if s.startswith("WITH candidates")]
-    assert len(claims) == 2 and all(") UPDATE reminders SET status=" in s for s in claims), claims
+    assert len(claims) == (3 if postgresql else 2), claims
+    assert all(") UPDATE reminders SET status=" in s for s in claims), claims
+    keyset = [s for s in claims if "(reminders.send_on, reminders.id) >" in s]
+    assert len(keyset) == (1 if postgresql else 0), claims
     with sessions() as session:  # the next weekly reminders were written, one per overdue milestone
         assert Repositories(session).reminders.count_by_status()["pending"] == (10 + 200) // PATTERNS
 
