@@ -446,9 +446,12 @@ class Dispatcher:
         if when.day is not None:
             return self._done(turn, milestone, evidence, when.day, today)
         if when.guess is not None:
-            turn.state.step_wait = StepWait(milestone=milestone.id, ask="guess", guess=when.guess.isoformat(),
+            guess = when.guess
+            if guess > today:  # 12月15号 said on 12-01: a step done is past, so last year's (asked back)
+                guess = _year_before(guess)
+            turn.state.step_wait = StepWait(milestone=milestone.id, ask="guess", guess=guess.isoformat(),
                                             evidence=evidence)
-            return [confirm_mod.ask_day(milestone, turn.tr, guess=when.guess)]
+            return [confirm_mod.ask_day(milestone, turn.tr, guess=guess)]
         if when.month is not None or when.vague or (said and milestone.due < today):
             # a passed legal last day: whether it was done in time depends on the day, so the day is asked
             turn.state.step_wait = StepWait(milestone=milestone.id, ask="day", month=when.month, evidence=evidence)
@@ -492,8 +495,8 @@ class Dispatcher:
         when = read_when(inbound.text, today)
         if day is None and when.day is not None:
             day = when.day
-        if day is None and when.guess is not None:
-            day = when.guess if when.guess <= today else None  # at "which day?", 11月20日 is this year's
+        if day is None and when.guess is not None:  # at "which day?", 11月20日 is the last one before today
+            day = when.guess if when.guess <= today else _year_before(when.guess)
         if day is None and when.month is not None:
             turn.state.step_wait = StepWait(milestone=milestone.id, ask="day", month=when.month, evidence=wait.evidence)
             return [confirm_mod.ask_day(milestone, turn.tr, month=when.month)]
@@ -688,6 +691,14 @@ class Dispatcher:
             return tr(N_("Reminders come here in the chat before each deadline that is still ahead."))
         link = self.calendar_url(repos.enterprises.ensure_calendar_token(enterprise))
         return tr(N_("Add them to your calendar: {link}")).format(link=link)
+
+
+def _year_before(day: date) -> date:
+    """The same day a year earlier (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
 
 
 def _kept(enterprise_id: int, today: date, known: dict[str, Any], a: Assessment, listed: str | None) -> str:

@@ -584,13 +584,18 @@ def _industry(msg: _Msg, amounts: list[Amount], asking: str | None) -> list[Cand
     return []
 
 
+# An audit's steps, never a trade: "2021年6月30日完成的" framed 完成 as a product (做…的) and offered 6020 快递服务.
+_STEP_WORDS = re.compile(r"(已经|已|都)?(完成|做完|结束|开始|启动|开展|通过|公示|公布|公开|提交|报送|上报|验收|评估"
+                         r"|审核|披露)(了|过)?")
+
+
 def _framed(msg: _Msg) -> tuple[int, int] | None:
     """The first run of unknown words framed as a product or a trade: 做[活性炭]的, 生产[电线电缆]."""
     toks = msg.tokens
     ends = {tok.end: tok for tok in toks}
     starts = {tok.start: tok for tok in toks}
     for s, e in _uncovered_runs(msg):
-        if not _cjk(msg.norm[s]) or not 2 <= e - s <= 10:
+        if not _cjk(msg.norm[s]) or not 2 <= e - s <= 10 or _STEP_WORDS.fullmatch(msg.norm[s:e]):
             continue
         before, after = ends.get(s), starts.get(e)
         if (before is not None and _has(before, "frame_before")) or (after is not None and _has(after, "frame_after")):

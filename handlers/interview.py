@@ -45,6 +45,7 @@ from handlers.reminders import ReminderPolicy
 from handlers.render import fact_label, ineligible_reasons, render_deadlines, render_verdict
 from handlers.state import ConversationState, InterviewState, Pending, Stage, Undo
 from handlers.status import original
+from handlers.steps import read_step
 from handlers.understood import describe, summary, understood
 from rules import Engine, FactError, derive, parse_facts
 from rules.engine import Assessment
@@ -1096,6 +1097,9 @@ class Interview:
             step.replies.append(Outbound(tr(N_("I cannot answer that here: I tell you whether the audit is mandatory "
                                                "for your enterprise, on which grounds and by when. Type 帮助 for what "
                                                "I can do. To go on, please answer this question:"))))
+        elif fact in DATE_FACTS and text and _said_done_without_day(text, self.today()):
+            step.replies.append(Outbound(tr(N_("Good. On which day was it? Type the date, for example 2026-08-20: "
+                                               "the deadlines count from that day."))))
         elif fact == "industry_code" and pending is None:
             step.replies.append(Outbound(tr(N_("I found no industry of GB/T 4754-2017 for that. Please name the main "
                                                "product or process in other words (e.g. 轮胎, 电镀, 水泥), or type the "
@@ -1166,6 +1170,12 @@ def _all_but_or_only(text: str, grounds: list[str]) -> list[str] | None:
         return None
     named = [grounds[n - 1] for n in dict.fromkeys(numbers)]
     return named if only else [g for g in grounds if g not in named]
+
+
+def _said_done_without_day(text: str, today: date) -> bool:
+    """评估通过了 / 验收过了 at a date question: a step said done (handlers.steps) with no time in it."""
+    said = read_step(text, today)
+    return said is not None and said.done and said.day is None and said.guess is None and said.month is None
 
 
 def asked_something(text: str) -> bool:

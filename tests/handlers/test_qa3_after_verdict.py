@@ -246,3 +246,42 @@ def test_english_questions_after_the_verdict(bot: ChatBot) -> None:
     bot.push("what do we have to disclose?")
     assert "What to publish" in bot.text
     assert_no_chinese(bot.text)
+
+
+def test_a_day_without_its_year_after_today_is_last_years(bot: ChatBot) -> None:
+    """"12月15号" said on 2026-12-01 of a report submitted was asked back as 2026-12-15, then refused as future."""
+    bot.start(code=credit_code("91650100MA3C12345"))     # Xinjiang
+    bot.push("超标，2024年12月20日上了名单")
+    bot.push("否")                                          # not a central enterprise
+    bot.pick("none")
+    bot.push("报告已经交了，12月15号")
+    assert "完成审核并报送审核报告是2025-12-15完成的吗" in bot.text
+    bot.pick("stepday:yes")
+    assert "已于2025-12-15完成" in bot.text
+    assert "下一轮清洁生产审核须在2030-12-15前完成（法定最后一日2030-12-16）" in bot.text   # 2030-12-15 is a Sunday
+    assert "第十一条" in bot.text                             # Xinjiang: five years for every mandatory enterprise
+
+
+def test_evaluation_said_passed_at_its_question_asks_the_day(bot: ChatBot) -> None:
+    from tests.handlers.chatkit import stored_facts
+    bot.start(code=SHANXI)
+    bot.push("水泥厂，三百人，营收五千万，2023年4月10日上的名单")
+    bot.push("2024年3月20日")
+    bot.push("评估通过了")
+    assert "抱歉" not in bot.text and "是哪一天？请输入日期" in bot.text
+    assert "evaluated_on" not in stored_facts(bot)
+    bot.push("2025年8月20日")
+    assert stored_facts(bot)["evaluated_on"] == "2025-08-20"
+
+
+def test_a_completion_day_at_the_last_audit_question_is_not_an_industry(bot: ChatBot) -> None:
+    """"2021年6月30日完成的审核" with the industry known offered "“完成”：6020 快递服务 | 8341 普通高等教育"."""
+    from tests.handlers.chatkit import stored_facts
+    bot.start(code=SHANXI)
+    bot.push("焦化厂，三百人，营收五千万")
+    bot.pick("none")                                        # not on a list
+    assert "上一轮清洁生产审核" in bot.text
+    bot.push("2021年6月30日完成的审核")
+    assert "快递服务" not in bot.text and "ind:" not in " ".join(bot.choice_ids())
+    f = stored_facts(bot)
+    assert f["last_audit_completed_on"] == "2021-06-30" and f["industry_code"] == "2521"
