@@ -4,9 +4,10 @@ A session's language is chosen by its first message (or the client's `locale`) a
 contact who then writes whole sentences in the other language expects the answer in that language: a
 message in English words (no Chinese character, at least three words that are not pinyin) switches a Chinese
 session to English; one in Chinese (at least five Chinese characters outside 《》 titles, and no English
-sentence beside them) switches an English session to Chinese. One word (ok, yes, 好, 山东) never switches,
-nor does pinyin typed without an input method (bu zhi dao, meiyou, women shi shandong de), a number or a
-credit code.
+sentence beside them) switches an English session to Chinese, unless it is only a name (山西太原水泥有限公司,
+太原市小店区: names are written in Chinese whatever language their writer uses). One word (ok, yes, 好,
+山东) never switches, nor does pinyin typed without an input method (bu zhi dao, meiyou, women shi
+shandong de), a number or a credit code.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ _SYLLABLE = re.compile(
     r"|ue|ve|vn|a|o|e|i|u|v)"
     r"|y(?:uan|ang|ing|ong|ao|ou|an|in|ue|un|a|e|i|u|o)"
     r"|w(?:ang|eng|ai|ei|an|en|a|o|u))")
+# A message that is only a name (an enterprise's registered name, a place): written in Chinese because names
+# are, by a contact who may write English all the same. Nothing in it says "I write Chinese": no switch.
+_NAME_ONLY = re.compile(
+    r"[\u3400-\u9fff（）()·]{2,40}?(?:股份有限公司|有限责任公司|有限公司|分公司|公司|集团|总厂|分厂|工厂|厂|矿|园区)"
+    r"|(?:[\u3400-\u9fff]{1,8}?(?:自治区|特别行政区|省|市|自治州|地区|盟|区|县|旗|镇|乡))+")
+_SENTENCE = re.compile(r"[的是我你们了吗呢吧在要没请把说想问么怎哪谁几这那]")
 ENGLISH_WORDS = 3  # English words (not pinyin) that make a message English
 CHINESE_CHARACTERS = 5  # Chinese characters (outside 《》) that make a message Chinese
 
@@ -59,5 +66,8 @@ def written_in(text: str) -> str | None:
         words = [t for t in _TOKEN.findall(text) if _WORD.fullmatch(t)]
         return "en" if english * 2 >= len(words) else None
     if han >= CHINESE_CHARACTERS and english < ENGLISH_WORDS:
+        bare = re.sub(r"[\s,，.。!！?？、;；:：\"“”']+", "", text)
+        if _NAME_ONLY.fullmatch(bare) and not _SENTENCE.search(bare):
+            return None  # 山西太原水泥有限公司, 太原市小店区: a name, not a sentence
         return "zh_CN"
     return None

@@ -119,6 +119,21 @@ def test_chinese_sentences_in_an_english_session_switch_it_to_chinese(tmp_path: 
     assert _contact_locale(bot) == "zh_CN"
 
 
+@pytest.mark.parametrize("name", ["山西太原水泥有限公司", "山西太原钢铁（集团）有限公司", "太原市小店区"])
+def test_a_name_written_in_chinese_does_not_switch_an_english_session(tmp_path: Path, name: str) -> None:
+    """Registered names and places are written in Chinese by everyone: typing one is no sign of the
+    contact's language (a sentence around it is: 我们是山西的一家水泥厂)."""
+    bot = sqlite_bot(tmp_path, start=False)
+    bot.push("Hello")
+    bot.pick("consent:yes")
+    bot.push("skip")
+    bot.push("We are a cement plant in Shanxi")
+    bot.push(name)
+    assert "您在用中文书写" not in bot.text and _contact_locale(bot) == "en", bot.text
+    bot.push("我们是山西的一家水泥厂")
+    assert "您在用中文书写" in bot.text and _contact_locale(bot) == "zh_CN"
+
+
 # -- 3. a hazardous-waste operator; the Shanxi 十四五 list in plain words -----------------------------------
 
 
