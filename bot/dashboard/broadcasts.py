@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.dashboard.core import BAD_CSRF, NEED_LOGIN, NO_STORE, NOT_FOUND, Dashboard, Who, read_form
+from bot.dashboard.core import BAD_CSRF, NO_STORE, NOT_FOUND, Dashboard, Who, read_form
 from handlers.broadcast import (
     AudiencePreview,
     BroadcastError,
@@ -169,7 +169,7 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
     async def posted(request: Request) -> tuple[Who, Choice] | Response:
         who = await dash.current(request)
         if who is None:
-            return dash.error(401, "unauthorized", dash.tr(NEED_LOGIN))
+            return dash.need_login()
         form = await read_form(request, MAX_BROADCAST_FORM, max_fields=16)
         if not dash.signer.csrf_ok(who.session.nonce, form.get("csrf")):
             return dash.error(403, "csrf", dash.tr(BAD_CSRF))
@@ -186,8 +186,8 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         chosen = _int(request.query_params.get("list"))
         if chosen is not None and all(i.id != chosen for i in lists):
             if await run_in_threadpool(_exists, dash, chosen):
-                return dash.error(403, "forbidden", dash.tr(OUTSIDE))
-            return dash.error(404, "not_found", dash.tr(NOT_FOUND))
+                return dash.refuse(request, 403, "forbidden", dash.tr(OUTSIDE), who)
+            return dash.refuse(request, 404, "not_found", dash.tr(NOT_FOUND), who)
         if chosen is None and lists:
             chosen = lists[0].id
         districts = await run_in_threadpool(_districts, dash, who.officer, chosen) if chosen is not None else []
@@ -241,14 +241,14 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         try:
             return await run_in_threadpool(_report, dash, who.officer, request.path_params["broadcast_id"])
         except ForbiddenError as e:
-            return dash.error(403, "forbidden", str(e))
+            return dash.refuse(request, 403, "forbidden", str(e), who)
         except BroadcastError:
-            return dash.error(404, "not_found", dash.tr(NOT_FOUND))
+            return dash.refuse(request, 404, "not_found", dash.tr(NOT_FOUND), who)
 
     async def status_json(request: Request) -> Response:
         who = await dash.current(request)
         if who is None:
-            return dash.error(401, "unauthorized", dash.tr(NEED_LOGIN))
+            return dash.need_login()
         found = await report_of(request, who)
         if isinstance(found, Response):
             return found

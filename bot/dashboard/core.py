@@ -34,6 +34,24 @@ TITLE = N_("Cleaner-production audit dashboard")
 BAD_CSRF = N_("This form has expired or did not come from this site; reload the page and try again.")
 NEED_LOGIN = N_("Please log in as an officer first.")
 NOT_FOUND = N_("There is nothing at this address.")
+LOG_IN_AGAIN = N_("Log in again")
+LOGIN_PATH = "/officer/login"
+REFUSED_TITLES = {403: N_("Not allowed"), 404: N_("Not found")}
+
+
+def safe_next(text: str | None) -> str | None:
+    """Where a login may send the officer back to: a dashboard path of this site (never another host, nor the
+    login page itself), else None."""
+    text = (text or "").strip()
+    if (not text.startswith("/officer/") or len(text) > 500 or "\\" in text or "//" in text
+            or not text.isprintable() or text.startswith((LOGIN_PATH, "/officer/logout"))):
+        return None
+    return text
+
+
+def wants_page(request: Request) -> bool:
+    """A browser's GET (it asks for HTML): an error is shown as a page, not as the API's JSON."""
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
 
 def _environment() -> jinja2.Environment:
@@ -78,6 +96,21 @@ class Dashboard:
     def error(self, status: int, kind: str, message: str) -> JSONResponse:
         return JSONResponse({"error": {"error": kind, "field": None, "message": message}}, status_code=status,
                             headers=NO_STORE)
+
+    def refuse(self, request: Request, status: int, kind: str, message: str, who: Who | None = None) -> Response:
+        """`error`, or for a browser's GET a page in the dashboard's layout saying what is not allowed (or not
+        there), with the way back to the officer's lists."""
+        if wants_page(request):
+            return self.render("error.html", http_status=status, who=who, status=status, message=message,
+                               heading=REFUSED_TITLES.get(status, TITLE))
+        return self.error(status, kind, message)
+
+    def need_login(self) -> JSONResponse:
+        """401 for a form or an export sent without a live session: the message and the login page's address
+        (the page's script adds `next=` so that the officer comes back to what they were doing)."""
+        return JSONResponse({"error": {"error": "unauthorized", "field": None, "message": self.tr(NEED_LOGIN),
+                                       "login": {"href": LOGIN_PATH, "label": self.tr(LOG_IN_AGAIN)}}},
+                            status_code=401, headers=NO_STORE)
 
     def set_cookie(self, response: Response, name: str, value: str, max_age: int) -> None:
         response.set_cookie(name, value, max_age=max_age, path="/officer", httponly=True, samesite="strict",

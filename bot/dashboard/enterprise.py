@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.dashboard.core import BAD_CSRF, NEED_LOGIN, NO_STORE, NOT_FOUND, Dashboard, Who, read_form
+from bot.dashboard.core import BAD_CSRF, NO_STORE, NOT_FOUND, Dashboard, Who, read_form
 from bot.dashboard.overview import bad_input
 from handlers.compliance import STATUS_LABELS, TZ
 from handlers.officers import ForbiddenError
@@ -38,9 +38,9 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
             view = await run_in_threadpool(load_enterprise, dash.sessions, who.officer,
                                            request.path_params["enterprise_id"], dash.today(), dash.tr)
         except ForbiddenError as e:
-            return dash.error(403, "forbidden", str(e))
+            return dash.refuse(request, 403, "forbidden", str(e), who)
         if view is None:
-            return dash.error(404, "not_found", dash.tr(NOT_FOUND))
+            return dash.refuse(request, 404, "not_found", dash.tr(NOT_FOUND), who)
         return dash.render("enterprise.html", who=who, v=view, today=dash.today(), kind_labels=KIND_LABELS,
                            status_labels=STATUS_LABELS, basis_labels=BASIS_LABELS, action_labels=ACTION_LABELS,
                            stages=STAGES, when=lambda at: at.astimezone(TZ).strftime("%Y-%m-%d %H:%M"))
@@ -48,7 +48,7 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
     async def acting(request: Request) -> tuple[Who, dict[str, str]] | Response:
         who = await dash.current(request)
         if who is None:
-            return dash.error(401, "unauthorized", dash.tr(NEED_LOGIN))
+            return dash.need_login()
         form = await read_form(request, MAX_ACTION_FORM)
         if not dash.signer.csrf_ok(who.session.nonce, form.get("csrf")):
             return dash.error(403, "csrf", dash.tr(BAD_CSRF))

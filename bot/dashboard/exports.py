@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.dashboard.core import NEED_LOGIN, NO_STORE, NOT_FOUND, Dashboard
+from bot.dashboard.core import NO_STORE, NOT_FOUND, Dashboard
 from bot.dashboard.views import XLSX, list_view
 from handlers.compliance import STATUS_LABELS, ListView, done_day
 from handlers.render import KIND_LABELS
@@ -91,11 +91,11 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
     async def export(request: Request) -> Response:
         fmt = request.path_params["fmt"]
         if fmt not in ("csv", "xlsx"):
-            return dash.error(404, "not_found", dash.tr(NOT_FOUND))
+            return dash.refuse(request, 404, "not_found", dash.tr(NOT_FOUND))
         who = await dash.current(request)
         if who is None:
-            return dash.error(401, "unauthorized", dash.tr(NEED_LOGIN))
-        view = await list_view(dash, request, who.officer)
+            return dash.need_login()
+        view = await list_view(dash, request, who)
         if isinstance(view, Response):
             return view
         rows = export_rows(dash.tr, view)

@@ -45,9 +45,9 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         try:
             found = await run_in_threadpool(load, who.officer.id, request.path_params["import_id"])
         except ForbiddenError as e:
-            return dash.error(403, "forbidden", str(e))
+            return dash.refuse(request, 403, "forbidden", str(e), who)
         if found is None:
-            return dash.error(404, "not_found", dash.tr(NOT_FOUND))
+            return dash.refuse(request, 404, "not_found", dash.tr(NOT_FOUND), who)
         imp, rows = found
         pages = max(1, -(-len(rows) // PER_PAGE))
         shown = rows[(number - 1) * PER_PAGE:number * PER_PAGE]

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.dashboard.core import BAD_CSRF, NEED_LOGIN, Dashboard, Who
+from bot.dashboard.core import BAD_CSRF, Dashboard, Who
 from handlers.cycles import ImportRefused
 from handlers.listimport import MAX_FILE_BYTES, ListFileError
 from handlers.listupload import apply_upload, check_upload
@@ -42,7 +42,7 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
     async def posted(request: Request) -> tuple[Who, bytes, str] | Response:
         who = await dash.current(request)
         if who is None:
-            return dash.error(401, "unauthorized", dash.tr(NEED_LOGIN))
+            return dash.need_login()
         if not dash.signer.csrf_ok(who.session.nonce, request.headers.get("x-csrf-token")):
             return dash.error(403, "csrf", dash.tr(BAD_CSRF))
         data = await _body(request)

@@ -1,8 +1,10 @@
-"""`GET/POST /officer/login` and `POST /officer/logout`."""
+"""`GET/POST /officer/login` and `POST /officer/logout`. `?next=/officer/…` (a dashboard path only, see
+`core.safe_next`) is where a successful login goes back to: the page whose session expired."""
 
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -10,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.dashboard.auth import COOKIE, PRE_COOKIE, SESSION_TTL, address_key, check_login
-from bot.dashboard.core import BAD_CSRF, NO_STORE, Dashboard, read_form
+from bot.dashboard.core import BAD_CSRF, NO_STORE, Dashboard, read_form, safe_next
 
 
 def routes(dash: Dashboard) -> list[BaseRoute]:
@@ -24,7 +26,8 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         if nonce is None:
             pre = signer.pre_session()
             nonce = pre.partition(".")[0]
-        response = dash.render("login.html", csrf=signer.csrf(nonce), failed=request.query_params.get("failed") == "1")
+        response = dash.render("login.html", csrf=signer.csrf(nonce), failed=request.query_params.get("failed") == "1",
+                               next=safe_next(request.query_params.get("next")))
         if pre is not None:
             dash.set_cookie(response, PRE_COOKIE, pre, 3600)
         return response
@@ -36,9 +39,11 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         officer_id = await run_in_threadpool(check_login, dash.sessions, form.get("login", ""),
                                              form.get("password", ""), dash.throttle,
                                              address_key(request.client.host if request.client else None), time.time())
+        back = safe_next(form.get("next"))
         if officer_id is None:
-            return RedirectResponse("/officer/login?failed=1", status_code=303, headers=NO_STORE)
-        response = RedirectResponse("/officer/", status_code=303, headers=NO_STORE)
+            again = "/officer/login?" + urlencode({"failed": "1", **({"next": back} if back else {})})
+            return RedirectResponse(again, status_code=303, headers=NO_STORE)
+        response = RedirectResponse(back or "/officer/", status_code=303, headers=NO_STORE)
         dash.set_cookie(response, COOKIE, signer.issue(officer_id, time.time()), int(SESSION_TTL.total_seconds()))
         response.delete_cookie(PRE_COOKIE, path="/officer")
         return response

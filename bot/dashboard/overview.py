@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.dashboard.core import NEED_LOGIN, NO_STORE, NOT_FOUND, Dashboard, Who
+from bot.dashboard.core import NO_STORE, NOT_FOUND, Dashboard, Who
 from bot.dashboard.exports import filing_csv, filing_xlsx
 from bot.dashboard.views import XLSX
 from handlers.compliance import STATUS_LABELS, done_day, rate_text
@@ -120,9 +120,9 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
     async def export(request: Request) -> Response:
         fmt = request.path_params["fmt"]
         if fmt not in ("csv", "xlsx"):
-            return dash.error(404, "not_found", dash.tr(NOT_FOUND))
+            return dash.refuse(request, 404, "not_found", dash.tr(NOT_FOUND))
         if await dash.current(request) is None:
-            return dash.error(401, "unauthorized", dash.tr(NEED_LOGIN))
+            return dash.need_login()
         got = await filters_for(request)
         if isinstance(got, Response):
             return got

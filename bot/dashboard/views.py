@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.dashboard.core import NOT_FOUND, Dashboard
+from bot.dashboard.core import NOT_FOUND, Dashboard, Who
 from handlers.compliance import (
     STATUS_LABELS,
     STATUSES,
@@ -25,7 +25,6 @@ from handlers.listimport import IndustryError, industry_prefix, template_csv, te
 from handlers.officers import ForbiddenError, Jurisdiction
 from handlers.render import KIND_LABELS
 from rules.i18n import DEFAULT_LOCALE, Gettext, gettext_for
-from storage.models import Officer
 
 INDUSTRY = re.compile(r"^[A-Za-z0-9]{0,8}$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -50,16 +49,16 @@ def list_filters(request: Request) -> tuple[str, str]:
     return (status if status in STATUSES else "all"), industry_query(request, gettext_for(DEFAULT_LOCALE))[0]
 
 
-async def list_view(dash: Dashboard, request: Request, officer: Officer) -> ListView | Response:
+async def list_view(dash: Dashboard, request: Request, who: Who) -> ListView | Response:
     """The list at the path's `import_id` for this officer, filtered; a 403 or 404 error response otherwise."""
     status, industry = list_filters(request)
     try:
-        view = await run_in_threadpool(load_list, dash.sessions, officer, request.path_params["import_id"],
+        view = await run_in_threadpool(load_list, dash.sessions, who.officer, request.path_params["import_id"],
                                        dash.today(), status, industry)
     except ForbiddenError as e:
-        return dash.error(403, "forbidden", str(e))
+        return dash.refuse(request, 403, "forbidden", str(e), who)
     if view is None:
-        return dash.error(404, "not_found", dash.tr(NOT_FOUND))
+        return dash.refuse(request, 404, "not_found", dash.tr(NOT_FOUND), who)
     return view
 
 
@@ -81,7 +80,7 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         who = await dash.current(request)
         if who is None:
             return dash.to_login()
-        view = await list_view(dash, request, who.officer)
+        view = await list_view(dash, request, who)
         if isinstance(view, Response):
             return view
         status, industry = list_filters(request)
@@ -102,7 +101,7 @@ def routes(dash: Dashboard) -> list[BaseRoute]:
         if fmt == "csv":
             return Response(template_csv(), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": 'attachment; filename="list-template.csv"'})
-        return dash.error(404, "not_found", dash.tr(NOT_FOUND))
+        return dash.refuse(request, 404, "not_found", dash.tr(NOT_FOUND))
 
     return [
         Route("/officer/", index, methods=["GET"]),

@@ -13,7 +13,7 @@ async function postForm(form, action) {
     method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin",
   });
   if (!response.ok) {
-    out.textContent = await broadcastError(response);
+    await showError(out, response);  // dashboard.js: the message, and the login link on an expired session
     return null;
   }
   return response.text();

@@ -1,8 +1,19 @@
 // The server's CSP forbids form submission (form-action 'none'): submit the dashboard's forms with fetch.
 "use strict";
 
-async function errorText(response) {
-  try { return (await response.json()).error.message; } catch (e) { return String(response.status); }
+// An error answer shown in a form's output: its message, and for an expired session (401) the link to the
+// login page with next= this page, so that after logging in the officer comes back here.
+async function showError(out, response) {
+  let error = null;
+  try { error = (await response.json()).error; } catch (e) { /* not JSON */ }
+  out.textContent = error && error.message ? error.message : String(response.status);
+  if (error && error.login && error.login.href) {
+    const link = document.createElement("a");
+    link.className = "login-again";
+    link.href = error.login.href + "?" + new URLSearchParams({ next: location.pathname + location.search });
+    link.textContent = error.login.label;
+    out.append(" ", link);
+  }
 }
 
 // A list file: sent as the raw body, to be checked (form.upload) and then imported (form.import, in the preview).
@@ -17,7 +28,7 @@ async function sendFile(form, action, query) {
     headers: { "X-CSRF-Token": csrf, "Content-Type": "application/octet-stream" },
   });
   if (!response.ok) {
-    if (out) out.textContent = await errorText(response);
+    if (out) await showError(out, response);
     return null;
   }
   return response.text();
@@ -63,7 +74,7 @@ async function postSubmitted(form, action, data) {
     return new Promise(() => {});  // the page is being replaced: keep the form disabled
   }
   const out = form.querySelector(".form-error");
-  if (out) out.textContent = await errorText(response);
+  if (out) await showError(out, response);
 }
 
 document.addEventListener("submit", (event) => {
