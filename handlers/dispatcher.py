@@ -382,6 +382,10 @@ class Dispatcher:
         if waiting is not None and inbound.text is not None:
             understood, link = confirm_mod.read_evidence(inbound.text)
             milestone = repos.milestones.get_by_id(int(waiting))
+            when = read_when(inbound.text, today)
+            if not understood and milestone is not None and when.said and not about_list(inbound.text):
+                state.awaiting_evidence = None  # "不是今天，是11月28日" while the link is asked: the day, then the link
+                return self._step_when(turn, milestone, None, when, today)
             if understood and milestone is not None:
                 state.awaiting_evidence = None
                 mine = wait if wait is not None and wait.milestone == milestone.id else None
@@ -472,7 +476,8 @@ class Dispatcher:
             return self._done(turn, milestone, wait.evidence, None, today, day_unknown=True)
         if text == "stepday:today":
             return self._done(turn, milestone, wait.evidence, today, today)
-        if wait.ask == "guess" and wait.guess is not None:
+        dated = inbound.text is not None and read_when(inbound.text, today).said  # "否，是11月25日": the day wins
+        if wait.ask == "guess" and wait.guess is not None and not dated:
             yes = text == "stepday:yes" or (inbound.text is not None and parse.parse_yes_no(inbound.text) is True)
             no = text == "stepday:no" or (inbound.text is not None and parse.parse_yes_no(inbound.text) is False)
             if yes:

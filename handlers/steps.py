@@ -49,6 +49,11 @@ _ZH_NOT = re.compile(r"还没|没有|尚未|未曾|还未|^未|还不|还在准�
 _EN_NOT = re.compile(r"\b(not yet|haven't|have not|hasn't|has not|didn't|did not|not started|not been|yet to)\b")
 _ZH_DONE = re.compile(r"了|已|过|完|通过|好|交|在做|进行|正在|办|的(?=$|[，。,.!！\s])")
 _ZH_NO_MATTER = re.compile(r"没(有)?(什么)?问题|没毛病")
+_EN_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                           "dec"), start=1)}
+_EN_MONTH_NAME = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_EN_DAY_MONTH = re.compile(rf"\b(?P<d1>3[01]|[12]\d|0?[1-9])(st|nd|rd|th)?( of)? (?P<m1>{_EN_MONTH_NAME})(?!\w)"
+                           rf"|\b(?P<m2>{_EN_MONTH_NAME}) (?P<d2>3[01]|[12]\d|0?[1-9])(st|nd|rd|th)?\b")
 _EN_DAYS = {"the day before yesterday": -2, "yesterday": -1, "today": 0}
 _ZH_LIST = re.compile(r"名单|列入|上榜")
 _EARLIER_ROUND = re.compile(r"上一轮|上轮|上次|上一次|前一轮|第一轮|previous|last round|last audit")
@@ -135,6 +140,8 @@ def read_when(text: str, today: date) -> When:
     t = normalize(URL.sub(" ", text or "")).strip()
     chinese = any("\u3400" <= ch <= "\u9fff" for ch in t)
     for hit in find_dates(t, today):
+        if t[max(0, hit.start - 2):hit.start].endswith(("不是", "不", "非")):
+            continue  # 不是今天，是11月28日: the day denied is not the day
         if hit.value is not None and hit.partial is None and hit.level >= SURE:
             return When(day=hit.value)
         if hit.value is not None:
@@ -142,6 +149,13 @@ def read_when(text: str, today: date) -> When:
         return When(month=hit.partial)
     if not chinese:
         lower = t.lower()
+        m = _EN_DAY_MONTH.search(lower)
+        if m is not None:  # "25 November", "Nov 25": the year is assumed, so the day is a guess to confirm
+            month = _EN_MONTHS[(m.group("m1") or m.group("m2"))[:3]]
+            try:
+                return When(guess=date(today.year, month, int(m.group("d1") or m.group("d2"))))
+            except ValueError:
+                pass
         for word, n in _EN_DAYS.items():
             if re.search(rf"\b{word}\b", lower):
                 return When(day=today + timedelta(days=n))

@@ -285,3 +285,46 @@ def test_a_completion_day_at_the_last_audit_question_is_not_an_industry(bot: Cha
     assert "快递服务" not in bot.text and "ind:" not in " ".join(bot.choice_ids())
     f = stored_facts(bot)
     assert f["last_audit_completed_on"] == "2021-06-30" and f["industry_code"] == "2521"
+
+
+def _shandong_listed_last_month(bot: ChatBot) -> None:
+    bot.start(code=SHANDONG)
+    bot.push("化工厂，有危废，上个月20号上的名单")
+    bot.pick("none")
+    assert "以上就是全部问题" in bot.text
+
+
+def test_a_day_given_while_the_link_is_asked_is_the_steps_day(bot: ChatBot) -> None:
+    """"不是今天，是11月28日" while the disclosure's link was asked got the help line; 今天 there is denied."""
+    _shandong_listed_last_month(bot)
+    bot.push("已公布")
+    assert "网址" in bot.text
+    bot.push("不是今天，是11月28日")
+    assert "公布企业相关信息是2026-11-28完成的吗" in bot.text
+    bot.pick("stepday:yes")
+    assert "网址" in bot.text
+    bot.push("无")
+    assert "已记录：公布企业相关信息已于2026-11-28完成" in bot.text
+    assert _done_day(bot, "disclosure") == date(2026, 11, 28)
+
+
+def test_a_day_asked_back_answered_no_with_another_day(bot: ChatBot) -> None:
+    _shandong_listed_last_month(bot)
+    bot.push("报告11月20号交了")
+    assert "是2026-11-20完成的吗" in bot.text
+    bot.push("否，是11月25日")
+    assert "已记录：完成审核并报送审核报告已于2026-11-25完成" in bot.text
+
+
+def test_english_day_and_month_without_a_year(bot: ChatBot) -> None:
+    bot.push("Hello")
+    bot.pick("consent:yes")
+    bot.push(SHANDONG)
+    bot.push("chemical plant with hazardous waste, listed on 20 November 2026")
+    bot.pick("none")
+    bot.push("we submitted the report last month")
+    assert "On which day was" in bot.text
+    bot.push("20")
+    assert "done on 2026-11-20?" in bot.text
+    bot.push("no, it was 25 November")
+    assert "was done on 2026-11-25" in bot.text
