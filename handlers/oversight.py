@@ -538,7 +538,10 @@ def record_stage(sessions: sessionmaker[Session], officer: Officer, enterprise_i
     cycle's open milestone of that stage done on that day (its reminders stop), with the round's earlier
     steps still open (a report received shows the audit was started: done by that day at the latest).
     None if there is no such enterprise; ForbiddenError outside the jurisdiction; OversightError for a bad
-    kind, or a day in the future or before the list was published."""
+    kind, a stage that would close nothing (no open milestone of it nor an earlier open step in the current
+    round: nothing is logged), or a day in the future or before the list was published. A stage the round has
+    no open milestone of, but with earlier steps open, closes those and is logged without a milestone (the
+    action log says so)."""
     if kind not in STAGES:
         raise OversightError("kind", tr(N_("{field}: {value} is not one of {allowed}.")).format(
             field="kind", value=kind[:40], allowed=", ".join(STAGES)))
@@ -553,6 +556,8 @@ def record_stage(sessions: sessionmaker[Session], officer: Officer, enterprise_i
             raise OversightError("date", why.format(field="date", day=day, published=cycle.list_published_on))
         target = next((m for m in milestones if m.kind == STAGES[kind] and m.done_at is None), None)
         earlier = ROUND_STEPS[:ROUND_STEPS.index(STAGES[kind])]
+        if target is None and not any(m.done_at is None and m.kind in earlier for m in milestones):
+            raise OversightError("kind", _nothing_open(kind, milestones, tr))
         for m in milestones:
             if m.done_at is None and (m is target or m.kind in earlier):
                 repos.milestones.mark_done(m, at=_noon(day))
@@ -562,6 +567,19 @@ def record_stage(sessions: sessionmaker[Session], officer: Officer, enterprise_i
                                             milestone_id=target.id if target is not None else None)
         session.expunge(action)
         return action
+
+
+def _nothing_open(kind: str, milestones: list[Milestone], tr: Gettext) -> str:
+    """Why recording the stage would change nothing: its milestone is done already (on which day), or the
+    current round has none of it."""
+    stage = tr(ACTION_LABELS[kind])
+    done = [m for m in milestones if m.kind == STAGES[kind] and m.done_at is not None]
+    if done:
+        day = max(done_day(m.done_at) for m in done if m.done_at is not None)
+        return tr(N_("{field}: “{stage}” is already recorded as done on {day} in this round: there was nothing open "
+                     "to close, so nothing was recorded.")).format(field="kind", stage=stage, day=day)
+    return tr(N_("{field}: this round has no “{stage}” milestone (none was planned for this enterprise): there was "
+                 "nothing open to close, so nothing was recorded.")).format(field="kind", stage=stage)
 
 
 def rejection_message(milestone: Milestone, evidence: str, reason: str, locale: str) -> Outbound:

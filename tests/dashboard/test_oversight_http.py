@@ -208,6 +208,47 @@ class TestActions:
             m = session.get(Milestone, world.milestones[("小店甲厂", "report")])
             assert m is not None and m.done_at is None
 
+    @pytest.mark.parametrize(("name", "kind", "said"), [
+        ("迎泽乙厂", "evaluation_passed", "本轮没有“评估通过”节点"),  # its round plans no evaluation
+        ("平城丁厂", "acceptance_passed", "本轮没有“验收通过”节点"),
+    ])
+    def test_a_stage_with_no_open_milestone_says_so_and_logs_nothing(
+            self, province: httpx.Client, world: Jurisdictions, sessions: sessionmaker[Session], name: str,
+            kind: str, said: str) -> None:
+        path = f"/officer/enterprises/{world.enterprises[name]}"
+        before = province.get(path).text
+        response = post(province, path + "/stage", path, kind=kind, date="2026-03-31")
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["field"] == "kind" and said in error["message"] and "未作任何记录" in error["message"]
+        assert actions(sessions) == 0
+        assert province.get(path).text == before  # nothing changed on the page either
+
+    def test_a_stage_without_its_milestone_closes_the_earlier_steps_and_the_log_says_so(
+            self, province: httpx.Client, world: Jurisdictions, sessions: sessionmaker[Session]) -> None:
+        path = f"/officer/enterprises/{world.enterprises['小店甲厂']}"  # no acceptance milestone; start, report open
+        assert post(province, path + "/stage", path, kind="acceptance_passed", date="2026-03-31").status_code == 303
+        with sessions() as session:
+            for kind in ("start", "report"):
+                m = session.get(Milestone, world.milestones[("小店甲厂", kind)])
+                assert m is not None and m.done_at is not None, kind
+        log = province.get(path).text
+        row = re.search(r'<tr class="action acceptance_passed">.*?</tr>', log, re.S)
+        assert row is not None and "本轮没有此阶段的未完成节点：该日期关闭了此前未完成的步骤" in row.group(0)
+        assert actions(sessions) == 1
+
+    def test_a_stage_recorded_twice_says_when_it_was_done(
+            self, province: httpx.Client, world: Jurisdictions, sessions: sessionmaker[Session]) -> None:
+        path = f"/officer/enterprises/{world.enterprises['平城丙厂']}"
+        assert post(province, path + "/stage", path, kind="report_received", date="2026-03-20").status_code == 303
+        again = post(province, path + "/stage", path, kind="report_received", date="2026-03-31")
+        assert again.status_code == 400
+        assert "“已收到审核报告”已于 2026-03-20 记为完成" in again.json()["error"]["message"]
+        assert actions(sessions) == 1
+        with sessions() as session:
+            m = session.get(Milestone, world.milestones[("平城丙厂", "report")])
+            assert m is not None and m.done_at is not None and m.done_at.date().isoformat() == "2026-03-20"
+
     @pytest.mark.parametrize(("data", "field"), [({"kind": "acceptance_passed", "date": "2026-13-01"}, "date"),
                                                  ({"kind": "acceptance_passed", "date": "2026-04-02"}, "date"),
                                                  ({"kind": "acceptance_passed", "date": ""}, "date"),
