@@ -129,9 +129,14 @@ class Step:
 
 
 def _names_us(text: str) -> bool:
-    """你们是谁 / 你是机器人吗: the message asks who or what answers (the text normalized once)."""
+    """你们是谁 / 你是机器人吗 / 你们是政府的吗: the message asks who or what answers (the text normalized once)."""
     plain = parse.normalize(text)
-    return any(w in plain for w in _WHO_WORDS)
+    return any(w in plain for w in _WHO_WORDS) or _asks_authority(text)
+
+
+def _asks_authority(text: str) -> bool:
+    plain = parse.normalize(text)
+    return any(w in plain for w in _AUTHORITY_WORDS)
 
 
 class Interview:
@@ -189,7 +194,8 @@ class Interview:
         return self._say(step, text, (("skip", N_("Skip")),))
 
     def credit_code(self, step: Step, text: str, reading: Reading) -> Step:
-        if text in ("skip", "跳过") or reading.unknown:
+        # "不清楚" skips the code; a description with a doubt in it (…具体日期记不清了) is read for its facts
+        if text in ("skip", "跳过") or (reading.unknown and not _facts_in(reading)):
             step.state.stage = Stage.INTERVIEW
             return self.advance(step)
         if reading.get(CREDIT_CODE) is None and not _facts_in(reading):
@@ -1088,7 +1094,12 @@ class Interview:
         if fact is None and pending is None:
             return self._reply(step, N_("Type 我的期限 to see your deadlines, 重新开始 to start again, or 帮助 for "
                                         "help."))
-        if text and _names_us(text):
+        if text and _asks_authority(text):
+            step.replies.append(Outbound(tr(N_(
+                "No, I am not a government office: I am 清审, an assistant that applies the published rules (the "
+                "law, the national 办法 and your province's documents) to your answers. The list, the notices and "
+                "the decisions come from the authorities; where they say otherwise, they decide."))))
+        elif text and _names_us(text):
             step.replies.append(Outbound(_intro(tr)))
         elif text and any(w in parse.normalize(text) for w in _WHETHER_WORDS):
             step.replies.append(Outbound(tr(N_("That is what I am finding out: whether the audit is mandatory depends "
@@ -1097,7 +1108,8 @@ class Interview:
             step.replies.append(Outbound(tr(N_("I cannot answer that here: I tell you whether the audit is mandatory "
                                                "for your enterprise, on which grounds and by when. Type 帮助 for what "
                                                "I can do. To go on, please answer this question:"))))
-        elif fact in DATE_FACTS and text and _said_done_without_day(text, self.today()):
+        elif fact in DATE_FACTS and text and (_said_done_without_day(text, self.today())
+                                              or parse.parse_yes_no(text) is True):  # 对 / 是的 at "which day?"
             step.replies.append(Outbound(tr(N_("Good. On which day was it? Type the date, for example 2026-08-20: "
                                                "the deadlines count from that day."))))
         elif fact == "industry_code" and pending is None:
@@ -1133,6 +1145,11 @@ _QUESTION_WORDS = ("吗", "么", "多少", "怎么", "为什么", "什么", "谁
 # "你们是谁？" in the middle of a question: the introduction answers it, then the question again
 _WHO_WORDS = ("你们是谁", "你是谁", "你们是什么", "你是什么", "你是机器人", "你们是机器人", "是机器人吗",
               "你们是哪里的", "你们是哪个单位", "who are you", "what are you", "are you a bot", "are you a robot")
+# "你们是政府的吗？": whether the bot speaks for an authority (not a trade to search: 政府 offered 公共自行车服务)
+_AUTHORITY_WORDS = ("是政府", "政府的吗", "是不是政府", "政府部门吗", "是官方", "官方的吗", "是环保局", "环保局的吗",
+                    "是生态环境局", "是发改委", "是工信局", "是主管部门", "是不是官方", "are you the government",
+                    "are you from the government", "are you a government", "are you official",
+                    "are you the authorities")
 # "do we have to audit?" asked back during the interview: the interview is the answer
 _WHETHER_WORDS = ("要不要做", "要不要审核", "需不需要做", "需不需要审核", "用不用做", "是不是要做", "是否需要审核",
                   "是否要审核", "必须审核吗", "要审核吗", "要做吗", "do we have to", "do i have to", "is it mandatory")

@@ -7,7 +7,8 @@ session to English; one in Chinese (at least five Chinese characters outside 《
 sentence beside them) switches an English session to Chinese, unless it is only a name (山西太原水泥有限公司,
 太原市小店区: names are written in Chinese whatever language their writer uses). One word (ok, yes, 好,
 山东) never switches, nor does pinyin typed without an input method (bu zhi dao, meiyou, women shi
-shandong de), a number or a credit code.
+shandong de), a number or a credit code. An English sentence with Chinese names in it (we are a chemical
+company in 淄博, we produce 有机化学原料) is English: its names are short and hold no Chinese sentence word.
 """
 
 from __future__ import annotations
@@ -58,10 +59,27 @@ def english_words(text: str) -> int:
     return sum(1 for w in words if not _pinyin(w))
 
 
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+NAMED_ENGLISH_WORDS = 5  # English words that make a message with Chinese names in it English
+_NAME_RUN = 12  # a longer run of Chinese characters is a sentence, not a name or a product
+
+
+def _english_with_names(text: str, english: int) -> bool:
+    """"we are a chemical company in 淄博, we produce 有机化学原料": an English sentence whose names (places,
+    products, enterprises) are written in Chinese, as names are: every Chinese run is short and has no word
+    of a Chinese sentence (的, 是, 我们 …), and the English words outnumber the runs."""
+    runs = _HAN_RUN.findall(_TITLE.sub("", text))
+    if english < NAMED_ENGLISH_WORDS or len(runs) * 2 > english:
+        return False
+    return all(len(r) <= _NAME_RUN and not _SENTENCE.search(r) for r in runs)
+
+
 def written_in(text: str) -> str | None:
     """"en" or "zh_CN" when the message is clearly written in that language, None otherwise."""
     han = len(_HAN.findall(_TITLE.sub("", text)))
     english = english_words(text)
+    if han and _english_with_names(text, english):
+        return "en"
     if han == 0 and english >= ENGLISH_WORDS:
         words = [t for t in _TOKEN.findall(text) if _WORD.fullmatch(t)]
         return "en" if english * 2 >= len(words) else None

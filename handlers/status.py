@@ -314,49 +314,14 @@ def render_status(
     return "\n".join(lines)
 
 
-def _listed_without_ground(listed: str, today: date, tr: Gettext) -> str:
-    """The list's deadlines as every province's documents count them from its publication (DOMAIN: one
-    month to disclose, for the pollution and toxic grounds; two to start; a year to report), not kept as
-    the enterprise's until its answers agree with the list; those past their legal last day said so."""
-    from rules.periods import count_period
-
-    day = date.fromisoformat(listed)
-    steps = (
-        (N_("disclose the required information by {nominal} (legal last day {due}), when it was listed for its "
-            "emissions or toxic substances"), count_period(day, months=1)),
-        (N_("start the audit by {nominal} (legal last day {due})"), count_period(day, months=2)),
-        (N_("complete the audit and send the report by {nominal} (legal last day {due})"),
-         count_period(day, years=1)),
-    )
-    lines = [tr(N_(
-        "No deadlines kept yet: you said the enterprise is on the mandatory-audit list published on {day}, but by "
-        "your answers none of the mandatory grounds applies (see the verdict). While the list names the "
-        "enterprise, its deadlines apply; counted from {day} they are (the list notice decides):")).format(day=listed)]
-    for text, period in steps:
-        line = "• " + tr(text).format(nominal=period.nominal.isoformat(), due=period.due.isoformat())
-        if period.due < today:
-            line += tr(N_(": overdue by {days} days")).format(days=(today - period.due).days)
-        lines.append(line)
-    lines.append(tr(N_(
-        "(《清洁生产审核办法》第十一条 and its provisions on starting and reporting; the provinces' rules count the "
-        "same periods.) Check your answers against the list notice (type back to change one): once they agree "
-        "with it, I keep these deadlines and remind you of them.")))
-    return "\n".join(lines)
-
-
 def _yearly_day(year: int, month: int, day: int | str) -> date:
     return date(year, month, day if isinstance(day, int) else monthrange(year, month)[1])
 
 
-def no_deadlines_text(obligation: str | None, province: str | None, today: date, tr: Gettext,
-                      listed: str | None = None) -> str:
+def no_deadlines_text(obligation: str | None, province: str | None, today: date, tr: Gettext) -> str:
     """我的期限 with no milestone: for a voluntary verdict, that no list deadline applies, the voluntary
     programme's own yearly dates in the province (its documents' officer dates) and that the re-review
-    counts from acceptance; otherwise that deadlines start from the mandatory list. A contact who said the
-    enterprise is on a published list whose answers give no ground (the verdict says the two disagree) is not
-    told that no deadline applies: the list's deadlines are, while it names the enterprise."""
-    if listed and obligation != "mandatory":
-        return _listed_without_ground(listed, today, tr)
+    counts from acceptance; otherwise that deadlines start from the mandatory list."""
     if obligation != "voluntary":
         return tr(N_("No deadlines yet: they start when your enterprise's mandatory-audit list is "
                      "published. Tell me its date when I ask, or type 重新开始."))
