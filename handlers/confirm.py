@@ -97,7 +97,7 @@ def find_milestone(repos: Repositories, contact: Contact, req: Request) -> Miles
     if req.kind is None:
         return _last_reminded(repos, [m for m in milestones if m.done_at is None])
     open_ones = [m for m in milestones if m.kind == req.kind and m.done_at is None]
-    if not open_ones and (not req.done or req.when.said):  # 还没… / a day for a step recorded done: that one
+    if not open_ones:  # 还没… / a day for a step recorded done / said done again: that one, as recorded
         return next((m for m in milestones if m.kind == req.kind), None)
     return open_ones[0] if open_ones else None
 

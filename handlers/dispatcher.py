@@ -413,6 +413,8 @@ class Dispatcher:
             return [Outbound(tr(N_("To record your steps and remind you of the rest, I need your enterprise: send its "
                                    "unified social credit code (18 characters).")))]
         milestone = confirm_mod.find_milestone(repos, contact, req)
+        if milestone is None and req.kind is not None and turn.reading.candidates:
+            return self._next(turn, "reminder_reply")  # 评估2025年8月20日通过, no such milestone: the interview's fact
         if milestone is None:
             if req.kind is not None and req.kind in KIND_LABELS:
                 return [Outbound(tr(N_("Your enterprise's deadlines have no step “{what}”: type 我的期限 to see the "
@@ -421,11 +423,9 @@ class Dispatcher:
                                    "your deadlines.")))]
         if req.action == "snooze":
             return [Outbound(confirm_mod.snooze(repos, milestone, today, tr))]
-        if not req.done:
-            return [Outbound(self._not_done(turn, milestone, today))]
-        listed = state.facts.get("list_published_on")
-        if req.kind in ("start", "report") and req.when.day is not None and listed \
-                and req.when.day.isoformat() < listed:
+        if not req.done or (milestone.done_at is not None and not req.when.said and req.evidence is None):
+            return [Outbound(self._not_done(turn, milestone, today))]  # or what is recorded for a step done
+        if req.kind in ("start", "report") and _before_list(req.when, state.facts.get("list_published_on")):
             return self._next(turn, "reminder_reply")  # a round before this list: the last audit, the interview's
         return self._step_when(turn, milestone, req.evidence, req.when, today, said=req.kind is not None)
 
@@ -696,6 +696,16 @@ class Dispatcher:
             return tr(N_("Reminders come here in the chat before each deadline that is still ahead."))
         link = self.calendar_url(repos.enterprises.ensure_calendar_token(enterprise))
         return tr(N_("Add them to your calendar: {link}")).format(link=link)
+
+
+def _before_list(when: When, listed: str | None) -> bool:
+    """The time said is before the list's publication (审核2021年完成 for a list of 2023): an earlier round."""
+    if not listed:
+        return False
+    day = when.day or when.guess
+    if day is not None:
+        return day.isoformat() < listed
+    return when.month is not None and when.month < listed[:len(when.month)]
 
 
 def _year_before(day: date) -> date:

@@ -56,6 +56,9 @@ _EN_DAY_MONTH = re.compile(rf"\b(?P<d1>3[01]|[12]\d|0?[1-9])(st|nd|rd|th)?( of)?
                            rf"|\b(?P<m2>{_EN_MONTH_NAME}) (?P<d2>3[01]|[12]\d|0?[1-9])(st|nd|rd|th)?\b")
 _EN_DAYS = {"the day before yesterday": -2, "yesterday": -1, "today": 0}
 _ZH_LIST = re.compile(r"名单|列入|上榜")
+# 公布 with a day and none of these is as likely the list's publication (名单公布) as the enterprise's own
+_ZH_OWN_PUBLISHING = re.compile(r"公示|公开|挂网|登报|信息|网|媒体|报纸|公众号|我们|我司|企业|公司|厂里|自己")
+_ZH_PERIOD = re.compile(r"(公示|公布|公开|披露|审核|验收|评估)期|期限|截止")
 _EARLIER_ROUND = re.compile(r"上一轮|上轮|上次|上一次|前一轮|第一轮|previous|last round|last audit")
 _EN_LIST = re.compile(r"\blist(ed)?\b")
 _ZH_VAGUE = re.compile(r"上周|上星期|上礼拜|前几天|前些天|最近|前段时间|前阵子|之前|早就|早已|几天前|前一阵")
@@ -106,6 +109,8 @@ def read_step(text: str, today: date) -> StepSaid | None:
     if not found:
         return None
     kind = found[0][1]
+    if _ZH_PERIOD.search(t):
+        return None  # 公示期过了, 期限快到了: the period, not the step
     if kind in ("report", "start") and _EARLIER_ROUND.search(t.lower()):
         return None  # 上一轮审核是…完成的: the last audit, a fact the interview reads
     if kind in ("env_disclosure", "disclosure") and len(found) == 2 and {k for _, k in found} == {
@@ -117,6 +122,8 @@ def read_step(text: str, today: date) -> StepSaid | None:
     if not negated and chinese and not _ZH_DONE.search(t):
         return None  # "公示" alone says nothing done
     when = read_when(t, today)
+    if chinese and kind == "disclosure" and when.said and not _ZH_OWN_PUBLISHING.search(t):
+        return None  # "不对，是去年4月15日公布的": the list's day as much as ours; the interview asks it back
     return StepSaid(kind, not negated, when.day, when.guess, when.month, when.vague, link.group(0) if link else None)
 
 

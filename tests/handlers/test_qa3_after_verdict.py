@@ -328,3 +328,31 @@ def test_english_day_and_month_without_a_year(bot: ChatBot) -> None:
     assert "done on 2026-11-20?" in bot.text
     bot.push("no, it was 25 November")
     assert "was done on 2026-11-25" in bot.text
+
+
+@pytest.mark.parametrize("said", ["不对，是去年4月15日公布的", "去年4月15日公布的"])
+def test_published_with_a_day_and_no_word_of_our_own_is_still_asked_as_the_list(bot: ChatBot, said: str) -> None:
+    """公布 with a day alone is the list's publication as much as the enterprise's: the interview asks it back."""
+    _shandong_2023_never_audited(bot)
+    bot.push(said)
+    assert "名单公布于 2025-04-15？" in bot.text
+    assert _done_day(bot, "disclosure") is None
+
+
+@pytest.mark.parametrize(("said", "asked"), [
+    ("审核2021年完成", "2021年的几月几日（上一轮审核完成日期）"),   # a round before the list of 2023: the last audit
+    ("评估2025年8月20日通过", "评估通过于 2025-08-20"),            # no evaluation milestone: the interview's fact
+])
+def test_what_the_interview_reads_is_left_to_it(bot: ChatBot, said: str, asked: str) -> None:
+    _shandong_2023_never_audited(bot)
+    bot.push(said)
+    assert asked in bot.text, bot.text
+
+
+def test_a_period_is_not_a_step_and_a_step_done_says_what_is_recorded(bot: ChatBot) -> None:
+    _shandong_2023_never_audited(bot)
+    bot.push("公示期过了")
+    assert "是哪一天完成的" not in bot.text
+    bot.push("2026年3月16日完成的审核")                         # the last audit, after the list: this round is done
+    bot.push("已经开始了")
+    assert "记录显示开展清洁生产审核已于2026-03-16完成" in bot.text
