@@ -33,12 +33,14 @@ from sqlalchemy import (
     text,
     true,
     tuple_,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.types import NullType
 
 from storage._dialect import ids_in, insert_for
 from storage.columns import utcnow
@@ -132,6 +134,11 @@ _SQLITE_ADD_MESSAGES = (
     f"INSERT INTO outbox ({_OUTBOX_COLUMNS}) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"
     " ON CONFLICT (idempotency_key) DO NOTHING"
 )
+
+
+def _unprocessed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The column as the driver returns it (no result processing), under its own name."""
+    return type_coerce(column, NullType()).label(column.key)
 
 
 def _plain(payload: Mapping[str, Any] | orjson.Fragment) -> dict[str, Any] | orjson.Fragment:
@@ -314,10 +321,13 @@ class ReminderRepository:
         reachable = and_(c.enterprise_id == e.id, c.consented_at.is_not(None), c.unsubscribed_at.is_(None))
         recipient = (c.id, c.channel, c.user_id, c.locale, c.timezone, c.preferred, c.enterprise_id, c.display_name)
         joined = _cycles.join(_enterprises, e.id == cy.enterprise_id).outerjoin(_contacts, reachable)
-        head = (m.id, m.cycle_id, m.kind, m.nominal, m.due, m.note, m.citation, m.done_at, m.snoozed_until)
+        # The two instants, nearly always NULL, come as the driver gives them and are converted here when set
+        # (UTCDateTime's processing ran for every row: a fifth of the SQLite sweep's read).
+        done_at, superseded_at = _unprocessed(m.done_at), _unprocessed(cy.superseded_at)
+        head = (m.id, m.cycle_id, m.kind, m.nominal, m.due, m.note, m.citation, done_at, m.snoozed_until)
         if self.session.get_bind().dialect.name == "postgresql":
             each = (
-                select(cy.superseded_at, e.id.label("enterprise_id_"), e.name, *recipient)
+                select(superseded_at, e.id.label("enterprise_id_"), e.name, *recipient)
                 .select_from(joined)
                 .where(cy.id == m.cycle_id)
                 .offset(0)
@@ -333,7 +343,7 @@ class ReminderRepository:
             )
         else:
             stmt = (
-                select(*head, cy.superseded_at, e.id, e.name, *recipient)
+                select(*head, superseded_at, e.id, e.name, *recipient)
                 .select_from(_milestones.join(_cycles, cy.id == m.cycle_id)
                              .join(_enterprises, e.id == cy.enterprise_id).outerjoin(_contacts, reachable))
                 .where(self._one_of(m.id, ids, "milestones"))
@@ -341,10 +351,16 @@ class ReminderRepository:
             )
         rows: dict[int, list[Any]] = {}
         contacts: dict[int, list[Recipient]] = {}
-        for row in self.session.connection().execute(stmt).all():
+        connection = self.session.connection()
+        instant = _milestones.c.done_at.type._cached_result_processor(connection.dialect, None)
+        for row in connection.execute(stmt).all():
             milestone_id, enterprise_id = row[0], row[10]
             if milestone_id not in rows:
-                rows[milestone_id] = list(row[:12])
+                rows[milestone_id] = values = list(row[:12])
+                if instant is not None:
+                    for n in (7, 9):
+                        if values[n] is not None:
+                            values[n] = instant(values[n])
                 first = enterprise_id not in contacts
                 people = contacts.setdefault(enterprise_id, [])
             if first and row[12] is not None:  # an enterprise's contacts come once, with its first milestone
