@@ -682,7 +682,8 @@ class Dispatcher:
             reminded = False
         if not items:
             obligation = latest.get("obligation") if latest else None
-            return no_deadlines_text(obligation, province, self.today(), tr)
+            return no_deadlines_text(obligation, province, self.today(), tr,
+                                     listed_on=state.facts.get("list_published_on"))
         text = render_status(items, self.today(), tr, province=province, policy=self.policy if reminded else None)
         return text + "\n\n" + self._calendar_line(repos, contact, tr)
 

@@ -318,10 +318,16 @@ def _yearly_day(year: int, month: int, day: int | str) -> date:
     return date(year, month, day if isinstance(day, int) else monthrange(year, month)[1])
 
 
-def no_deadlines_text(obligation: str | None, province: str | None, today: date, tr: Gettext) -> str:
+def no_deadlines_text(obligation: str | None, province: str | None, today: date, tr: Gettext,
+                      listed_on: str | None = None) -> str:
     """我的期限 with no milestone: for a voluntary verdict, that no list deadline applies, the voluntary
     programme's own yearly dates in the province (its documents' officer dates) and that the re-review
-    counts from acceptance; otherwise that deadlines start from the mandatory list."""
+    counts from acceptance; before any verdict with the list's day given, that they count from it once the
+    answers decide; otherwise that deadlines start from the mandatory list."""
+    if obligation is None and listed_on:  # the day was given: "tell me its date" would ask it again
+        return tr(N_("No deadlines yet: they count from the list published on {day} once your answers show "
+                     "whether the audit is mandatory for your enterprise. Please answer the question below "
+                     "first.")).format(day=listed_on)
     if obligation != "voluntary":
         return tr(N_("No deadlines yet: they start when your enterprise's mandatory-audit list is "
                      "published. Tell me its date when I ask, or type 重新开始."))

@@ -76,3 +76,19 @@ def test_a_few_english_words_in_chinese_do_not_switch(bot: ChatBot, message: str
     bot.start()
     bot.push(message)
     assert "You are writing in English" not in bot.text
+
+
+def test_my_deadlines_before_the_verdict_names_the_list_day_given(bot: ChatBot) -> None:
+    """It said 'tell me its date when I ask' although the contact had given it."""
+    bot.start()
+    bot.push("山西的，2025年3月10日上的名单")
+    bot.push("我的期限")
+    assert "2025-03-10" in bot.text and "起算" in bot.text
+    assert "行业" in bot.text  # the open question follows
+
+
+def test_my_deadlines_without_a_list_day_still_says_they_start_from_the_list(bot: ChatBot) -> None:
+    bot.start()
+    bot.push("山西的")
+    bot.push("我的期限")
+    assert "名单" in bot.text and "2025-03-10" not in bot.text
