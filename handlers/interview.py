@@ -1108,7 +1108,7 @@ class Interview:
             step.replies.append(Outbound(tr(N_("I cannot answer that here: I tell you whether the audit is mandatory "
                                                "for your enterprise, on which grounds and by when. Type 帮助 for what "
                                                "I can do. To go on, please answer this question:"))))
-        elif fact in DATE_FACTS and text and (_said_done_without_day(text, self.today())
+        elif fact in DATE_FACTS and text and (_said_done_without_day(text, fact, self.today())
                                               or parse.parse_yes_no(text) is True):  # 对 / 是的 at "which day?"
             step.replies.append(Outbound(tr(N_("Good. On which day was it? Type the date, for example 2026-08-20: "
                                                "the deadlines count from that day."))))
@@ -1189,10 +1189,16 @@ def _all_but_or_only(text: str, grounds: list[str]) -> list[str] | None:
     return named if only else [g for g in grounds if g not in named]
 
 
-def _said_done_without_day(text: str, today: date) -> bool:
-    """评估通过了 / 验收过了 at a date question: a step said done (handlers.steps) with no time in it."""
+_STEP_OF_FACT = {"evaluated_on": ("evaluation",), "accepted_on": ("acceptance",),
+                 "last_audit_completed_on": ("report", "reaudit")}
+
+
+def _said_done_without_day(text: str, fact: str, today: date) -> bool:
+    """评估通过了 / 验收过了 at the question of that step's day: the step said done (handlers.steps) with no time
+    (我们已经公示了 at the acceptance question is another step: not read as a yes)."""
     said = read_step(text, today)
-    return said is not None and said.done and said.day is None and said.guess is None and said.month is None
+    return said is not None and said.kind in _STEP_OF_FACT.get(fact, ()) and said.done and said.day is None \
+        and said.guess is None and said.month is None
 
 
 def asked_something(text: str) -> bool:

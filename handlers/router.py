@@ -280,7 +280,7 @@ def duties_question_handler(interview: Interview) -> Handler:
         if name == "deadline":
             a = interview.assessment(turn.state)
             reaudit = any(d.kind == "reaudit" for d in a.deadlines)
-            if asked.about_next_round(turn.inbound.text or "") and not reaudit:
+            if asked.about_next_round(turn.inbound.text or "") and not reaudit and a.obligation == "mandatory":
                 probe = turn.state.model_copy(deep=True)  # this round completed today: is a next one counted?
                 probe.facts["last_audit_completed_on"] = turn.today.isoformat()
                 line = asked.next_round_line(interview.assessment(probe), turn.tr, turn.state.locale)

@@ -356,3 +356,28 @@ def test_a_period_is_not_a_step_and_a_step_done_says_what_is_recorded(bot: ChatB
     bot.push("2026年3月16日完成的审核")                         # the last audit, after the list: this round is done
     bot.push("已经开始了")
     assert "记录显示开展清洁生产审核已于2026-03-16完成" in bot.text
+
+
+def _henan_voluntary(bot: ChatBot) -> None:
+    bot.start(code=credit_code("91410100MA3C12345"))
+    bot.push("氮肥厂，三百人，营收五千万")
+    bot.pick("ck:none")
+    bot.confirm()
+    assert "可自愿开展清洁生产审核" in bot.text and "自愿性清洁生产审核已通过验收" in bot.text
+
+
+def test_another_step_at_a_date_question_is_not_its_yes(bot: ChatBot) -> None:
+    """"我们已经公示了" at Henan's acceptance question was answered "好的。是哪一天？" as if accepted."""
+    _henan_voluntary(bot)
+    bot.push("我们已经公示了")
+    assert "是哪一天？请输入日期" not in bot.text
+    bot.push("验收过了")
+    assert "是哪一天？请输入日期" in bot.text
+
+
+def test_the_next_round_of_a_voluntary_verdict_is_not_the_mandatory_interval(bot: ChatBot) -> None:
+    _henan_voluntary(bot)
+    bot.pick("none")
+    bot.push("下一轮什么时候")
+    assert "两次审核间隔" not in bot.text and "再次列入名单" not in bot.text
+    assert "复审" in bot.text
