@@ -272,7 +272,7 @@ class ReminderRepository:
         from there in ix_reminders_pending (a keyset continuation; None: from the first), and the last
         candidate's key, where the next such claim goes on (None when nothing was claimed).
 
-        Two sweep transactions of one sweep run at once on PostgreSQL (bot.sweep), each claiming after the
+        Several transactions of one sweep run at once on PostgreSQL (bot.sweep), each claiming after the
         last candidate of the claim before it, so that one does not take the other's candidates (uncommitted,
         still pending to it) as its own and skip them all as locked. All the due reminders of a locked
         milestone are still claimed, whatever their key; the last candidate's key comes back with every

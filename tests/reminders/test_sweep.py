@@ -221,7 +221,7 @@ class TestConcurrentSweeps:
     def test_overlapped_batches_claim_each_reminder_once_in_key_order(
         self, pg_sessions: sessionmaker[Session]
     ) -> None:
-        """Two transactions at once (bot.sweep._overlapped), batches of 3: each keyset claim goes on after the
+        """Transactions at once (bot.sweep._overlapped), batches of 3: each keyset claim goes on after the
         last candidate of the one before, though a milestone's newer reminder (claimed with it) lies far beyond
         that key, so the keyset pass claims everything and the pass from the first due key finds nothing."""
         engine = pg_sessions.kw["bind"]
@@ -254,7 +254,7 @@ class TestConcurrentSweeps:
         # 14 batches of 3 milestones (the last of 1), one keyset claim finding nothing, one pass from the start.
         assert len(claims) == 14 + 1 + 1, claims
         assert [keyset for _, keyset in claims].count(False) == 2  # the overlapped pass's first, the last
-        assert len({thread for thread, keyset in claims if keyset}) == 2  # both transactions claimed
+        assert len({thread for thread, keyset in claims if keyset}) >= 2  # the transactions took turns
 
     def test_a_milestone_held_elsewhere_is_left_pending_and_swept_later(
         self, pg_sessions: sessionmaker[Session]

@@ -88,7 +88,7 @@ def test_statements_per_sweep_do_not_grow_with_due_reminders(
     assert len(counts[10]) == len(counts[200]), (counts[10], counts[200])
     # The zones, then one batch: claim (which marks the claimed reminders queued), load, plan the weekly
     # reminders, write the outbox, set the statuses of the ones not sent (superseded, cancelled), and
-    # the claim that finds nothing (BEGINs on SQLite). On PostgreSQL two transactions at once (bot.sweep's
+    # the claim that finds nothing (BEGINs on SQLite). On PostgreSQL transactions at once (bot.sweep's
     # _overlapped): the second claims after the first's last key and finds nothing, then the pass from the
     # first due key finds nothing either.
     postgresql = engine.dialect.name == "postgresql"
