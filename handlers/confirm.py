@@ -151,8 +151,10 @@ def ask_day(milestone: Milestone, tr: Gettext, *, month: str | None = None, gues
             today: date | None = None) -> Outbound:
     """Which day a step said done was done: a day to confirm, the day of a month said, or the whole day."""
     what = tr(KIND_LABELS.get(milestone.kind, milestone.kind))
+    start = milestone.kind == "start"  # a start is begun, not done: 开展清洁生产审核是哪一天开始的
     if guess is not None:
-        return Outbound(tr(N_("Was {what} done on {day}?")).format(what=what, day=guess.isoformat()), (
+        question = N_("Did {what} begin on {day}?") if start else N_("Was {what} done on {day}?")
+        return Outbound(tr(question).format(what=what, day=guess.isoformat()), (
             Choice("stepday:yes", tr(N_("Yes"))), Choice("stepday:no", tr(N_("No")))))
     dont_know: tuple[Choice, ...] = (Choice("stepday:unknown", tr(N_("I don't remember"))),)
     if today is not None and month is None:
@@ -160,6 +162,9 @@ def ask_day(milestone: Milestone, tr: Gettext, *, month: str | None = None, gues
     if month is not None and len(month) == 7:
         return Outbound(tr(N_("On which day of {month} was {what} done? Type the day, for example 20.")).format(
             month=month, what=what), dont_know)
+    if start:
+        return Outbound(tr(N_("On which day did {what} begin (for example 2026-11-20)? Whether it was in time counts "
+                              "from that day.")).format(what=what), dont_know)
     return Outbound(tr(N_("On which day was {what} done (for example 2026-11-20)? Deadlines and the authority's "
                           "records count from that day.")).format(what=what), dont_know)
 

@@ -136,7 +136,7 @@ def test_a_passed_step_said_done_without_a_day_asks_it(bot: ChatBot) -> None:
     """Overdue since 2023: whether it was late depends on the day, so "我们已经公示了" asks it (today is a button)."""
     _shandong_2023_never_audited(bot)
     bot.push("审核已经开始了")
-    assert "开展清洁生产审核是哪一天完成的" in bot.text
+    assert "开展清洁生产审核是哪一天开始的" in bot.text
     assert bot.choice_ids() == ["stepday:today", "stepday:unknown"]
     bot.push("2023年5月4日")
     assert "已于2023-05-04完成" in bot.text and "晚" not in bot.text   # in time: no lateness
