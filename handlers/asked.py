@@ -3,9 +3,11 @@
 哪个部门, "who do we report to"), what to publish (公示什么内容, "what do we have to disclose") and the yearly
 environmental-information disclosure (环境信息依法披露什么时候).
 
-`topic` reads which of these a question is (None for anything else, and for a statement: 我们已经公示了 is a step
-said done, handlers.steps); `answer` gives the part of the verdict that answers it. Deadline questions are answered
-by 我的期限 itself (the dispatcher's status, from the stored milestones).
+Whether the audit can be skipped (能不能不做, "do we have to") is answered from the verdict
+(`optional_answer`). `topic` reads which of these a question is (None for anything else, and for a
+statement: 我们已经公示了 is a step said done, handlers.steps); `answer` gives the part of the verdict that
+answers it. Deadline questions are answered by 我的期限 itself (the dispatcher's status, from the stored
+milestones).
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ from rules.i18n import N_, Gettext
 
 # (topic, Chinese pattern, English pattern), tried in this order.
 _TOPICS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    ("optional", re.compile(r"(能|可以|可)(不能|否|不可以)?不(做|审|审核|搞|弄|开展|参加|实施)(?!什么|哪些|啥|哪)"
+                            r"|(不做|不审核|不搞)(行不行|可以吗|行吗|可不可以)"
+                            r"|(必须|一定|非得|非要|是否必须|是不是必须|是不是一定|一定得)(要)?(做|审核|开展|搞|实施|参加)"
+                            r"(?!什么|哪些|啥|哪)"
+                            r"|非做不可|(是|算)(不是)?强制(的|性)?(吗|审核吗)?$|是强制的吗|强制的吗|能(不能)?免|可以免|自愿的吗"),
+     re.compile(r"^(do|must) we (have to |need to )?(do (it|this|that|the audit|an audit)|audit|(carry out|conduct) "
+                r"(it|the audit|an audit))\b|^(do|must) we (have|need) to\??$"
+                r"|\bis (it|the audit|this|this audit|an audit) (mandatory|compulsory|required|optional|voluntary)\b"
+                r"|\bcan we (skip|avoid|refuse|opt out of) (it|this|the audit|auditing)\b"
+                r"|\bcan we not (do it|audit)\b")),
     ("env", re.compile(r"依法披露|环境信息|年度披露|年报|披露"),
      re.compile(r"environmental information|annual disclosure|yearly disclosure|disclosure system")),
     ("offices", re.compile(r"(报|交|送|递|提交|报送|上报)(给|到|去)?(谁|哪|什么部门|什么单位)|向(谁|哪)"
@@ -69,6 +81,32 @@ def topic(text: str) -> str | None:
         if (zh if chinese else en).search(t if chinese else t.lower()):
             return name
     return None
+
+
+def optional_answer(a: Assessment, listed: str | None, penalties: str | None, tr: Gettext, locale: str) -> str:
+    """能不能不做 / "do we have to": what the verdict makes of it. A mandatory audit is a duty (the law's
+    第二十七条, and what a missed step costs); on a published list whose answers give no ground, the list decides;
+    a voluntary one is the enterprise's choice; an undetermined one depends on the answers still open."""
+    if a.obligation == "mandatory":
+        ground = a.grounds[0]
+        source = f"{ground.pack.title}{ground.citation}"
+        lines = [tr(N_("Your enterprise has to: by your verdict its audit is mandatory ({source}). That is a duty "
+                       "under the law (《中华人民共和国清洁生产促进法》第二十七条), not a choice, and the steps have "
+                       "to be done by their deadlines.")).format(source=source if locale.startswith("zh")
+                                                                 else original(source, tr))]
+        if penalties:
+            lines.append(penalties)
+        return "\n".join(lines)
+    if listed:
+        return tr(N_("The list decides: while the list published on {day} names your enterprise, the audit is a duty "
+                     "and its deadlines apply, whatever your answers give (see the verdict). If you think the list is "
+                     "wrong, ask the department that sent the notice.")).format(day=listed)
+    if a.obligation == "voluntary":
+        return tr(N_("Your enterprise does not have to: by your answers no mandatory ground applies, so an audit is "
+                     "its own choice (a voluntary audit, which the state encourages). That changes if it is put on a "
+                     "mandatory-audit list: tell me when it is."))
+    return tr(N_("That depends on the answers still open: once they are given, the verdict says whether the audit "
+                 "is a duty for your enterprise."))
 
 
 def answer(name: str, a: Assessment, tr: Gettext, locale: str) -> str | None:

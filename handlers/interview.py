@@ -1139,7 +1139,7 @@ class Interview:
 
 
 _QUESTION_WORDS = ("吗", "么", "多少", "怎么", "为什么", "什么", "谁", "哪", "几", "要不要", "需不需要", "用不用",
-                   "是不是", "会不会", "能不能", "可不可以", "告诉我", "how ", "what ", "who ", "why ")
+                   "是不是", "会不会", "能不能", "可不可以", "行不行", "告诉我", "how ", "what ", "who ", "why ")
 
 
 # "你们是谁？" in the middle of a question: the introduction answers it, then the question again

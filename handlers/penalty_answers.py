@@ -33,6 +33,12 @@ def answer_penalty_question(text: str, a: Assessment | None, province: str | Non
     when the text is not such a question."""
     if not is_penalty_question(text):
         return None
+    return penalty_text(a, province, today, tr)
+
+
+def penalty_text(a: Assessment | None, province: str | None, today: date, tr: Gettext) -> str | None:
+    """What the law attaches to each missed step: the verdict's own steps where it has deadlines, else the
+    steps every mandatory audit has (national articles); None when nothing is attached."""
     miss = today - timedelta(days=1)
     if a is not None and a.deadlines:
         items = [StatusItem(d.kind, d.nominal, d.due, d.citation) for d in a.deadlines]

@@ -26,7 +26,7 @@ from handlers.kept import Kept
 from handlers.language import written_in
 from handlers.messages import Inbound, Outbound
 from handlers.offices import is_legal_wording_request, render_offices_legal
-from handlers.penalty_answers import answer_penalty_question, is_penalty_question
+from handlers.penalty_answers import answer_penalty_question, is_penalty_question, penalty_text
 from handlers.state import ConversationState, Stage
 from rules.i18n import N_, Gettext, gettext_for
 from storage import Contact, Repositories
@@ -286,6 +286,13 @@ def duties_question_handler(interview: Interview) -> Handler:
                 line = asked.next_round_line(interview.assessment(probe), turn.tr, turn.state.locale)
                 return run(turn, lambda s: _status(_with(s, Outbound(line))))
             return run(turn, _status)
+        if name == "optional":
+            a = interview.assessment(turn.state)
+            penalties = penalty_text(a, turn.state.facts.get("province"), turn.today, turn.tr) \
+                if a.obligation == "mandatory" else None
+            line = asked.optional_answer(a, turn.state.facts.get("list_published_on"), penalties, turn.tr,
+                                         turn.state.locale)
+            return run(turn, lambda s: interview.repeat(_with(s, Outbound(line))))
         reply = asked.answer(name, interview.assessment(turn.state), turn.tr, turn.state.locale)
         if reply is None:
             return run(turn, _status)

@@ -64,7 +64,7 @@ _EN_LIST = re.compile(r"\blist(ed)?\b")
 _ZH_VAGUE = re.compile(r"上周|上星期|上礼拜|前几天|前些天|最近|前段时间|前阵子|之前|早就|早已|几天前|前一阵")
 _EN_VAGUE = re.compile(r"\b(last week|recently|a few days ago|some time ago|earlier|a while ago|last month)\b")
 _ZH_QUESTION = ("吗", "么", "多少", "怎么", "为什么", "什么", "谁", "哪", "几", "要不要", "需不需要", "是不是",
-                "会不会", "能不能", "可不可以", "如何", "是否")
+                "行不行", "会不会", "能不能", "可不可以", "如何", "是否")
 _EN_QUESTION = re.compile(r"^(what|when|who|where|which|how|is|are|do|does|did|can|could|should|must|will)\b")
 
 
