@@ -83,11 +83,12 @@ def read_message(text: str, *, today: date, asking: str | None) -> Reading:
 
     found: list[Candidate] = []
     notes: dict[str, bool] = {"rest": False}
-    found += _terms(msg, asking, _past_dates(msg, dates, amounts, today))
+    doubted = _doubted(msg, dates)
+    found += _terms(msg, asking, _past_dates(msg, dates, amounts, today), doubted)
     found += _province(msg, codes, asking)
     found += _industry(msg, amounts, asking)
     found += _sizes(msg, amounts, asking)
-    found += _dates(msg, dates, asking, notes)
+    found += _dates(msg, dates, asking, notes, doubted)
     found += [Candidate("credit_code", code, 1.0, msg.span(s, e)) for s, e, code in codes]
     found += _implied(msg, found)
     polarity, hedged = _polarity(msg, asking)
@@ -289,14 +290,51 @@ def _past_clauses(msg: _Msg, past_dates: set[int]) -> set[int]:
 _SENTENCE_MARKS = frozenset("。；;！!？?\n")
 
 
-def _terms(msg: _Msg, asking: str | None, past_dates: set[int] | None = None) -> list[Candidate]:
+def _doubted(msg: _Msg, dates: list[DateHit]) -> _Doubt:
+    """The fact words and dates a hedge (可能, 好像是) or an "I don't know" (记不清) is about. Its scope is its
+    clause's facts after it, or, when none follows, the nearest one before it ("名单日期记不清了"): not the whole
+    clause, since voice-to-text has no punctuation and one clause may then state several facts plainly
+    ("…三百多人没有超标只挖煤不洗煤好像是四月份上的名单": only the list's month is in doubt)."""
+    words = [(tok.start, msg.clause_of[i], _has(tok, "unknown")) for i, tok in enumerate(msg.tokens)
+             if _has(tok, "hedge", "unknown")]
+    out = _Doubt(set(), set(), set(), set())
+    if not words:
+        return out
+    anchors: list[tuple[int, int, str, int]] = []  # (position, clause, "tok" | "date", index)
+    for i, tok in enumerate(msg.tokens):
+        if tok.roles.terms or tok.roles.date_facts:
+            anchors.append((tok.start, msg.clause_of[i], "tok", i))
+    for j, d in enumerate(dates):
+        anchors.append((d.start, msg.clause_at(d.start), "date", j))
+    anchors.sort()
+    for pos, clause, unknown in words:
+        after = [a for a in anchors if a[1] == clause and a[0] > pos]
+        before = [a for a in anchors if a[1] == clause and a[0] < pos]
+        for _, _, kind, index in after or before[-1:]:
+            if kind == "tok":
+                (out.unknown_tokens if unknown else out.tokens).add(index)
+            else:
+                (out.unknown_dates if unknown else out.dates).add(index)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Doubt:
+    tokens: set[int]  # token indices a hedge is about: read, asked back
+    dates: set[int]  # date hits a hedge is about
+    unknown_tokens: set[int]  # token indices an "I don't know" is about: not read
+    unknown_dates: set[int]
+
+
+def _terms(msg: _Msg, asking: str | None, past_dates: set[int] | None = None,
+           doubted: _Doubt | None = None) -> list[Candidate]:
     t = msg.t
+    doubt = doubted or _Doubt(set(), set(), set(), set())
     # a question or a supposition only mentions its fact words: "超标会怎么样", "如果超标了"
-    # and one saying "I don't know" does not state them either ("不清楚在不在名录")
-    hypo_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hypo", "question", "unknown")}
-    # "可能有点超标", "以前超标过": read, but asked back (a doubt, or a past that may be over)
+    hypo_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hypo", "question")}
+    # one saying "I don't know" does not state them either ("不清楚在不在名录"); "可能有点超标", "以前超标过":
+    # read, but asked back (a doubt, or a past that may be over); both scoped as _doubted says
     past_clauses = _past_clauses(msg, past_dates or set())
-    doubt_clauses = {msg.clause_of[i] for i, tok in enumerate(msg.tokens) if _has(tok, "hedge")} | past_clauses
     past_facts: set[str] = set()
     negated: dict[int, bool] = {}
     by_fact: dict[str, list[tuple[Term, Any, float, str, tuple[Any, ...]]]] = {}
@@ -310,7 +348,7 @@ def _terms(msg: _Msg, asking: str | None, past_dates: set[int] | None = None) ->
             continue
         neg, blocked, first = _negations(msg, i, negated)
         negated[i] = neg
-        if blocked or msg.clause_of[i] in hypo_clauses:
+        if blocked or msg.clause_of[i] in hypo_clauses or i in doubt.unknown_tokens:
             continue
         for term in terms:
             read = _term_value(term, neg, t.levels)
@@ -321,7 +359,7 @@ def _terms(msg: _Msg, asking: str | None, past_dates: set[int] | None = None) ->
                 level = min(level, t.levels["maybe"])  # 我们的客户是央企
             if term.fact == "scale" and _tentative(msg, i):
                 level = min(level, t.levels["likely"])  # 中等吧: the contact's own doubt, confirmed
-            if msg.clause_of[i] in doubt_clauses:
+            if i in doubt.tokens or msg.clause_of[i] in past_clauses:
                 level = min(level, t.levels["likely"])
                 if msg.clause_of[i] in past_clauses:
                     past_facts.add(term.fact)
@@ -794,15 +832,18 @@ def _key_before(msg: _Msg, a: Amount, k: int) -> str | None:
 # -- dates ------------------------------------------------------------------------------------------
 
 
-def _dates(msg: _Msg, dates: list[DateHit], asking: str | None, notes: dict[str, bool]) -> list[Candidate]:
+def _dates(msg: _Msg, dates: list[DateHit], asking: str | None, notes: dict[str, bool],
+           doubted: _Doubt | None = None) -> list[Candidate]:
     keys = [(tok, tok.roles.date_facts, tok.roles.date_strong) for tok in msg.tokens if tok.roles.date_facts]
     out: dict[str, Candidate] = {}
     weak_audit = False  # the last audit's day bound by a weak word only (19年做过一次审核)
-    for d in dates:
+    for n, d in enumerate(dates):
         clause = msg.clause_at(d.start)
         near = [k for k in keys if msg.clause_at(k[0].start) == clause]
         facts: tuple[str, ...] = ()
         level = d.level
+        if doubted is not None and (n in doubted.dates or n in doubted.unknown_dates):
+            level = min(level, msg.t.levels["likely"])  # 好像是去年4月15日: asked back, never stored as said
         if near:
             strong = [k for k in near if k[2]] or near
             best = min(strong, key=lambda k: min(abs(k[0].start - d.end), abs(d.start - k[0].end)))
