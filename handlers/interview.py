@@ -245,6 +245,10 @@ class Interview:
         if _names_us(text) \
                 and not any(c.confidence >= SURE for c in reading.candidates):  # 你是机器人吗: no robot maker
             return self._reask(step, asking, text, requeued)
+        if asked_something(text) and not any(c.confidence >= SURE for c in reading.candidates):
+            # 申请什么时候截止, 你们收费吗: a question stating no fact; its words are no trade to search
+            reading = dataclasses.replace(reading, candidates=tuple(
+                c for c in reading.candidates if c.fact != "industry_code" or c.confidence >= SURE))
         if text in ("unknown", "skip") and asking == CHECKLIST:
             return self._checklist_unknown(step)
         if text in ("unknown", "skip") and asking is not None and asking not in FOLLOW_UPS:
@@ -407,7 +411,8 @@ class Interview:
                     and not any(c.fact == asking for c in reading.candidates):  # "不对是6月" gives another month
                 return self._no_such_day(step, asking)
             return None
-        if asking == "industry_code" and not other and not _names_us(text):
+        if asking == "industry_code" and not other and not _names_us(text) and not asked_something(text):
+            # a question of the contact's own (申请什么时候截止, 你们收费吗) is no trade: never searched as one
             answer = QUESTIONS["industry_code"].read(text, step.iv.model_dump())  # 你是机器人吗 names no trade
             if answer is not None:
                 return self._take_answer(step, asking, answer)
