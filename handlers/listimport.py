@@ -3,9 +3,10 @@
 `read_list(data, filename, scope, today=...)` refuses a file it cannot read safely with one clear
 `ListFileError` (wrong encoding, not a workbook, a zip bomb, formulas, merged cells in the table, too
 many rows) and otherwise checks every row: the credit code's check character, the grounds, the
-date, duplicates, and the officer's jurisdiction. Row errors carry the line number, the column and
-a message rendered through gettext. Nothing here writes anything; `handlers.cycles.import_rows`
-applies a preview.
+date, duplicates, the officer's jurisdiction, and the 地市 and 区县 against the administrative
+divisions (`handlers.divisions`; a development zone is kept as written, with a note). Row errors carry
+the line number, the column and a message rendered through gettext. Nothing here writes anything;
+`handlers.cycles.import_rows` applies a preview.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ class RowError:
     line: int  # the line (CSV) or row (XLSX) number, counted from 1 as a spreadsheet shows it
     field: str  # a column key (credit_code, grounds, ...) or "row"
     code: str  # missing | checksum | credit_code | number | unknown_ground | not_mandatory | bad_date |
-    #            implausible_date | future_date | duplicate | outside_jurisdiction | formula | too_long | region
+    #            implausible_date | future_date | duplicate | outside_jurisdiction | formula | too_long | region |
+    #            unknown_city | unknown_county | wrong_city (the divisions, handlers.divisions); a note: not_a_division
     msg: Msg
     column: str = ""  # the header as written in the file
 
@@ -154,6 +156,7 @@ class Preview:
     rows: tuple[ListRow, ...]
     errors: tuple[RowError, ...]
     data_rows: int  # non-empty rows under the header
+    notes: tuple[RowError, ...] = ()  # what does not stop a row but the officer should see (a zone as written)
 
     @property
     def ok(self) -> bool:
@@ -171,6 +174,8 @@ class Preview:
             "error_rows": self.error_lines,
             "errors": [{"line": e.line, "field": e.field, "column": e.column, "code": e.code,
                         "message": e.message(tr)} for e in self.errors],
+            "notes": [{"line": e.line, "field": e.field, "column": e.column, "code": e.code,
+                       "message": e.message(tr)} for e in self.notes],
         }
 
     def render(self, tr: Gettext, *, limit: int = 50) -> str:
@@ -182,6 +187,9 @@ class Preview:
                 line=e.line, column=e.column or e.field, message=e.message(tr)))
         if len(self.errors) > limit:
             lines.append(tr(N_("... and {n} more errors.")).format(n=len(self.errors) - limit))
+        for e in self.notes[:limit]:
+            lines.append(tr(N_("Note, line {line}, {column}: {message}")).format(
+                line=e.line, column=e.column or e.field, message=e.message(tr)))
         return "\n".join(lines)
 
 
@@ -216,9 +224,9 @@ def read_list(
         encoding, text = _decode(data)
         table = _csv_rows(text, max_rows)
     columns, labels, rest = _find_header(table, merges)
-    rows, errors, count = _check_rows(rest, columns, labels, scope, today, max_rows)
+    rows, errors, count, notes = _check_rows(rest, columns, labels, scope, today, max_rows)
     return Preview(filename=filename, sha256=hashlib.sha256(data).hexdigest(), file_format=fmt, encoding=encoding,
-                   scope=scope, rows=tuple(rows), errors=tuple(errors), data_rows=count)
+                   scope=scope, rows=tuple(rows), errors=tuple(errors), data_rows=count, notes=tuple(notes))
 
 
 # -- CSV ---------------------------------------------------------------------------------------------
@@ -473,9 +481,14 @@ class _Checker:
     labels: dict[str, str]
     errors: list[RowError] = field(default_factory=list)
     first_line: dict[str, int] = field(default_factory=dict)
+    notes: list[RowError] = field(default_factory=list)
 
     def error(self, line: int, key: str, code: str, msgid: str, /, **args: object) -> None:
         self.errors.append(RowError(line, key, code, Msg(msgid, args), self.labels.get(key, key)))
+
+    def note(self, line: int, key: str, msgid: str, /, **args: object) -> None:
+        """Something the officer should see that does not stop the row (a zone kept as written)."""
+        self.notes.append(RowError(line, key, "not_a_division", Msg(msgid, args), self.labels.get(key, key)))
 
 
 def _check_rows(
@@ -485,7 +498,7 @@ def _check_rows(
     scope: Jurisdiction,
     today: date,
     max_rows: int,
-) -> tuple[list[ListRow], list[RowError], int]:
+) -> tuple[list[ListRow], list[RowError], int, list[RowError]]:
     checker = _Checker(scope, today, labels)
     valid: list[ListRow] = []
     count = 0
@@ -501,7 +514,7 @@ def _check_rows(
         row = _check_row(checker, line, values)
         if row is not None and len(checker.errors) == before:
             valid.append(row)
-    return valid, checker.errors, count
+    return valid, checker.errors, count, checker.notes
 
 
 def _check_row(c: _Checker, line: int, v: dict[str, Cell]) -> ListRow | None:
@@ -715,7 +728,121 @@ def _place(c: _Checker, line: int, v: dict[str, Cell], code: str | None) -> tupl
         _outside(c, line, key, city, "city")
     elif c.scope.county is not None and not same_place(c.scope.county, county):
         _outside(c, line, key, county, "county")
+    else:
+        city_key = "city" if v.get("city") is not None else ("region" if "region" in c.labels else "city")
+        county_key = "county" if v.get("county") is not None else ("region" if "region" in c.labels else "county")
+        return _division(c, line, (city_key, county_key), city, county, code)
     return city, county
+
+
+def _division(c: _Checker, line: int, keys: tuple[str, str], city: str | None, county: str | None,
+              code: str | None) -> tuple[str | None, str | None]:
+    """(city, county) by their full names, checked against the administrative divisions: an unknown or
+    misplaced name is a row error naming its column and the likely meant name; a short form of exactly one
+    unit (小店) is that unit (小店区); a development zone or park (太原高新区) is kept as written, with a note."""
+    from handlers import divisions
+
+    province = next((p for p in all_provinces() if p.id == c.scope.province), None)
+    data = divisions.province(province.code) if province is not None else None
+    if data is None:
+        return city, county
+    city_key, county_key = keys
+    where = data.name
+    found: divisions.City | None = None
+    if city is not None:
+        if divisions.is_zone(city):
+            c.note(line, city_key, N_("{place} is not an administrative division (a development zone or park?): "
+                                      "imported as written."), place=city)
+            return city, county
+        found, cities = data.city(city)
+        if found is None:
+            _unknown_city(c, line, city_key, data, city, cities)
+            return None, None
+        city, where = found.name, found.name
+    if county is None:
+        return city, county
+    if found is not None and not found.has_counties:  # 东莞市, 济源市: towns directly under the city
+        return city, county
+    unit, options = found.county(county) if found is not None else (None, ())
+    if unit is not None:
+        return city, unit.name
+    if divisions.is_zone(county):
+        c.note(line, county_key, N_("{place} is not an administrative division (a development zone or park?): "
+                                    "imported as written; it is counted under this name, not under the county it "
+                                    "lies in."), place=county)
+        return city, county
+    if options:
+        c.error(line, county_key, "unknown_county", N_("{county} could be {candidates} of {city}: write the full "
+                                                        "name."), county=county, city=where,
+                candidates="、".join(u.name for u in options))
+        return city, None
+    elsewhere = data.counties_named(county)
+    if found is None:  # no city given: the county must be one of the province's
+        if elsewhere:  # 城区 of 阳泉市 or of 晋城市: which one is not said, so it stays as written
+            return city, elsewhere[0][1].name if len(elsewhere) == 1 else county
+        _unknown_county(c, line, county_key, county, where, data, None, code)
+        return city, None
+    renamed = data.renamed(found.name, county)
+    if renamed is not None:  # 城区 of 大同市 is 平城区 since 2018 (城区 of 阳泉市 is another county)
+        c.error(line, county_key, "unknown_county", N_("{county} of {city} became {new} on {day}: write {new}."),
+                county=county, city=found.name, new=renamed.new_county, day=renamed.day)
+        return city, None
+    if elsewhere:
+        c.error(line, county_key, "wrong_city", N_("{county} is a county of {other}, not of {city}: check the city "
+                                                    "and the county."), county=county, city=found.name,
+                other="、".join(o.name for o, _ in elsewhere))
+        return city, None
+    _unknown_county(c, line, county_key, county, where, data, found, code)
+    return city, None
+
+
+def _unknown_city(c: _Checker, line: int, key: str, data: Any, city: str, options: tuple[Any, ...]) -> None:
+    from handlers import divisions
+
+    if options:
+        c.error(line, key, "unknown_city", N_("{city} could be {candidates}: write the full name."), city=city,
+                candidates="、".join(o.name for o in options))
+        return
+    parent = data.counties_named(city)
+    if parent:
+        c.error(line, key, "unknown_city", N_("{city} is a county of {parent}, not a city: write {parent} as the "
+                                              "city and {city} as the county."), city=city,
+                parent="、".join(p.name for p, _ in parent))
+        return
+    other = next((p.name for p in divisions.provinces().values() if p is not data and p.city(city)[0] is not None),
+                 None)
+    if other is not None:
+        c.error(line, key, "unknown_city", N_("{city} is a city of {other}, not of {province}."), city=city,
+                other=other, province=data.name)
+        return
+    close = divisions.near(city, [x.name for x in data.cities])
+    if close:
+        c.error(line, key, "unknown_city", N_("{city} is not a city of {province}; did you mean {suggestion}?"),
+                city=city, province=data.name, suggestion="、".join(close))
+    else:
+        c.error(line, key, "unknown_city", N_("{city} is not a city of {province}."), city=city, province=data.name)
+
+
+def _unknown_county(c: _Checker, line: int, key: str, county: str, where: str, data: Any, city: Any,
+                    code: str | None) -> None:
+    from handlers import divisions
+
+    units = city.counties if city is not None else [u for x in data.cities for u in x.counties]
+    names = [u.name for u in units]
+    close = divisions.near(county, names)
+    if close:
+        c.error(line, key, "unknown_county", N_("{county} is not a county or district of {place}; did you mean "
+                                                "{suggestion}?"), county=county, place=where,
+                suggestion="、".join(close))
+        return
+    registered = data.by_code(code[2:8]) if code is not None else None
+    if registered is not None and (city is None or registered[0].code == city.code):
+        c.error(line, key, "unknown_county", N_("{county} is not a county or district of {place}; the credit code "
+                                                "was registered in {suggestion}: is it there?"), county=county,
+                place=where, suggestion=registered[1].name)
+        return
+    c.error(line, key, "unknown_county", N_("{county} is not a county or district of {place}."), county=county,
+            place=where)
 
 
 def _outside(c: _Checker, line: int, key: str, place: str | None, level: str) -> None:

@@ -191,7 +191,8 @@ class TestRowErrors:
     def test_a_ground_the_province_rules_do_not_make_mandatory(self) -> None:
         # Henan's own notice is about voluntary audits; a "名录" ground means nothing there.
         henan = Jurisdiction("henan")
-        p = read_list(csv_bytes([row(1, grounds="名录", code=credit_code("91410100MA0000001"))]), "h.csv", henan,
+        p = read_list(csv_bytes([row(1, grounds="名录", code=credit_code("91410100MA0000001"), place="郑州市/金水区")]),
+                      "h.csv", henan,
                       today=TODAY)
         assert codes(p) == [(2, "grounds", "not_mandatory")]
 
