@@ -30,7 +30,7 @@ from handlers.cycles import open_cycle, plan_milestones
 from handlers.interview import Interview, Step
 from handlers.messages import Inbound, Outbound
 from handlers.officers import read_code, redeem
-from handlers.reminders import ReminderPolicy
+from handlers.reminders import DONE_LABELS, ReminderPolicy
 from handlers.router import (
     FuncHandler,
     Handler,
@@ -63,6 +63,7 @@ from storage.conversations import save_state
 from storage.erasure import erase_contact
 from storage.kv import COLLEAGUE_PREFIX
 from storage.officers import new_code
+from storage.outbox import reminder_since_last_turn
 
 log = logging.getLogger(__name__)
 INVITE_WORDS = ("邀请同事", "invite colleague", "/invite", "invite", "邀请")
@@ -400,6 +401,10 @@ class Dispatcher:
                 milestone = repos.milestones.get_by_id(last_done)
                 if milestone is not None:
                     return self._step_when(turn, milestone, None, when, today)
+        if req is None and inbound.text and confirm_mod.is_acknowledgement(inbound.text):
+            acknowledged = self._acknowledged(turn)  # 好的 / 收到 right after a reminder
+            if acknowledged is not None:
+                return [Outbound(acknowledged)]
         if req is None:
             state.awaiting_evidence = None
             return self._next(turn, "reminder_reply")
@@ -428,6 +433,21 @@ class Dispatcher:
         if req.kind in ("start", "report") and _before_list(req.when, state.facts.get("list_published_on")):
             return self._next(turn, "reminder_reply")  # a round before this list: the last audit, the interview's
         return self._step_when(turn, milestone, req.evidence, req.when, today, said=req.kind is not None)
+
+    def _acknowledged(self, turn: Turn) -> str | None:
+        """What a bare 好的 / 收到 answers when a reminder came since the contact last wrote: the reminder stays
+        until its step is confirmed, and how to confirm it; None when no such reminder (or its step is done)."""
+        repos, contact = turn.repos, turn.contact
+        assert repos is not None and contact is not None
+        milestone_id = reminder_since_last_turn(repos.connection(), contact.channel, contact.user_id, contact.id)
+        milestone = repos.milestones.get_by_id(milestone_id) if milestone_id is not None else None
+        if milestone is None or milestone.done_at is not None:
+            return None
+        tr = turn.tr
+        return tr(N_("Noted. The reminders of “{step}” go on until it is confirmed done: when it is, press “{button}” "
+                     "under the reminder or tell me the day it was done (for example “已于11月28日完成”).")).format(
+            step=tr(KIND_LABELS.get(milestone.kind, milestone.kind)),
+            button=tr(DONE_LABELS.get(milestone.kind, N_("Done"))))
 
     def _not_done(self, turn: Turn, milestone: Milestone, today: date) -> str:
         """还没开始 / 还没公示: where that step stands today and what to do, or what is recorded for it."""

@@ -16,15 +16,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Connection, Table, case, func, select, update
 from sqlalchemy.orm import Session
 
 from storage._dialect import insert_for
 from storage.columns import utcnow
 from storage.errors import FieldError
-from storage.models import OutboxMessage
+from storage.models import Conversation, OutboxMessage
 
 DEFAULT_LEASE = timedelta(minutes=5)
 CLAIMABLE = ("pending", "failed", "sending")
@@ -263,3 +263,20 @@ class OutboxRepository:
                 if due_at <= now:
                     found.setdefault(address, set()).add(message_id)
         return found
+
+
+def reminder_since_last_turn(connection: Connection, channel: str, address: str, contact_id: int) -> int | None:
+    """The milestone of the newest reminder queued to this address since the contact's last message (its
+    conversation's last write), or None: what a bare 好的 / 收到 right after a reminder answers."""
+    outbox = cast(Table, OutboxMessage.__table__)
+    conversations = cast(Table, Conversation.__table__)
+    last_turn = select(conversations.c.updated_at).where(conversations.c.contact_id == contact_id).scalar_subquery()
+    payload = connection.execute(
+        select(outbox.c.payload)
+        .where(outbox.c.channel == channel, outbox.c.address == address, outbox.c.idempotency_key.like("rem:%"),
+               outbox.c.created_at > last_turn)
+        .order_by(outbox.c.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    milestone = payload.get("milestone_id") if isinstance(payload, dict) else None
+    return milestone if isinstance(milestone, int) else None
+
