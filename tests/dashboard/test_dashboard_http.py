@@ -29,20 +29,8 @@ from tests.dashboard.dashkit import (
     csrf_of,
     from_address,
     login,
-    seed,
     serve,
 )
-
-
-@pytest.fixture
-def fixture(sessions: sessionmaker[Session]) -> Fixture:
-    return seed(sessions)
-
-
-@pytest.fixture
-def base_url(sessions: sessionmaker[Session], fixture: Fixture) -> Iterator[str]:
-    with serve(app_for(sessions)) as url:
-        yield url
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ same file twice changes nothing; city and county officers see and import only in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -17,26 +15,11 @@ from storage.models import ListEntry, ListImport
 from tests.dashboard.dashkit import (
     UPLOAD_ROWS,
     Fixture,
-    app_for,
     code,
     csrf_of,
     list_csv,
     logged_in,
-    seed,
-    serve,
 )
-
-
-@pytest.fixture
-def fixture(sessions: sessionmaker[Session]) -> Fixture:
-    return seed(sessions)
-
-
-@pytest.fixture
-def base_url(sessions: sessionmaker[Session], fixture: Fixture) -> Iterator[str]:
-    with serve(app_for(sessions)) as url:
-        yield url
-
 
 client_for = logged_in
 

@@ -5,27 +5,13 @@ An expired session on a form answers 401 with the login page's address, and the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dashboard.core import safe_next
-from tests.dashboard.dashkit import Fixture, app_for, csrf_of, logged_in, seed, serve
+from tests.dashboard.dashkit import Fixture, csrf_of, logged_in
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}  # as Chromium asks
-
-
-@pytest.fixture
-def fixture(sessions: sessionmaker[Session]) -> Fixture:
-    return seed(sessions)
-
-
-@pytest.fixture
-def base_url(sessions: sessionmaker[Session], fixture: Fixture) -> Iterator[str]:
-    with serve(app_for(sessions)) as url:
-        yield url
 
 
 def test_a_browser_gets_a_page_for_a_403_and_a_404(base_url: str, fixture: Fixture) -> None:

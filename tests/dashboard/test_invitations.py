@@ -36,7 +36,6 @@ from tests.dashboard.dashkit import (
     Fixture,
     NoConversation,
     login,
-    seed,
     serve,
 )
 
@@ -64,11 +63,6 @@ def codes(sessions: sessionmaker[Session], import_id: int) -> dict[str, str]:
         repos = Repositories(s)
         return {repos.enterprises.get_by_id(i.enterprise_id).name: i.code  # type: ignore[union-attr]
                 for i in repos.invitations.list_enterprise_invitations(import_id)}
-
-
-@pytest.fixture
-def fixture(sessions: sessionmaker[Session]) -> Fixture:
-    return seed(sessions)
 
 
 @pytest.fixture
