@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from handlers.messages import Choice, Inbound, Outbound
-from handlers.parse import chinese_to_number, normalize
+from handlers.parse import ACKNOWLEDGEMENTS, chinese_to_number, normalize
 from handlers.reminders import ACTION_WORDS, DONE_WORDS, SNOOZE_DAYS, ReplyWords
 from handlers.render import KIND_LABELS
 from handlers.status import CHINA, in_documents_language
@@ -75,17 +75,10 @@ def _read_request(inbound: Inbound) -> Request | None:
     return None
 
 
-_ACKNOWLEDGEMENTS = frozenset((
-    "好", "好的", "好滴", "好嘞", "好吧", "行", "收到", "已收到", "收到了", "知道了", "知道", "明白", "明白了", "了解",
-    "了解了", "嗯", "嗯嗯", "哦", "哦哦", "谢谢", "多谢", "好的谢谢", "收到谢谢", "谢谢提醒", "ok", "okay", "thanks",
-    "thank you", "got it", "noted", "👌", "👍", "🙏",
-))
-
-
 def is_acknowledgement(text: str) -> bool:
     """好的 / 收到 / ok alone: the message takes note of what was said, answers nothing and asks nothing."""
     t = re.sub(r"[\s,，。.!！~～、]+", " ", normalize(text)).strip()
-    return t in _ACKNOWLEDGEMENTS or (bool(t) and all(w in _ACKNOWLEDGEMENTS for w in t.split()))  # 收到，谢谢
+    return t in ACKNOWLEDGEMENTS or (bool(t) and all(w in ACKNOWLEDGEMENTS for w in t.split()))  # 收到，谢谢
 
 
 def bare_words(text: str) -> str:

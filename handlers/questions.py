@@ -88,7 +88,7 @@ _NONE_OF_THESE = frozenset({"都没有", "都不是", "以上都不是", "以上
 
 
 # What is left of a message without these says no trade (digits, date words, punctuation, yes/no fillers).
-_ACKS = frozenset({"好", "好滴", "ok", "okay", "行", "可以", "收到", "知道", "明白", "哦哦", "噢", "嗯嗯", "en", "hao"})
+_ACKS = parse.ACKNOWLEDGEMENTS | {"可以", "噢", "en", "hao"}
 _NOT_TRADE = re.compile(r"[\d\s年月日号/.\-:：,，。!！?？、~～吧啊呀嗯哦的了]+")
 
 
