@@ -25,6 +25,7 @@ from storage._dialect import insert_for
 from storage.columns import utcnow
 from storage.errors import FieldError
 from storage.models import Conversation, OutboxMessage
+from storage.reminders import REMINDER_KEY_PREFIX
 
 DEFAULT_LEASE = timedelta(minutes=5)
 CLAIMABLE = ("pending", "failed", "sending")
@@ -273,8 +274,8 @@ def reminder_since_last_turn(connection: Connection, channel: str, address: str,
     last_turn = select(conversations.c.updated_at).where(conversations.c.contact_id == contact_id).scalar_subquery()
     payload = connection.execute(
         select(outbox.c.payload)
-        .where(outbox.c.channel == channel, outbox.c.address == address, outbox.c.idempotency_key.like("rem:%"),
-               outbox.c.created_at > last_turn)
+        .where(outbox.c.channel == channel, outbox.c.address == address,
+               outbox.c.idempotency_key.startswith(REMINDER_KEY_PREFIX), outbox.c.created_at > last_turn)
         .order_by(outbox.c.id.desc()).limit(1)
     ).scalar_one_or_none()
     milestone = payload.get("milestone_id") if isinstance(payload, dict) else None

@@ -56,9 +56,12 @@ def lock_milestones(session: Session, where: Sequence[ColumnElement[bool]]) -> N
     session.execute(select(Milestone.id).where(*where).order_by(Milestone.id).with_for_update()).all()
 
 
+REMINDER_KEY_PREFIX = "rem:"
+
+
 def reminder_key(reminder_id: int, contact_id: int) -> str:
     """The outbox idempotency key of one reminder to one contact."""
-    return f"rem:{reminder_id}:{contact_id}"
+    return f"{REMINDER_KEY_PREFIX}{reminder_id}:{contact_id}"
 
 
 @dataclass(frozen=True)
