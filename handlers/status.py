@@ -314,6 +314,49 @@ def render_status(
     return "\n".join(lines)
 
 
+_LIST_STEPS = {
+    "disclosure": N_("disclose the required information by {nominal} (legal last day {due}), when it was listed for "
+                     "its emissions or toxic substances"),
+    "start": N_("start the audit by {nominal} (legal last day {due})"),
+    "report": N_("complete the audit and send the report by {nominal} (legal last day {due})"),
+}
+
+
+def _list_deadlines(listed: date) -> list[tuple[str, Any, str]]:
+    """The list's steps as the national documents in force on its day set them (every province's rules count
+    the same periods): (kind, period counted from the day, citation), from the packs' own deadline rules."""
+    from rules.periods import count_period
+
+    found: dict[str, tuple[str, Any, str]] = {}
+    for pack in default_engine().packs:
+        if not pack.national or not pack.in_force(listed):
+            continue
+        for rule in pack.deadlines:
+            if rule.kind in _LIST_STEPS and rule.from_ == "list_published_on" and rule.obligation == "mandatory" \
+                    and rule.kind not in found:
+                p = rule.period
+                found[rule.kind] = (rule.kind, count_period(listed, years=p.years, months=p.months, days=p.days),
+                                    f"{pack.title}{rule.citation}")
+    return [found[k] for k in _LIST_STEPS if k in found]
+
+
+def _listed_without_ground(listed: str, today: date, tr: Gettext) -> str:
+    """The list's deadlines counted from its publication, not kept as the enterprise's until its answers agree
+    with the list; those past their legal last day said so."""
+    lines = [tr(N_(
+        "No deadlines kept yet: you said the enterprise is on the mandatory-audit list published on {day}, but by "
+        "your answers none of the mandatory grounds applies (see the verdict). While the list names the "
+        "enterprise, its deadlines apply; counted from {day} they are (the list notice decides):")).format(day=listed)]
+    for kind, period, citation in _list_deadlines(date.fromisoformat(listed)):
+        line = "• " + tr(_LIST_STEPS[kind]).format(nominal=period.nominal.isoformat(), due=period.due.isoformat())
+        if period.due < today:
+            line += tr(N_(": overdue by {days} days")).format(days=(today - period.due).days)
+        lines += [line, "  " + tr(N_("Basis: {citation}")).format(citation=original(citation, tr))]
+    lines.append(tr(N_("Check your answers against the list notice (type back to change one): once they agree with "
+                       "it, I keep these deadlines and remind you of them.")))
+    return "\n".join(lines)
+
+
 def _yearly_day(year: int, month: int, day: int | str) -> date:
     return date(year, month, day if isinstance(day, int) else monthrange(year, month)[1])
 
@@ -323,8 +366,12 @@ def no_deadlines_text(obligation: str | None, province: str | None, today: date,
     """我的期限 with no milestone: for a voluntary verdict, that no list deadline applies, the voluntary
     programme's own yearly dates in the province (its documents' officer dates) and that the re-review
     counts from acceptance; before any verdict with the list's day given, that they count from it once the
-    answers decide; otherwise that deadlines start from the mandatory list."""
-    if obligation is None and listed_on:  # the day was given: "tell me its date" would ask it again
+    answers decide; otherwise that deadlines start from the mandatory list. A contact who said the enterprise
+    is on a published list whose answers give no mandatory ground (the verdict says the two disagree) is not
+    told that no deadline applies: the list's deadlines are, while it names the enterprise."""
+    if obligation == "voluntary" and listed_on:
+        return _listed_without_ground(listed_on, today, tr)  # the verdict says the list and the answers disagree
+    if obligation in (None, "undetermined") and listed_on:  # the day given: "tell me its date" would ask it again
         return tr(N_("No deadlines yet: they count from the list published on {day} once your answers show "
                      "whether the audit is mandatory for your enterprise. Please answer the question below "
                      "first.")).format(day=listed_on)
