@@ -75,25 +75,36 @@ def open_cycle(
     document_number: str | None = None,
     now: datetime | None = None,
     current: Sequence[AuditCycle] | None = None,
+    replaces_source: bool = False,
 ) -> AuditCycle:
     """The cycle of (enterprise, list date), opened if new, with the milestones and reminders it lacks.
 
     Earlier cycles of the enterprise are superseded; if a later list already opened a cycle, this
     one is recorded superseded at once and gets no reminders. Safe to repeat. `current` is the
-    enterprise's cycles not superseded, if the caller has just read them (or knows there are none).
+    enterprise's cycles not superseded, if the caller has just read them (or knows there are none);
+    without it they are read only if the new cycle's INSERT says there are any. `replaces_source`: a
+    cycle of the same source with another list date is superseded too, a later one included (a list date
+    corrected in chat: the last answer decides).
     """
     now = now or utcnow()
     known = next((c for c in current or () if c.list_published_on == list_published_on), None)
     existed = known is not None
     if known is None:
-        known, added = repos.cycles.add_if_absent(
+        known, added, others = repos.cycles.open_if_absent(
             enterprise_id, list_published_on, source=source, grounds=[g.id for g in a.grounds],
             list_document_number=document_number,
         )
         existed = not added
+        if current is None and not others:
+            current = [known]  # the enterprise's only cycle: nothing to read, nothing to supersede
     cycle = known
     if current is None:
         current = repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False)
+    if replaces_source:
+        for other in current:
+            if other.id != cycle.id and other.source == source and other.list_published_on != list_published_on:
+                repos.cycles.supersede(other, now)
+        current = [c for c in current if c.superseded_at is None]
     for other in current:
         if other.id != cycle.id and other.list_published_on and other.list_published_on < list_published_on:
             repos.cycles.supersede(other, now)

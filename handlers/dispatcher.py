@@ -60,6 +60,8 @@ from storage import DEFAULT_LOCALE, Contact, Milestone, Repositories, TurnReposi
 from storage.assessments import latest_result_by_contact, record_assessment
 from storage.contacts import insert_contact, load_with_state
 from storage.conversations import save_state
+from storage.cycles import current_milestones
+from storage.enterprises import calendar_token, update_known
 from storage.erasure import erase_contact
 from storage.kv import COLLEAGUE_PREFIX
 from storage.officers import new_code
@@ -612,9 +614,12 @@ class Dispatcher:
         assert repos is not None and contact is not None
         facts = turn.state.facts  # two colleagues at once: one adds it; a new one gets the facts known
         # a new enterprise: the contact is bound to it at once; its calendar link is shown with the deadlines
-        _enterprise, added = repos.enterprises.add_and_bind(
-            code, contact, province=facts.get("province"), industry_code=facts.get("industry_code"),
-            scale=facts.get("scale"), calendar_token=self.calendar_url is not None)
+        known = {"province": facts.get("province"), "industry_code": facts.get("industry_code"),
+                 "scale": facts.get("scale")}
+        enterprise, added = repos.enterprises.add_and_bind(code, contact, **known,
+                                                           calendar_token=self.calendar_url is not None)
+        if added:  # added with the facts known: `_store` need not write them again
+            turn.state.kept_enterprise = _kept(enterprise.id, None, known, None, None)
         if not added:
             # A credit code is public (it is on the business licence): knowing it proves nothing. A known
             # enterprise's answers, deadlines and confirmations need an invitation code.
@@ -644,22 +649,21 @@ class Dispatcher:
         if state.kept == kept:
             return result  # this conversation wrote exactly this, today, in an earlier turn: nothing changes
         state.kept = kept
-        enterprise = repos.enterprises.get_by_id(enterprise_id)
-        if enterprise is not None and any(getattr(enterprise, k) != v for k, v in known.items()):
-            repos.enterprises.update(enterprise, **known)
+        kept_enterprise = _kept(enterprise_id, None, known, None, None)
+        if state.kept_enterprise != kept_enterprise:  # one UPDATE, which writes nothing when they are the same
+            if update_known(repos.connection(), enterprise_id, known) and repos.opened:
+                repos.enterprises.forget(enterprise_id)  # an ORM copy read earlier in this turn is stale now
+            state.kept_enterprise = kept_enterprise
         listed = state.facts.get("list_published_on")
         locale = state.locale
         if a.obligation == "mandatory" and listed:
             published = date.fromisoformat(listed)
-            # an enterprise added by this very message has no cycles: no need to look
-            current = [] if repos.enterprises.created_here(enterprise_id) else \
-                repos.cycles.list_by_enterprise(enterprise_id, include_superseded=False)
-            for other in current:
-                if other.source == "chat" and other.list_published_on != published:
-                    repos.cycles.supersede(other, utcnow())  # corrected in chat: the last answer decides
+            # the enterprise's other cycles are read only if it has any (open_cycle; none for an enterprise added
+            # by this very message); one of the chat's with another list date is superseded: the last answer
+            # decides
             open_cycle(repos, enterprise_id, a, list_published_on=published, source="chat",
-                       today=self.today(), policy=self.policy, locale=locale,
-                       current=[c for c in current if c.superseded_at is None])
+                       today=self.today(), policy=self.policy, locale=locale, replaces_source=True,
+                       current=[] if repos.enterprises.created_here(enterprise_id) else None)
             return result
         if a.deadlines and a.obligation != "undetermined":
             self._undated_cycle(repos, enterprise_id, a, locale)
@@ -693,9 +697,10 @@ class Dispatcher:
         province = state.facts.get("province")
         reminded = contact.enterprise_id is not None and contact.unsubscribed_at is None
         if contact.enterprise_id is not None:
-            cycle = repos.cycles.get_by_enterprise(contact.enterprise_id)
-            if cycle is not None:
-                items = [StatusItem.from_milestone(m) for m in repos.milestones.list_by_cycle(cycle.id)]
+            if repos.opened:
+                repos.session.flush()  # a milestone recorded done by this turn through the ORM is in the table
+            current = current_milestones(repos.connection(), contact.enterprise_id)
+            items = [StatusItem.from_milestone(m) for m in current]
         if not items:
             latest = latest_result_by_contact(repos.connection(), contact.id)  # a plain value, no Session
             items = [StatusItem.from_dict(d) for d in (latest or {}).get("deadlines", [])]
@@ -709,14 +714,17 @@ class Dispatcher:
 
     def _calendar_line(self, repos: Repositories, contact: Contact, tr: Gettext) -> str:
         """The calendar link of the contact's enterprise, or why there is none yet."""
-        enterprise = repos.enterprises.get_by_id(contact.enterprise_id) if contact.enterprise_id else None
-        if enterprise is None:
+        token = None
+        if contact.enterprise_id is not None and self.calendar_url is not None:
+            if repos.opened:
+                repos.session.flush()  # an enterprise added by this turn through the ORM is in the table
+            token = calendar_token(repos.connection(), contact.enterprise_id)  # Core: no Session needed
+        if contact.enterprise_id is None or (self.calendar_url is not None and token is None):
             return tr(N_("For a calendar of these deadlines (and reminders for your colleagues), send the "
                          "enterprise's unified social credit code: the calendar belongs to the enterprise."))
-        if self.calendar_url is None:
+        if self.calendar_url is None or token is None:
             return tr(N_("Reminders come here in the chat before each deadline that is still ahead."))
-        link = self.calendar_url(repos.enterprises.ensure_calendar_token(enterprise))
-        return tr(N_("Add them to your calendar: {link}")).format(link=link)
+        return tr(N_("Add them to your calendar: {link}")).format(link=self.calendar_url(token))
 
 
 def _before_list(when: When, listed: str | None) -> bool:
@@ -737,11 +745,14 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def _kept(enterprise_id: int, today: date, known: dict[str, Any], a: Assessment, listed: str | None) -> str:
+def _kept(enterprise_id: int, today: date | None, known: dict[str, Any], a: Assessment | None,
+          listed: str | None) -> str:
     """What `Dispatcher._store` writes to the enterprise and its cycle for this verdict, as a short key:
     the enterprise's fields, the obligation, the grounds, the list date and every deadline (kind, days,
-    citation, what shows it done), and the day (reminders are planned from it)."""
-    deadlines = tuple((d.kind, d.start, d.nominal, d.due, d.citation, d.met_on, d.met_by) for d in a.deadlines)
-    key = (enterprise_id, today, tuple(sorted(known.items())), a.obligation, tuple(g.id for g in a.grounds),
-           listed, deadlines)
+    citation, what shows it done), and the day (reminders are planned from it). Without `a`, the key of the
+    enterprise's fields alone."""
+    deadlines = () if a is None else \
+        tuple((d.kind, d.start, d.nominal, d.due, d.citation, d.met_on, d.met_by) for d in a.deadlines)
+    verdict = () if a is None else (a.obligation, tuple(g.id for g in a.grounds))
+    key = (enterprise_id, today, tuple(sorted(known.items())), verdict, listed, deadlines)
     return hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()

@@ -90,6 +90,9 @@ class ConversationState(_Model):
     # What this conversation last wrote to its enterprise's cycle (handlers.dispatcher `_kept`): a turn whose
     # verdict would write the same again (a follow-up answer that changes no deadline) skips the cycle.
     kept: str | None = None
+    # The enterprise's province, industry and scale this conversation last wrote (`_kept_enterprise`): not
+    # written again while they stay the same (an answer about something else, a follow-up, 我的期限).
+    kept_enterprise: str | None = None
 
     @model_validator(mode="before")
     @classmethod

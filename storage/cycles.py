@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, DateTime, Integer, String, Text, bindparam, func, literal_column, select, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy import column as value_column
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -57,6 +71,23 @@ def _planned_pg() -> Any:
         ).on_conflict_do_nothing(index_elements=["milestone_id", "kind"]).cte("reminded"))
         _PLANNED_PG.append(select(Milestone).from_statement(select(*added.c).add_cte(reminded)))
     return _PLANNED_PG[0]
+
+
+_CYCLES = cast(Table, AuditCycle.__table__)
+_MILESTONES = cast(Table, Milestone.__table__)
+_CURRENT_CYCLE = (select(_CYCLES.c.id).where(_CYCLES.c.enterprise_id == bindparam("enterprise_id"),
+                                             _CYCLES.c.superseded_at.is_(None))
+                  .order_by(_CYCLES.c.list_published_on.desc().nulls_last(), _CYCLES.c.id.desc()).limit(1))
+_CURRENT_MILESTONES = (select(_MILESTONES.c.kind, _MILESTONES.c.nominal, _MILESTONES.c.due, _MILESTONES.c.citation,
+                              _MILESTONES.c.note, _MILESTONES.c.done_at)
+                       .where(_MILESTONES.c.cycle_id == _CURRENT_CYCLE.scalar_subquery())
+                       .order_by(_MILESTONES.c.nominal, _MILESTONES.c.id))
+
+
+def current_milestones(connection: Connection, enterprise_id: int) -> list[Row[Any]]:
+    """The milestones of the enterprise's current cycle (`AuditCycleRepository.get_by_enterprise`) in date
+    order, as rows of kind, nominal, due, citation, note and done_at: one Core SELECT, no Session."""
+    return list(connection.execute(_CURRENT_MILESTONES, {"enterprise_id": enterprise_id}))
 
 
 class AuditCycleRepository:
@@ -147,6 +178,38 @@ class AuditCycleRepository:
         cycle = self.get_by_list(enterprise_id, list_published_on)
         assert cycle is not None, "the row was not inserted because it existed"
         return cycle, False
+
+    def open_if_absent(
+        self,
+        enterprise_id: int,
+        list_published_on: date,
+        *,
+        source: str,
+        grounds: Sequence[Any] = (),
+        list_document_number: str | None = None,
+    ) -> tuple[AuditCycle, bool, bool]:
+        """`add_if_absent`, and whether the enterprise has other cycles not superseded: the INSERT's RETURNING
+        counts them (a subquery), so that a new enterprise's first cycle needs no read of the others.
+        (cycle, added, others); a cycle that existed is read, and `others` is then True (not counted)."""
+        other = _CYCLES.alias("other")  # the others by the new row's values (the row itself has its list date)
+        others = (select(func.count()).select_from(other)
+                  .where(other.c.enterprise_id == enterprise_id, other.c.superseded_at.is_(None),
+                         other.c.list_published_on.is_distinct_from(list_published_on))
+                  .correlate(None).scalar_subquery())
+        stmt = insert_for(self.session, AuditCycle).values(
+            enterprise_id=enterprise_id,
+            list_published_on=list_published_on,
+            source=_check_source(source),
+            list_document_number=list_document_number,
+            grounds=list(grounds),
+            created_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=["enterprise_id", "list_published_on"])
+        row = self.session.execute(stmt.returning(AuditCycle, others)).one_or_none()
+        if row is not None:
+            return row[0], True, bool(row[1])
+        cycle = self.get_by_list(enterprise_id, list_published_on)
+        assert cycle is not None, "the row was not inserted because it existed"
+        return cycle, False, True
 
     def supersede(self, cycle: AuditCycle, at: datetime) -> AuditCycle:
         """Close a cycle that a newer one replaces; its open milestones stop being reminded.

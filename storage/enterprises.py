@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,6 +19,39 @@ from storage.models import SCALES, Contact, Enterprise, normalize_credit_code
 
 CALENDAR_TOKEN_BYTES = 24  # 32 URL-safe characters
 ENTERPRISE_FIELDS = ("credit_code", "name", "province", "city", "county", "industry_code", "scale")
+KNOWN_FIELDS = ("province", "industry_code", "scale")  # what a chat verdict knows of its enterprise
+
+_TABLE = cast(Table, Enterprise.__table__)
+# The chat's facts written where they differ: no read first, no row written when they are the same.
+_UPDATE_KNOWN = (update(_TABLE).where(_TABLE.c.id == bindparam("enterprise_id"),
+                                      or_(*(_TABLE.c[f].is_distinct_from(bindparam(f"new_{f}")) for f in KNOWN_FIELDS)))
+                 .values({**{f: bindparam(f"new_{f}") for f in KNOWN_FIELDS}, "updated_at": bindparam("now")}))
+_CALENDAR_TOKEN = select(_TABLE.c.calendar_token).where(_TABLE.c.id == bindparam("enterprise_id"))
+_SET_CALENDAR_TOKEN = (update(_TABLE)
+                       .where(_TABLE.c.id == bindparam("enterprise_id"), _TABLE.c.calendar_token.is_(None))
+                       .values(calendar_token=bindparam("token")))
+
+
+def update_known(connection: Connection, enterprise_id: int, known: Mapping[str, str | None]) -> bool:
+    """Set the enterprise's province, industry and scale (KNOWN_FIELDS, a chat verdict's facts) to `known`:
+    one Core UPDATE whose WHERE leaves the row alone when they are already so. True if the row changed."""
+    scale = known.get("scale")
+    if scale is not None and scale not in SCALES:
+        raise FieldError("scale", f"{scale!r} is not one of {', '.join(SCALES)}")
+    params = {f"new_{f}": known.get(f) for f in KNOWN_FIELDS}
+    result = connection.execute(_UPDATE_KNOWN, {**params, "enterprise_id": enterprise_id, "now": utcnow()})
+    return bool(result.rowcount)
+
+
+def calendar_token(connection: Connection, enterprise_id: int) -> str | None:
+    """The enterprise's calendar token, made now if it has none (None for no such enterprise): one Core SELECT
+    when it has one. Two turns making one at once keep the first (the UPDATE's WHERE), and both read it."""
+    token = connection.execute(_CALENDAR_TOKEN, {"enterprise_id": enterprise_id}).scalar_one_or_none()
+    if token is None:
+        connection.execute(_SET_CALENDAR_TOKEN, {"enterprise_id": enterprise_id,
+                                                 "token": secrets.token_urlsafe(CALENDAR_TOKEN_BYTES)})
+        token = connection.execute(_CALENDAR_TOKEN, {"enterprise_id": enterprise_id}).scalar_one_or_none()
+    return token
 
 
 class EnterpriseRepository:
@@ -33,6 +67,12 @@ class EnterpriseRepository:
         if enterprise is not None:
             self._held[enterprise_id] = enterprise
         return enterprise
+
+    def forget(self, enterprise_id: int) -> None:
+        """Drop the unit of work's copy of the enterprise (a Core statement changed its row): read anew next."""
+        enterprise = self._held.pop(enterprise_id, None)
+        if enterprise is not None and enterprise in self.session:
+            self.session.expire(enterprise)
 
     def get_by_credit_code(self, credit_code: str) -> Enterprise | None:
         """Find by credit code, given in any spacing or case; FieldError("credit_code") if invalid."""

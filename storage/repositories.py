@@ -56,6 +56,11 @@ class Repositories:
         """The unit of work's connection, for Core statements (storage.assessments.record_assessment, ...)."""
         return self.session.connection()
 
+    @property
+    def opened(self) -> bool:
+        """Whether the ORM Session is in use (always, here; TurnRepositories makes it only when asked)."""
+        return True
+
 
 class TurnRepositories(Repositories):
     """The repositories of one chat turn on a Core connection already in its transaction (`engine.begin()`),

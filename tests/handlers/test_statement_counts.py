@@ -215,3 +215,79 @@ def test_a_follow_up_that_changes_no_deadline_leaves_the_cycle_alone(
     bot.skip_follow_ups()
     kept = milestones(sessions)
     assert str(kept["disclosure"].due) == "2026-04-20", {k: str(m.due) for k, m in kept.items()}
+
+
+def _heavy_until_list_question(bot: ChatBot) -> None:
+    """`make bench`'s heavy script up to the list's day: the credit code first (added and bound), then the
+    industry by its code (the enterprise's industry written)."""
+    bot.start(code=CODE)
+    bot.push("3011")
+    assert "名单" in bot.text, bot.text
+
+
+def test_the_verdict_that_opens_the_cycle_of_an_enterprise_bound_before(
+    sessions: sessionmaker[Session], counted: Counter
+) -> None:
+    """The enterprise is bound first and the list's day comes later: the cycle's INSERT says (a subquery in its
+    RETURNING) that the enterprise has no other cycle, so none is read; its facts are not read back to be
+    compared, and not written again when this conversation already wrote them."""
+    bot = ChatBot(sessions, TODAY)
+    _heavy_until_list_question(bot)
+    tables = _turn(bot, counted, "2026-03-31")
+    assert bot.choice_ids() == ["none"], bot.text               # a follow-up: the cycle is kept already
+    if sessions.kw["bind"].dialect.name == "postgresql":
+        assert tables == ["SELECT contacts", "INSERT assessments", "INSERT audit_cycles",
+                          "INSERT milestones + INSERT reminders", "INSERT conversations"], counted.statements
+    else:
+        assert tables == ["SELECT contacts", "INSERT assessments", "INSERT audit_cycles", "INSERT milestones",
+                          "INSERT reminders", "INSERT conversations"], counted.statements
+    assert str(milestones(sessions)["disclosure"].due) == "2026-04-30"
+    # a follow-up answered: the verdict is stored, the enterprise and its cycle are left as they are
+    tables = _turn(bot, counted, "none", pick=True)
+    assert tables == ["SELECT contacts", "INSERT assessments", "INSERT conversations"], counted.statements
+    # 我的期限: the current cycle's milestones in one statement
+    bot.skip_follow_ups()
+    tables = _turn(bot, counted, "我的期限")
+    assert "2026-04-30" in bot.text, bot.text
+    assert tables == ["SELECT contacts", "SELECT milestones", "INSERT conversations"], counted.statements
+
+
+def test_the_industry_is_written_to_the_enterprise_once(sessions: sessionmaker[Session], counted: Counter) -> None:
+    bot = ChatBot(sessions, TODAY)
+    bot.start(code=CODE)
+    tables = _turn(bot, counted, "3011")
+    assert "UPDATE enterprises" in tables, counted.statements   # one UPDATE, no read first
+    assert "SELECT enterprises" not in tables, counted.statements
+    with sessions() as s:
+        contact = Repositories(s).contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.enterprise_id is not None
+        enterprise = Repositories(s).enterprises.get_by_id(contact.enterprise_id)
+        assert enterprise is not None and (enterprise.province, enterprise.industry_code) == ("shanxi", "3011")
+
+
+def test_a_cycle_imported_before_is_read_and_superseded_by_a_later_list(
+    sessions: sessionmaker[Session], counted: Counter
+) -> None:
+    """An enterprise that already has a cycle (an officer's import of an earlier list, written here directly):
+    the cycle's INSERT says so, the others are read, and the earlier one is superseded with its reminders."""
+    bot = ChatBot(sessions, TODAY)
+    _heavy_until_list_question(bot)
+    with sessions.begin() as s:
+        repos = Repositories(s)
+        contact = repos.contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.enterprise_id is not None
+        earlier = repos.cycles.add(contact.enterprise_id, source="import", list_published_on=date(2025, 3, 31))
+        milestone = repos.milestones.add(earlier.id, kind="report", nominal=date(2026, 3, 31), due=date(2026, 3, 31))
+        repos.reminders.add_for_milestone(milestone.id, [("on_day", date(2026, 4, 20))])
+        earlier_id, milestone_id = earlier.id, milestone.id
+    tables = _turn(bot, counted, "2026-03-31")
+    assert "SELECT audit_cycles" in tables, counted.statements
+    with sessions() as s:
+        repos = Repositories(s)
+        old = repos.cycles.get_by_id(earlier_id)
+        assert old is not None and old.superseded_at is not None
+        assert {r.status for r in repos.reminders.list_by_milestone(milestone_id)} == {"cancelled"}
+        contact = repos.contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.enterprise_id is not None
+        current = repos.cycles.get_by_enterprise(contact.enterprise_id)
+        assert current is not None and current.list_published_on == date(2026, 3, 31)
