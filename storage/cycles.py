@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -26,9 +26,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage._dialect import insert_for
-from storage.columns import utcnow
+from storage.columns import json_text, utcnow
 from storage.errors import DuplicateError, FieldError
 from storage.imports import MilestonePlan
 from storage.models import CYCLE_SOURCES, MILESTONE_KINDS, AuditCycle, Milestone, Reminder
@@ -313,24 +314,26 @@ class MilestoneRepository:
                 raise FieldError("due", f"the legal last day {plan.due} is before the nominal day {plan.nominal}")
         if not plans:
             return []
-        rows = [{"cycle_id": cycle_id, "kind": p.kind, "nominal": p.nominal, "due": p.due, "citation": p.citation,
+        rows: list[dict[str, Any]] = [
+                {"cycle_id": cycle_id, "kind": p.kind, "nominal": p.nominal, "due": p.due, "citation": p.citation,
                  "note": p.note, "done_at": done_at.get(p.kind)} for p in plans]
         planned = [(p.kind, kind, send_on) for p in plans for kind, send_on in p.reminders] if with_reminders else []
         if planned and self.session.get_bind().dialect.name == "postgresql":
             return self._add_planned_pg(rows, planned)
         # A list of parameter sets with RETURNING: SQLAlchemy's "insertmanyvalues" sends one multi-row INSERT,
-        # and the statement, the same whatever the number of rows, is compiled once and cached.
+        # and the statement, the same whatever the number of rows, is compiled once and cached. Each row carries
+        # its reminders (`reminder_plan`), which a trigger inserts for a milestone actually added (migration 0011).
+        at = utcnow().astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        by_kind: dict[str, list[list[str]]] = {}
+        for mkind, kind, send_on in planned:
+            by_kind.setdefault(mkind, []).append([kind, send_on.isoformat()])
+        for row in rows:
+            reminders = by_kind.get(row["kind"]) if row["done_at"] is None else None
+            row["reminder_plan"] = json_text({"at": at, "reminders": reminders}) if reminders else None
         stmt = insert_for(self.session, Milestone).on_conflict_do_nothing(index_elements=["cycle_id", "kind"])
         added = list(self.session.scalars(stmt.returning(Milestone), rows))
-        if planned:
-            now = utcnow()
-            ids = {m.kind: m.id for m in added if m.done_at is None}
-            reminders = [{"milestone_id": ids[mkind], "kind": kind, "send_on": send_on, "status": "pending",
-                          "created_at": now} for mkind, kind, send_on in planned if mkind in ids]
-            if reminders:
-                insert = insert_for(self.session, Reminder.__table__)
-                insert = insert.on_conflict_do_nothing(index_elements=["milestone_id", "kind"])
-                self.session.execute(insert.returning(Reminder.__table__.c.id), reminders)
+        for milestone in added:
+            set_committed_value(milestone, "reminder_plan", None)  # cleared by the trigger, after RETURNING
         return added
 
     def _add_planned_pg(self, rows: list[dict[str, Any]], planned: list[tuple[str, str, date]]) -> list[Milestone]:

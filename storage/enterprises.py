@@ -160,19 +160,12 @@ class EnterpriseRepository:
         calendar_token: bool = False,
     ) -> tuple[Enterprise, bool]:
         """`add_if_absent`, and the contact bound to the enterprise when this call added it (a known one is
-        joined by invitation only). ConsentError before consent. On PostgreSQL one statement: the INSERT is a
-        data-modifying CTE and an UPDATE of the contact reads its RETURNING; elsewhere the INSERT, then the
-        UPDATE (ContactRepository.bind_enterprise)."""
+        joined by invitation only). ConsentError before consent. One statement: on PostgreSQL the INSERT is a
+        data-modifying CTE and an UPDATE of the contact reads its RETURNING; on SQLite the INSERT carries
+        `bind_contact_id` and a trigger binds the contact (migration 0011)."""
         from storage.contacts import ContactRepository
 
-        contacts = ContactRepository(self.session)
-        contacts.require_consent(contact, "enterprise binding")
-        if self.session.get_bind().dialect.name != "postgresql":
-            enterprise, added = self.add_if_absent(credit_code, province=province, industry_code=industry_code,
-                                                   scale=scale, calendar_token=calendar_token)
-            if added:
-                contacts.bind_enterprise(contact, enterprise.id)
-            return enterprise, added
+        ContactRepository.require_consent(contact, "enterprise binding")
         self.session.flush()  # the contact's pending changes first: the statement writes its row
         enterprise, added = self._add(credit_code, province=province, industry_code=industry_code, scale=scale,
                                       calendar_token=calendar_token, bind=contact)
@@ -188,14 +181,18 @@ class EnterpriseRepository:
         if scale is not None and scale not in SCALES:
             raise FieldError("scale", f"{scale!r} is not one of {', '.join(SCALES)}")
         now = utcnow()
+        postgres = self.session.get_bind().dialect.name == "postgresql"
         stmt = insert_for(self.session, Enterprise).values(
             credit_code=code, province=province, industry_code=industry_code, scale=scale,
             created_at=now, updated_at=now,
             calendar_token=secrets.token_urlsafe(CALENDAR_TOKEN_BYTES) if calendar_token else None,
+            bind_contact_id=None if postgres or bind is None else bind.id,  # SQLite: the trigger binds it
         )
         returning = stmt.on_conflict_do_nothing(index_elements=["credit_code"]).returning(Enterprise)
-        if bind is None:
+        if bind is None or not postgres:
             added = self.session.scalars(returning).one_or_none()
+            if added is not None and bind is not None:
+                set_committed_value(added, "bind_contact_id", None)  # cleared by the trigger, after RETURNING
         else:
             table = Enterprise.__table__
             assert isinstance(stmt, postgresql.Insert)

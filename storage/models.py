@@ -79,6 +79,9 @@ class Enterprise(Base):
     scale: Mapped[str | None] = mapped_column(String(8))
     # The secret in the enterprise's .ics link (EnterpriseRepository.ensure_calendar_token); None until asked.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # Set only by the INSERT that adds the enterprise for a chat contact: on SQLite a trigger binds that contact
+    # and clears it (migration 0011); NULL in every row otherwise.
+    bind_contact_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -219,6 +222,9 @@ class Milestone(Base):
     evidence: Mapped[str | None] = mapped_column(Text)
     # "Remind me later": reminders due on or before this day are not sent.
     snoozed_until: Mapped[date | None]
+    # Set only by the INSERT that adds the milestone with its planned reminders: on SQLite a trigger inserts them
+    # and clears it (migration 0011); NULL in every row otherwise.
+    reminder_plan: Mapped[str | None] = mapped_column(Text)  # JSON text
 
     cycle: Mapped[AuditCycle] = relationship(back_populates="milestones", lazy="raise")
 

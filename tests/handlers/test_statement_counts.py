@@ -1,7 +1,7 @@
 """The SQL a chat message costs, counted with SQLAlchemy's `before_cursor_execute` event on the real
 database (SQLite and PostgreSQL): the contact and its conversation are read in one query, the state is
 written once, and the turn that binds a credit code and opens an audit cycle inserts its milestones and
-reminders with one multi-row statement each."""
+reminders in one multi-row statement (a data-modifying CTE on PostgreSQL, a trigger on SQLite)."""
 
 from __future__ import annotations
 
@@ -124,17 +124,21 @@ def test_the_turn_that_binds_a_credit_code_and_opens_a_cycle(
             "INSERT milestones + INSERT reminders",   # every milestone, and every reminder of each, in one
             "INSERT conversations",
         ], counted.statements
-    else:  # SQLite writes one table per statement: one per table written, and the read
+    else:  # SQLite: an AFTER INSERT trigger writes the second table (migration 0011), as the CTEs do there
         assert tables == [
             "SELECT contacts",
-            "INSERT enterprises",            # ON CONFLICT DO NOTHING RETURNING: no look-up first
-            "UPDATE contacts",               # bound
+            "INSERT enterprises",            # ON CONFLICT DO NOTHING RETURNING; its trigger binds the contact
             "INSERT assessments",
             "INSERT audit_cycles",
-            "INSERT milestones",             # every milestone in one statement
-            "INSERT reminders",              # every reminder of every milestone in one statement
+            "INSERT milestones",             # every milestone in one statement; its trigger adds their reminders
             "INSERT conversations",
         ], counted.statements
+        with sessions() as s:  # what the triggers wrote: the contact bound, the plans cleared
+            contact = Repositories(s).contacts.get_by_address("test", "u1")
+            assert contact is not None and contact.enterprise_id is not None
+            enterprise = Repositories(s).enterprises.get_by_id(contact.enterprise_id)
+            assert enterprise is not None and enterprise.bind_contact_id is None
+        assert all(m.reminder_plan is None for m in milestones(sessions).values())
     milestone_insert = next(s for s in counted.statements if "INSERT INTO milestones" in s)
     assert milestone_insert.count("(") > 3  # multi-row
     kept = milestones(sessions)
@@ -238,9 +242,9 @@ def test_the_verdict_that_opens_the_cycle_of_an_enterprise_bound_before(
     if sessions.kw["bind"].dialect.name == "postgresql":
         assert tables == ["SELECT contacts", "INSERT assessments", "INSERT audit_cycles",
                           "INSERT milestones + INSERT reminders", "INSERT conversations"], counted.statements
-    else:
+    else:  # the milestones' trigger adds their reminders
         assert tables == ["SELECT contacts", "INSERT assessments", "INSERT audit_cycles", "INSERT milestones",
-                          "INSERT reminders", "INSERT conversations"], counted.statements
+                          "INSERT conversations"], counted.statements
     assert str(milestones(sessions)["disclosure"].due) == "2026-04-30"
     # a follow-up answered: the verdict is stored, the enterprise and its cycle are left as they are
     tables = _turn(bot, counted, "none", pick=True)

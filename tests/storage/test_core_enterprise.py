@@ -4,12 +4,14 @@ whether the enterprise has others."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import Repositories
+from storage import MilestonePlan, Repositories, utcnow
 from storage.cycles import current_milestones
 from storage.enterprises import calendar_token, update_known
 from storage.errors import FieldError
@@ -67,3 +69,64 @@ def test_the_current_cycles_milestones_and_the_others_flag(sessions: sessionmake
         repos.cycles.supersede(old, new.created_at)
         _, added, others = repos.cycles.open_if_absent(eid, date(2027, 3, 31), source="chat")
         assert added and others                                       # the 2026 one is still current
+
+
+def test_a_new_enterprise_binds_its_contact_in_its_insert_and_a_known_one_binds_nobody(
+    sessions: sessionmaker[Session],
+) -> None:
+    code = credit_code("91140100MA0K7654X")
+    with sessions.begin() as s:
+        repos = Repositories(s)
+        alice = repos.contacts.add_if_absent("test", "alice")
+        bob = repos.contacts.add_if_absent("test", "bob")
+        repos.contacts.record_consent(alice, utcnow())
+        repos.contacts.record_consent(bob, utcnow())
+        enterprise, added = repos.enterprises.add_and_bind(code, alice, province="shanxi")
+        assert added and alice.enterprise_id == enterprise.id
+        _, added = repos.enterprises.add_and_bind(code, bob)
+        assert not added and bob.enterprise_id is None
+    with sessions() as s:
+        repos = Repositories(s)
+        a, b = repos.contacts.get_by_address("test", "alice"), repos.contacts.get_by_address("test", "bob")
+        assert a is not None and b is not None and a.enterprise_id == enterprise.id and b.enterprise_id is None
+        stored = repos.enterprises.get_by_id(enterprise.id)
+        assert stored is not None and stored.bind_contact_id is None       # nothing left in the row
+
+
+def test_the_trigger_binds_only_a_contact_who_consented(sessions: sessionmaker[Session]) -> None:
+    """On SQLite the binding is the trigger's (migration 0011): it keeps the consent rule itself."""
+    if sessions.kw["bind"].dialect.name != "sqlite":
+        pytest.skip("the trigger is SQLite's; PostgreSQL binds in the CTE, after the same check in Python")
+    with sessions.begin() as s:
+        carol = Repositories(s).contacts.add_if_absent("test", "carol")
+        carol_id = carol.id
+    with sessions.begin() as s:
+        s.execute(text("INSERT INTO enterprises (credit_code, created_at, updated_at, bind_contact_id) "
+                       "VALUES (:code, '2026-12-02 00:00:00.000000', '2026-12-02 00:00:00.000000', :contact)"),
+                  {"code": credit_code("91140100MA0K7655X"), "contact": carol_id})
+    with sessions() as s:
+        contact = Repositories(s).contacts.get_by_address("test", "carol")
+        assert contact is not None and contact.enterprise_id is None
+
+
+def test_planned_reminders_are_added_for_new_open_milestones_only(sessions: sessionmaker[Session]) -> None:
+    eid = _enterprise(sessions)
+    plan = [MilestonePlan(kind="disclosure", nominal=date(2026, 4, 30), due=date(2026, 4, 30), citation="c",
+                          note="n", reminders=(("before_7", date(2026, 4, 23)), ("on_day", date(2026, 4, 30)))),
+            MilestonePlan(kind="start", nominal=date(2026, 5, 31), due=date(2026, 6, 1), citation="c", note="n",
+                          reminders=(("on_day", date(2026, 5, 31)),), done_on=date(2026, 5, 1))]
+    done = {"start": datetime(2026, 5, 1, 12, tzinfo=UTC)}
+    with sessions.begin() as s:
+        repos = Repositories(s)
+        cycle, _, _ = repos.cycles.open_if_absent(eid, date(2026, 3, 31), source="chat")
+        added = repos.milestones.add_planned(cycle.id, plan, done_at=done)
+        assert {m.kind for m in added} == {"disclosure", "start"} and all(m.reminder_plan is None for m in added)
+        again = repos.milestones.add_planned(cycle.id, [replace(plan[0], reminders=(("late", date(2026, 5, 2)),))])
+        assert again == []                                    # the cycle has it: no new reminders either
+        kept = {m.kind: m for m in repos.milestones.list_by_cycle(cycle.id)}
+        disclosure = repos.reminders.list_by_milestone(kept["disclosure"].id)
+        assert sorted((r.kind, r.send_on, r.status) for r in disclosure) == [
+            ("before_7", date(2026, 4, 23), "pending"), ("on_day", date(2026, 4, 30), "pending")]
+        assert all(r.created_at.tzinfo is not None for r in disclosure)
+        assert repos.reminders.list_by_milestone(kept["start"].id) == []        # done: never reminded
+        assert all(m.reminder_plan is None for m in kept.values())
