@@ -61,7 +61,7 @@ from storage.assessments import latest_result_by_contact, record_assessment
 from storage.contacts import insert_contact, load_with_state
 from storage.conversations import save_state
 from storage.cycles import current_milestones
-from storage.enterprises import calendar_token, update_known
+from storage.enterprises import bind_new_enterprise, calendar_token, update_known
 from storage.erasure import erase_contact
 from storage.kv import COLLEAGUE_PREFIX
 from storage.officers import new_code
@@ -616,10 +616,12 @@ class Dispatcher:
         # a new enterprise: the contact is bound to it at once; its calendar link is shown with the deadlines
         known = {"province": facts.get("province"), "industry_code": facts.get("industry_code"),
                  "scale": facts.get("scale")}
-        enterprise, added = repos.enterprises.add_and_bind(code, contact, **known,
-                                                           calendar_token=self.calendar_url is not None)
-        if added:  # added with the facts known: `_store` need not write them again
-            turn.state.kept_enterprise = _kept(enterprise.id, None, known, None, None)
+        if repos.opened:
+            repos.session.flush()  # the contact's pending changes first: the statement writes its row
+        enterprise_id, added = bind_new_enterprise(repos.connection(), code, contact, **known,
+                                                   calendar_token=self.calendar_url is not None)
+        if enterprise_id is not None:  # added with the facts known: `_store` need not write them again
+            turn.state.kept_enterprise = _kept(enterprise_id, None, known, None, None)
         if not added:
             # A credit code is public (it is on the business licence): knowing it proves nothing. A known
             # enterprise's answers, deadlines and confirmations need an invitation code.
@@ -658,12 +660,10 @@ class Dispatcher:
         locale = state.locale
         if a.obligation == "mandatory" and listed:
             published = date.fromisoformat(listed)
-            # the enterprise's other cycles are read only if it has any (open_cycle; none for an enterprise added
-            # by this very message); one of the chat's with another list date is superseded: the last answer
-            # decides
+            # the enterprise's other cycles are read only if it has any (open_cycle); one of the chat's with
+            # another list date is superseded: the last answer decides
             open_cycle(repos, enterprise_id, a, list_published_on=published, source="chat",
-                       today=self.today(), policy=self.policy, locale=locale, replaces_source=True,
-                       current=[] if repos.enterprises.created_here(enterprise_id) else None)
+                       today=self.today(), policy=self.policy, locale=locale, replaces_source=True)
             return result
         if a.deadlines and a.obligation != "undetermined":
             self._undated_cycle(repos, enterprise_id, a, locale)

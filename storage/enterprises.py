@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -30,6 +29,72 @@ _CALENDAR_TOKEN = select(_TABLE.c.calendar_token).where(_TABLE.c.id == bindparam
 _SET_CALENDAR_TOKEN = (update(_TABLE)
                        .where(_TABLE.c.id == bindparam("enterprise_id"), _TABLE.c.calendar_token.is_(None))
                        .values(calendar_token=bindparam("token")))
+
+
+def _checked(credit_code: str, scale: str | None) -> str:
+    """The compact credit code; FieldError for a missing or invalid one, or an unknown scale."""
+    code = normalize_credit_code(credit_code)
+    if code is None:
+        raise FieldError("credit_code", "is required")
+    if scale is not None and scale not in SCALES:
+        raise FieldError("scale", f"{scale!r} is not one of {', '.join(SCALES)}")
+    return code
+
+
+_BIND_NEW: dict[str, Any] = {}
+
+
+def _bind_new_statement(dialect: str) -> Any:
+    """The INSERT of a new enterprise that binds a contact, built once per database: on PostgreSQL a
+    data-modifying CTE whose RETURNING feeds an UPDATE of the contact; on SQLite the INSERT carries
+    `bind_contact_id` and a trigger binds the contact (migration 0011). No row when the code is known."""
+    if dialect not in _BIND_NEW:
+        names = ("credit_code", "province", "industry_code", "scale", "calendar_token", "created_at", "updated_at")
+        # named apart from the columns: the parameters of an UPDATE (the CTE's) that name a column would set it
+        values: dict[str, Any] = {name: bindparam(f"e_{name}") for name in names}
+        insert = insert_for(dialect, _TABLE)
+        if dialect == "postgresql":
+            added = insert.values(values).on_conflict_do_nothing(index_elements=["credit_code"]) \
+                .returning(_TABLE.c.id).cte("added")
+            new_id = select(added.c.id)
+            contacts = cast(Table, Contact.__table__)
+            bound = (update(contacts).values(enterprise_id=new_id.scalar_subquery())
+                     .where(contacts.c.id == bindparam("contact_id"), new_id.exists()).cte("bound"))
+            _BIND_NEW[dialect] = select(added.c.id).add_cte(bound)
+        else:
+            _BIND_NEW[dialect] = insert.values({**values, "bind_contact_id": bindparam("contact_id")}) \
+                .on_conflict_do_nothing(index_elements=["credit_code"]).returning(_TABLE.c.id)
+    return _BIND_NEW[dialect]
+
+
+def bind_new_enterprise(
+    connection: Connection,
+    credit_code: str,
+    contact: Contact,
+    *,
+    province: str | None = None,
+    industry_code: str | None = None,
+    scale: str | None = None,
+    calendar_token: bool = False,
+) -> tuple[int | None, bool]:
+    """The enterprise with this credit code added, and the contact bound to it, in one Core statement; a known
+    code adds and binds nothing (it is joined by invitation only). (the new enterprise's id, True), or
+    (None, False) when the code was known. Safe when two contacts give the same new code at once (ON CONFLICT
+    DO NOTHING: one adds it). ConsentError before consent; FieldError for a bad code or scale. `calendar_token`
+    gives the enterprise its .ics secret at once (a chat contact sees the link next)."""
+    from storage.contacts import ContactRepository
+
+    ContactRepository.require_consent(contact, "enterprise binding")
+    code = _checked(credit_code, scale)
+    now = utcnow()
+    params = {"e_credit_code": code, "e_province": province, "e_industry_code": industry_code, "e_scale": scale,
+              "e_calendar_token": secrets.token_urlsafe(CALENDAR_TOKEN_BYTES) if calendar_token else None,
+              "e_created_at": now, "e_updated_at": now, "contact_id": contact.id}
+    new_id = connection.execute(_bind_new_statement(connection.dialect.name), params).scalar_one_or_none()
+    if new_id is None:
+        return None, False
+    set_committed_value(contact, "enterprise_id", new_id)  # written by the statement
+    return new_id, True
 
 
 def update_known(connection: Connection, enterprise_id: int, known: Mapping[str, str | None]) -> bool:
@@ -57,7 +122,6 @@ def calendar_token(connection: Connection, enterprise_id: int) -> str | None:
 class EnterpriseRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.created: set[int] = set()  # added by add_if_absent in this unit of work
         self._held: dict[int, Enterprise] = {}
 
     def get_by_id(self, enterprise_id: int) -> Enterprise | None:
@@ -159,60 +223,35 @@ class EnterpriseRepository:
         scale: str | None = None,
         calendar_token: bool = False,
     ) -> tuple[Enterprise, bool]:
-        """`add_if_absent`, and the contact bound to the enterprise when this call added it (a known one is
-        joined by invitation only). ConsentError before consent. One statement: on PostgreSQL the INSERT is a
-        data-modifying CTE and an UPDATE of the contact reads its RETURNING; on SQLite the INSERT carries
-        `bind_contact_id` and a trigger binds the contact (migration 0011)."""
-        from storage.contacts import ContactRepository
-
-        ContactRepository.require_consent(contact, "enterprise binding")
+        """`bind_new_enterprise` in this unit of work, with the enterprise as an ORM object (read back)."""
         self.session.flush()  # the contact's pending changes first: the statement writes its row
-        enterprise, added = self._add(credit_code, province=province, industry_code=industry_code, scale=scale,
-                                      calendar_token=calendar_token, bind=contact)
-        if added:
-            set_committed_value(contact, "enterprise_id", enterprise.id)  # written by the statement
+        enterprise_id, added = bind_new_enterprise(
+            self.session.connection(), credit_code, contact, province=province, industry_code=industry_code,
+            scale=scale, calendar_token=calendar_token)
+        if enterprise_id is not None:
+            enterprise = self.get_by_id(enterprise_id)
+        else:
+            enterprise = self.get_by_credit_code(credit_code)
+        assert enterprise is not None, "added now, or not added because it existed"
         return enterprise, added
 
     def _add(self, credit_code: str, *, province: str | None, industry_code: str | None, scale: str | None,
-             calendar_token: bool, bind: Contact | None = None) -> tuple[Enterprise, bool]:
-        code = normalize_credit_code(credit_code)
-        if code is None:
-            raise FieldError("credit_code", "is required")
-        if scale is not None and scale not in SCALES:
-            raise FieldError("scale", f"{scale!r} is not one of {', '.join(SCALES)}")
+             calendar_token: bool) -> tuple[Enterprise, bool]:
+        code = _checked(credit_code, scale)
         now = utcnow()
-        postgres = self.session.get_bind().dialect.name == "postgresql"
         stmt = insert_for(self.session, Enterprise).values(
             credit_code=code, province=province, industry_code=industry_code, scale=scale,
             created_at=now, updated_at=now,
             calendar_token=secrets.token_urlsafe(CALENDAR_TOKEN_BYTES) if calendar_token else None,
-            bind_contact_id=None if postgres or bind is None else bind.id,  # SQLite: the trigger binds it
         )
         returning = stmt.on_conflict_do_nothing(index_elements=["credit_code"]).returning(Enterprise)
-        if bind is None or not postgres:
-            added = self.session.scalars(returning).one_or_none()
-            if added is not None and bind is not None:
-                set_committed_value(added, "bind_contact_id", None)  # cleared by the trigger, after RETURNING
-        else:
-            table = Enterprise.__table__
-            assert isinstance(stmt, postgresql.Insert)
-            inserted = stmt.on_conflict_do_nothing(index_elements=["credit_code"]).returning(*table.c).cte("added")
-            new_id = select(inserted.c.id)  # no row when the code was known: then the contact is left as it is
-            bound = (update(Contact).values(enterprise_id=new_id.scalar_subquery())
-                     .where(Contact.id == bind.id, new_id.exists()).cte("bound"))
-            found = select(Enterprise).from_statement(select(*inserted.c).add_cte(bound))
-            added = self.session.scalars(found).one_or_none()
+        added = self.session.scalars(returning).one_or_none()
         if added is not None:
-            self.created.add(added.id)
             self._held[added.id] = added
             return added, True
         enterprise = self.get_by_credit_code(code)
         assert enterprise is not None, "the row was not inserted because it existed"
         return enterprise, False
-
-    def created_here(self, enterprise_id: int) -> bool:
-        """True if `add_if_absent` created this enterprise in this unit of work (it has no cycles yet)."""
-        return enterprise_id in self.created
 
     def update(self, enterprise: Enterprise, **changes: str | None) -> Enterprise:
         """Set the given fields (any of ENTERPRISE_FIELDS); a field set to None becomes unknown."""

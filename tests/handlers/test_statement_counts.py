@@ -295,3 +295,26 @@ def test_a_cycle_imported_before_is_read_and_superseded_by_a_later_list(
         assert contact is not None and contact.enterprise_id is not None
         current = repos.cycles.get_by_enterprise(contact.enterprise_id)
         assert current is not None and current.list_published_on == date(2026, 3, 31)
+
+
+def test_the_credit_code_turn_binds_without_an_orm_session(sessions: sessionmaker[Session], counted: Counter) -> None:
+    """A new credit code at its question: the enterprise added and the contact bound by one Core statement."""
+    began: list[object] = []
+
+    def on_begin(session: Session, transaction: object) -> None:
+        began.append(transaction)
+
+    bot = ChatBot(sessions, TODAY)
+    bot.push("你好")
+    bot.pick("consent:yes")
+    event.listen(Session, "after_transaction_create", on_begin)
+    try:
+        tables = _turn(bot, counted, CODE)
+    finally:
+        event.remove(Session, "after_transaction_create", on_begin)
+    assert began == [], counted.statements
+    assert tables[0] == "SELECT contacts" and tables[-1] == "INSERT conversations", counted.statements
+    assert tables[1:-1] in (["INSERT enterprises"], ["INSERT enterprises + UPDATE contacts"]), counted.statements
+    with sessions() as s:
+        contact = Repositories(s).contacts.get_by_address("test", "u1")
+        assert contact is not None and contact.enterprise_id is not None
